@@ -1,0 +1,1 @@
+"""restore-bot: restore Pinecone indexes from backups, driven from Slack."""

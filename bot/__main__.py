@@ -1,0 +1,46 @@
+"""`python -m bot`: start restore-bot with settings from the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.logs import configure_logging
+from bot.runtime import serve
+from bot.settings import Settings, describe_settings_error
+from storage import StoreError
+
+
+def main() -> int:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for line in describe_settings_error(exc):
+            print(f"restore-bot: cannot start: {line}", file=sys.stderr)
+        return 2
+    secrets = [
+        secret.get_secret_value()
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.pinecone_api_key,
+        )
+        if secret is not None
+    ]
+    configure_logging(secrets)
+    log = logging.getLogger("bot")
+    try:
+        return asyncio.run(serve(settings))
+    except StoreError as exc:
+        log.error("cannot start: %s (check DATABASE_URL)", exc)
+    except OSError as exc:
+        log.error("cannot start: %s (is PORT %d free?)", exc.strerror or exc, settings.port)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""A restore job and the states it moves through.
+
+    requested ──► submitting ──► restoring ──► ready
+        │              │              ├──────► failed
+        │              │              └──────► timed_out
+        └──────────────┴─► rejected            (Pinecone or the bot refused; nothing was created)
+
+* requested  – recorded in the store; the backup is being checked. Nothing sent to Pinecone yet.
+* submitting – the create-index call is (or may be) in flight. After a crash or a lost answer
+               the job is reconciled by looking the target name up in Pinecone.
+* restoring  – Pinecone accepted; the tracker polls the restore job and then the index.
+* ready      – restore job Completed and the index reports Ready.
+* failed     – restore job Failed or index InitializationFailed.
+* timed_out  – not Ready within RESTORE_BOT_RESTORE_TIMEOUT (Pinecone may still finish it).
+* rejected   – refused before anything was created (bad backup, name taken, quota, ...).
+
+`requested`, `submitting` and `restoring` are *active*: at most one active job per target name,
+enforced by the store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobState(StrEnum):
+    REQUESTED = "requested"
+    SUBMITTING = "submitting"
+    RESTORING = "restoring"
+    READY = "ready"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    REJECTED = "rejected"
+
+    @property
+    def active(self) -> bool:
+        return self in ACTIVE_STATES
+
+    @property
+    def final(self) -> bool:
+        return not self.active
+
+
+ACTIVE_STATES = frozenset({JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING})
+
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.REQUESTED: frozenset({JobState.SUBMITTING, JobState.REJECTED}),
+    JobState.SUBMITTING: frozenset({JobState.RESTORING, JobState.REJECTED}),
+    JobState.RESTORING: frozenset({JobState.READY, JobState.FAILED, JobState.TIMED_OUT}),
+    JobState.READY: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.TIMED_OUT: frozenset(),
+    JobState.REJECTED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    def __init__(self, current: JobState, target: JobState) -> None:
+        super().__init__(f"a job cannot go from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+def check_transition(current: JobState, target: JobState) -> None:
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(current, target)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NewJob(BaseModel):
+    """What the bot knows when a request is accepted for recording."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backup_id: str
+    index_name: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    deletion_protection: bool = False
+    requester_id: str
+    channel_id: str
+
+
+class Job(NewJob):
+    """A recorded restore job, as the store returns it."""
+
+    id: str
+    state: JobState
+    created_at: datetime
+    updated_at: datetime
+    source_index_name: str | None = None
+    backup_record_count: int | None = None
+    message_ts: str | None = None
+    restore_job_id: str | None = None
+    index_id: str | None = None
+    percent_complete: float | None = None
+    milestone: int = 0
+    host: str | None = None
+    dimension: int | None = None
+    metric: str | None = None
+    reason: str | None = None
+    submitted_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state.active
+
+    def elapsed(self, now: datetime | None = None) -> float:
+        """Seconds since Pinecone accepted the restore (or since the request, before that)."""
+        start = self.submitted_at or self.created_at
+        end = self.finished_at or now or utcnow()
+        return max(0.0, (end - start).total_seconds())

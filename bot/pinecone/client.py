@@ -1,0 +1,165 @@
+"""An async client for the control-plane endpoints a restore needs.
+
+It takes an injected `httpx.AsyncClient` (so tests can point it at an emulator or a
+`MockTransport`) and adds the two headers every call needs. Reads retry transient failures
+with jittered exponential backoff that honours `Retry-After`; create-index is never retried
+here, because only the caller can decide whether a lost answer means "created" or "not".
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from bot.pinecone.errors import (
+    PineconeAPIError,
+    PineconeUnreachable,
+    error_for,
+    is_transient,
+    transport_error,
+)
+from bot.pinecone.models import (
+    Backup,
+    BackupList,
+    CreateIndexFromBackupRequest,
+    CreateIndexFromBackupResponse,
+    ErrorResponse,
+    IndexModel,
+    RestoreJob,
+    RestoreJobList,
+)
+
+API_VERSION = "2026-04"
+MAX_RETRY_AFTER = 60.0
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class PineconeClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_key: str,
+        *,
+        read_attempts: int = 4,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+    ) -> None:
+        self._http = http
+        self._headers = {"Api-Key": api_key, "X-Pinecone-Api-Version": API_VERSION}
+        self._read_attempts = read_attempts
+        self._backoff = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- reads (retried) ---------------------------------------------------------------------
+
+    async def describe_backup(self, backup_id: str) -> Backup:
+        return await self._read(f"/backups/{backup_id}", Backup)
+
+    async def list_backups(self, *, limit: int = 100, pagination_token: str | None = None) -> BackupList:
+        return await self._read("/backups", BackupList, params=_page(limit, pagination_token))
+
+    async def describe_restore_job(self, job_id: str) -> RestoreJob:
+        return await self._read(f"/restore-jobs/{job_id}", RestoreJob)
+
+    async def list_restore_jobs(self, *, limit: int = 100, pagination_token: str | None = None) -> RestoreJobList:
+        return await self._read("/restore-jobs", RestoreJobList, params=_page(limit, pagination_token))
+
+    async def describe_index(self, name: str) -> IndexModel:
+        return await self._read(f"/indexes/{name}", IndexModel)
+
+    # -- the one write -----------------------------------------------------------------------
+
+    async def create_index_from_backup(
+        self, backup_id: str, request: CreateIndexFromBackupRequest
+    ) -> CreateIndexFromBackupResponse:
+        """One attempt, never repeated here: see `errors.is_ambiguous`."""
+        response = await self._send("POST", f"/backups/{backup_id}/create-index", json=request.to_json())
+        return _parse(response, CreateIndexFromBackupResponse)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _read(self, path: str, model: type[_Model], params: dict[str, Any] | None = None) -> _Model:
+        async def attempt() -> _Model:
+            return _parse(await self._send("GET", path, params=params), model)
+
+        return await self._with_retries(attempt)
+
+    async def _with_retries(self, call: Callable[[], Awaitable[_Model]]) -> _Model:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self._read_attempts),
+            wait=self._wait,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await call()
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, PineconeAPIError) and error.retry_after is not None:
+            return min(error.retry_after, MAX_RETRY_AFTER)
+        return float(self._backoff(state))
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, headers=self._headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from None
+        if response.is_success:
+            return response
+        raise _error_from(response)
+
+
+def _page(limit: int, pagination_token: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit}
+    if pagination_token:
+        params["paginationToken"] = pagination_token
+    return params
+
+
+def _parse(response: httpx.Response, model: type[_Model]) -> _Model:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError:
+        # A 2xx we cannot read is Pinecone misbehaving, not the user's fault.
+        raise PineconeUnreachable(
+            f"Pinecone answered {response.status_code} with a body that does not match its API spec"
+        ) from None
+
+
+def _error_from(response: httpx.Response) -> PineconeAPIError:
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    try:
+        body = ErrorResponse.model_validate_json(response.content)
+        code, message = body.error.code, body.error.message
+    except ValidationError:
+        code, message = "UNKNOWN", response.reason_phrase or f"HTTP {response.status_code}"
+    return error_for(response.status_code, code, message, retry_after)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

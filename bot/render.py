@@ -1,0 +1,287 @@
+"""Every message the bot shows, as data: Block Kit blocks plus a plain-text fallback.
+
+Pure functions: jobs and facts in, `Message` out. Slack's limits (≤ 50 blocks, section text
+≤ 3000 characters, header ≤ 150) are respected here so no caller has to think about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.jobs import Job, JobState
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+MAX_BLOCKS = 50
+COMMAND = "/restore-index"
+EXAMPLE = 'a65ff585-d987-4da5-a622-72e19a6ed5f4 restored-index env=prod team="search infra" --deletion-protection'
+
+STATE_LABELS: dict[JobState, str] = {
+    JobState.REQUESTED: ":hourglass_flowing_sand: Checking the backup",
+    JobState.SUBMITTING: ":outbox_tray: Submitting to Pinecone",
+    JobState.RESTORING: ":arrows_counterclockwise: Restoring",
+    JobState.READY: ":white_check_mark: Ready",
+    JobState.FAILED: ":x: Failed",
+    JobState.TIMED_OUT: ":alarm_clock: Timed out",
+    JobState.REJECTED: ":no_entry_sign: Rejected",
+}
+
+MILESTONES = (25, 50, 75)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters; user and Pinecone text must not become markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text, SECTION_LIMIT))])
+
+
+def _message(text: str, blocks: Sequence[Block]) -> Message:
+    rendered = [block.to_dict() for block in blocks[:MAX_BLOCKS]]
+    return Message(text=_clip(text, 3000), blocks=rendered)
+
+
+def slack_date(moment: datetime) -> str:
+    """A timestamp every reader sees in their own time zone, with a UTC fallback."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _tags(tags: dict[str, str]) -> str:
+    if not tags:
+        return "none"
+    return ", ".join(f"`{escape(k)}={escape(v)}`" for k, v in sorted(tags.items()))
+
+
+def _progress(job: Job) -> str:
+    if job.percent_complete is None:
+        return ""
+    filled = int(job.percent_complete // 10)
+    return f"`{'█' * filled}{'░' * (10 - filled)}` {job.percent_complete:.0f}%"
+
+
+def _backup_line(job: Job) -> str:
+    source = f" of `{escape(job.source_index_name)}`" if job.source_index_name else ""
+    records = f", {job.backup_record_count:,} records" if job.backup_record_count is not None else ""
+    return f"`{job.backup_id}`{source}{records}"
+
+
+# -- the parent message and its thread -----------------------------------------------------------
+
+
+def parent_message(job: Job) -> Message:
+    label = STATE_LABELS[job.state]
+    lines = [
+        f"*State:* {label}" + (f"  {_progress(job)}" if job.state is JobState.RESTORING else ""),
+        f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
+        f"*Backup:* {_backup_line(job)}",
+        f"*Target index:* `{job.index_name}`",
+        f"*Tags:* {_tags(job.tags)}",
+        f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
+    ]
+    if job.state is JobState.READY and job.host:
+        lines.append(f"*Host:* `{escape(job.host)}`")
+    if job.reason and job.state in {JobState.FAILED, JobState.TIMED_OUT, JobState.REJECTED}:
+        lines.append(f"*Reason:* {escape(job.reason)}")
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=_clip(f"Restore into {job.index_name}", HEADER_LIMIT))),
+        _section("\n".join(lines)),
+        _context(f"Job `{job.id}`" + (f" · Pinecone restore job `{job.restore_job_id}`" if job.restore_job_id else "")),
+    ]
+    text = f"Restore of backup {job.backup_id} into {job.index_name}: {label.split(' ', 1)[1]}"
+    return _message(text, blocks)
+
+
+def thread_started(job: Job) -> Message:
+    text = (
+        f"Pinecone accepted the restore (restore job `{job.restore_job_id}`). "
+        "I'll post here at 25%, 50% and 75%, and when it is done."
+    )
+    return _message(text, [_section(text)])
+
+
+def thread_milestone(job: Job, milestone: int) -> Message:
+    text = f":arrows_counterclockwise: `{job.index_name}` is {milestone}% restored ({duration(job.elapsed())} so far)."
+    return _message(text, [_section(text)])
+
+
+def thread_ready(job: Job) -> Message:
+    text = (
+        f":white_check_mark: <@{job.requester_id}> `{job.index_name}` is ready.\n"
+        f"*Host:* `{escape(job.host or 'unknown')}`\n"
+        f"*Dimension:* {job.dimension if job.dimension is not None else 'n/a'} · "
+        f"*Metric:* {escape(job.metric or 'n/a')}\n"
+        f"*Took:* {duration(job.elapsed())}"
+    )
+    return _message(text, [_section(text)])
+
+
+def thread_failed(job: Job) -> Message:
+    verb = "timed out" if job.state is JobState.TIMED_OUT else "failed"
+    reason = escape(job.reason or "no reason given")
+    text = f":x: <@{job.requester_id}> the restore into `{job.index_name}` {verb}: {reason}"
+    return _message(text, [_section(text)])
+
+
+def incident_notice(job: Job, thread_link: str | None) -> Message:
+    verb = "timed out" if job.state is JobState.TIMED_OUT else "failed"
+    where = f" <{thread_link}|Thread>" if thread_link else ""
+    text = (
+        f":rotating_light: Restore into `{job.index_name}` {verb}: {escape(job.reason or 'no reason given')}. "
+        f"Requested by <@{job.requester_id}> from backup `{job.backup_id}`.{where}"
+    )
+    return _message(text, [_section(text)])
+
+
+def next_milestone(job: Job) -> int | None:
+    """The highest milestone reached and not yet announced, if any."""
+    if job.percent_complete is None:
+        return None
+    reached = [m for m in MILESTONES if job.percent_complete >= m and m > job.milestone]
+    return max(reached) if reached else None
+
+
+# -- answers to the requester only -------------------------------------------------------------------
+
+
+def usage(intro: str | None = None) -> Message:
+    text = (
+        (f"{intro}\n\n" if intro else "")
+        + f"*Restore a Pinecone index from a backup:*\n`{COMMAND} <backup_id> <index_name> [key=value ...] "
+        "[--deletion-protection]`\n"
+        f"Example: `{COMMAND} {escape(EXAMPLE)}`\n\n"
+        f"*Other commands:*\n• `{COMMAND} status <index_name>`: the latest restore into that name\n"
+        f"• `{COMMAND} list`: recent restores in this channel\n• `{COMMAND} help`: this message\n\n"
+        "Index names: 1–45 lower-case letters, digits or `-`, starting and ending with a letter or digit. "
+        "Tags: keys up to 80 letters, digits, `_` or `-`; values up to 120 letters, digits, spaces or `; @ _ - . +`; "
+        "quote values with spaces."
+    )
+    return _message(text, [_section(text)])
+
+
+def rejection(problems: Sequence[tuple[str, str, str | None]], example: str) -> Message:
+    """problems: (part, rule, hint) triples."""
+    lines = [f"I can't start that restore: {len(problems)} problem{'s' if len(problems) != 1 else ''}."]
+    for part, rule, hint in problems:
+        lines.append(f"• *{escape(part)}*: {escape(rule)}" + (f" ({escape(hint)})" if hint else ""))
+    lines.append(f"\nFor example: `{COMMAND} {escape(example)}`")
+    text = "\n".join(lines)
+    return _message(text, [_section(text)])
+
+
+def channel_not_allowed(allowed: Sequence[str]) -> Message:
+    if not allowed:
+        text = (
+            ":no_entry: Restores are not enabled in any channel yet. An admin has to list the channels "
+            "where restores may be requested in the bot's `RESTORE_BOT_ALLOWED_CHANNELS` setting."
+        )
+    else:
+        where = ", ".join(f"<#{channel}>" for channel in allowed)
+        text = f":no_entry: Restores can't be requested in this channel. Please ask in {where}."
+    return _message(text, [_section(text)])
+
+
+def plain(text: str) -> Message:
+    return _message(text, [_section(text)])
+
+
+def accepted(backup_id: str, index_name: str) -> Message:
+    return plain(f":hourglass_flowing_sand: Checking backup `{backup_id}` before restoring into `{index_name}`…")
+
+
+def already_running(existing: Job, thread_link: str | None) -> Message:
+    where = f" <{thread_link}|See its thread.>" if thread_link else ""
+    return plain(
+        f":warning: A restore into `{existing.index_name}` is already running "
+        f"(requested by <@{existing.requester_id}> {slack_date(existing.created_at)}, "
+        f"{STATE_LABELS[existing.state].split(' ', 1)[1].lower()}).{where}"
+    )
+
+
+def request_failed(reason: str) -> Message:
+    return plain(f":x: {reason}")
+
+
+def status(job: Job | None, index_name: str, thread_link: str | None) -> Message:
+    if job is None:
+        return plain(f"I have no record of a restore into `{index_name}`.")
+    lines = [
+        f"*Latest restore into `{job.index_name}`:* {STATE_LABELS[job.state]}"
+        + (f" {_progress(job)}" if job.state is JobState.RESTORING else ""),
+        f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
+        f"*Backup:* {_backup_line(job)}",
+    ]
+    if job.state is JobState.READY:
+        lines.append(f"*Host:* `{escape(job.host or 'unknown')}` · *Took:* {duration(job.elapsed())}")
+    elif job.reason:
+        lines.append(f"*Reason:* {escape(job.reason)}")
+    if thread_link:
+        lines.append(f"<{thread_link}|Open the thread>")
+    text = "\n".join(lines)
+    return _message(text, [_section(text)])
+
+
+def job_list(jobs: Sequence[Job]) -> Message:
+    if not jobs:
+        return plain("No restores have been requested in this channel yet.")
+    blocks: list[Block] = [
+        _section(f"*Recent restores in this channel* (newest first, {len(jobs)} shown)"),
+        DividerBlock(),
+    ]
+    lines = []
+    for job in jobs:
+        progress = f" {job.percent_complete:.0f}%" if job.state is JobState.RESTORING and job.percent_complete else ""
+        line = (
+            f"• `{job.index_name}` — {STATE_LABELS[job.state]}{progress} — <@{job.requester_id}> "
+            f"{slack_date(job.created_at)} — backup `{job.backup_id}`"
+        )
+        lines.append(line)
+        blocks.append(_section(line))
+    return _message("Recent restores in this channel:\n" + "\n".join(lines), blocks)
+
+
+RESTARTING = ":arrows_counterclockwise: The bot is restarting right now. Try again in a minute."
+STORE_UNAVAILABLE = "The bot cannot read its job store right now. Try again in a minute."

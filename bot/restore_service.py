@@ -1,0 +1,228 @@
+"""From an accepted request to a running Pinecone restore, exactly once.
+
+The job is recorded before Pinecone is called and moved to `submitting` before create-index
+is sent, so a crash or a lost answer always leaves a job that can be reconciled: `reconcile`
+looks the target name up in Pinecone's restore jobs and decides, never a blind second call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.announcer import Announcer
+from bot.jobs import Job, JobState, NewJob, utcnow
+from bot.pinecone import PineconeClient, PineconeError, RateLimited
+from bot.pinecone.errors import BackupNotReady, explain, is_ambiguous
+from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
+from bot.validation import RestoreRequest
+from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreError
+
+log = logging.getLogger(__name__)
+
+# Pinecone's clock and ours may differ; a restore job created this long before our record still counts.
+CLOCK_SKEW = timedelta(minutes=5)
+# How far back reconcile pages through the project's restore jobs (100 per page).
+RECONCILE_MAX_PAGES = 20
+SUBMIT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Started:
+    job: Job
+    thread_link: str | None
+
+
+@dataclass(frozen=True)
+class AlreadyRunning:
+    existing: Job
+    thread_link: str | None
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+    job: Job | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Pinecone could not be asked or did not answer clearly; the tracker will finish the job."""
+
+    job: Job
+
+
+Outcome = Started | AlreadyRunning | Refused | Pending
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RestoreService:
+    def __init__(
+        self,
+        store: JobStore,
+        pinecone: PineconeClient,
+        announcer: Announcer,
+        *,
+        retry_delay: float = 1.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._pinecone = pinecone
+        self._announcer = announcer
+        self._retry_delay = retry_delay
+        self._sleep = sleep
+        # Jobs a request is driving right now; the tracker leaves them alone.
+        self.in_flight: set[str] = set()
+
+    async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
+        new = NewJob(
+            backup_id=request.backup_id,
+            index_name=request.index_name,
+            tags=dict(request.tags),
+            deletion_protection=request.deletion_protection,
+            requester_id=requester_id,
+            channel_id=channel_id,
+        )
+        try:
+            job = await self._store.create(new)
+        except ActiveRestoreExists as exc:
+            return AlreadyRunning(exc.existing, await self._announcer.link(exc.existing))
+        except StoreError as exc:
+            log.error("could not record a restore request into %s: %s", request.index_name, exc)
+            return Refused(
+                "The bot could not record your request (its job store is unavailable), so nothing was sent "
+                "to Pinecone. Try again in a minute; if it keeps failing, tell the bot's operators."
+            )
+        log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
+        self.in_flight.add(job.id)
+        try:
+            return await self.advance(job)
+        finally:
+            self.in_flight.discard(job.id)
+
+    async def advance(self, job: Job) -> Outcome:
+        """Take a `requested` or `submitting` job as far as `restoring` (or `rejected`)."""
+        try:
+            if job.state is JobState.REQUESTED:
+                job = await self._check_backup(job)
+                if job.state is JobState.REJECTED:
+                    return Refused(job.reason or "", job)
+            if job.state is JobState.SUBMITTING:
+                job = await self._submit(job)
+        except StoreError as exc:
+            log.error("job %s: the store failed mid-request: %s", job.id, exc)
+            return Pending(job)
+        except StaleJob as exc:
+            # Someone else (the tracker after a restart, another replica) moved it on.
+            return Pending(exc.job or job)
+        except ReconcileUnavailable:
+            # Pinecone may or may not have the restore; only a later look can tell.
+            return Pending(job)
+        if job.state is JobState.RESTORING:
+            return Started(job, await self._announcer.link(job))
+        if job.state is JobState.REJECTED:
+            return Refused(job.reason or "", job)
+        return Pending(job)
+
+    async def _check_backup(self, job: Job) -> Job:
+        try:
+            backup = await self._pinecone.describe_backup(job.backup_id)
+        except PineconeError as exc:
+            log.warning("job %s: could not describe backup %s: %s", job.id, job.backup_id, exc)
+            reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
+            return await self._reject(job, JobState.REQUESTED, reason)
+        if not backup.ready:
+            reason = explain(
+                BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}"),
+                backup_id=job.backup_id,
+                index_name=job.index_name,
+            )
+            return await self._reject(job, JobState.REQUESTED, reason)
+        return await self._store.transition(
+            job.id,
+            JobState.REQUESTED,
+            JobState.SUBMITTING,
+            source_index_name=backup.source_index_name,
+            backup_record_count=backup.record_count,
+        )
+
+    async def _submit(self, job: Job) -> Job:
+        body = CreateIndexFromBackupRequest(
+            name=job.index_name,
+            tags=job.tags or None,
+            deletion_protection="enabled" if job.deletion_protection else "disabled",
+        )
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            found = await self.reconcile(job) if attempt > 1 or job.submitted_at is not None else None
+            if found is not None:
+                return await self._accepted(job, found.restore_job_id, found.target_index_id)
+            try:
+                await self._store.update(job.id, submitted_at=utcnow())
+                response = await self._pinecone.create_index_from_backup(job.backup_id, body)
+            except RateLimited as exc:
+                # 429 means the request was not taken: waiting and sending again is safe.
+                await self._sleep(exc.retry_after if exc.retry_after is not None else self._retry_delay * attempt)
+                continue
+            except PineconeError as exc:
+                if not is_ambiguous(exc):
+                    reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
+                    return await self._reject(job, JobState.SUBMITTING, reason)
+                log.warning("job %s: create-index outcome unknown (%s); reconciling", job.id, exc)
+                await self._sleep(self._retry_delay * attempt)
+                continue
+            return await self._accepted(job, response.restore_job_id, response.index_id)
+        found = await self.reconcile(job)
+        if found is not None:
+            return await self._accepted(job, found.restore_job_id, found.target_index_id)
+        # Left in `submitting`: the tracker reconciles it again on its next cycle.
+        log.warning("job %s: Pinecone did not take the restore after %d attempts", job.id, SUBMIT_ATTEMPTS)
+        return job
+
+    async def reconcile(self, job: Job) -> RestoreJob | None:
+        """The Pinecone restore job our create-index call made, if it made one."""
+        token: str | None = None
+        not_before = job.created_at - CLOCK_SKEW
+        for _ in range(RECONCILE_MAX_PAGES):
+            try:
+                page = await self._pinecone.list_restore_jobs(limit=100, pagination_token=token)
+            except PineconeError as exc:
+                log.warning("job %s: could not list restore jobs to reconcile: %s", job.id, exc)
+                raise ReconcileUnavailable() from exc
+            for candidate in page.data:
+                if (
+                    candidate.target_index_name == job.index_name
+                    and candidate.backup_id == job.backup_id
+                    and candidate.created_at >= not_before
+                ):
+                    return candidate
+            if page.pagination is None or not page.data:
+                return None
+            if all(candidate.created_at < not_before for candidate in page.data):
+                return None  # newest first: everything further back is older still
+            token = page.pagination.next
+        return None
+
+    async def _accepted(self, job: Job, restore_job_id: str, index_id: str) -> Job:
+        job = await self._store.transition(
+            job.id,
+            JobState.SUBMITTING,
+            JobState.RESTORING,
+            restore_job_id=restore_job_id,
+            index_id=index_id,
+            submitted_at=job.submitted_at or utcnow(),
+            percent_complete=0.0,
+        )
+        log.info("job %s: Pinecone accepted (restore job %s)", job.id, restore_job_id)
+        return await self._announcer.started(job)
+
+    async def _reject(self, job: Job, current: JobState, reason: str) -> Job:
+        log.info("job %s rejected: %s", job.id, reason)
+        return await self._store.transition(job.id, current, JobState.REJECTED, reason=reason, finished_at=utcnow())
+
+
+class ReconcileUnavailable(PineconeError):
+    """Pinecone could not be asked whether the restore exists; decide later."""

@@ -1,0 +1,58 @@
+"""Start-up and shutdown: open the store, resume tracking, serve, then stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import create_app
+from bot.server import create_web_app
+from bot.services import build_services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long in-flight requests may run after SIGTERM before they are cut off.
+DRAIN_SECONDS = 20.0
+LISTEN_HOST = "0.0.0.0"
+
+
+async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
+    services = await build_services(settings)
+    app = create_app(services)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+
+    runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services), access_log=None)
+    socket_handler: AsyncSocketModeHandler | None = None
+    tracker = asyncio.create_task(services.tracker.run(stopping), name="tracker")
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, host=host, port=settings.port).start()
+        if settings.socket_mode:
+            assert settings.slack_app_token is not None
+            socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            await socket_handler.connect_async()
+        mode = "Socket Mode" if settings.socket_mode else "HTTP mode, POST /slack/events"
+        log.info("restore-bot ready on port %d (%s)", settings.port, mode)
+        await stopping.wait()
+
+        log.info("shutting down: finishing in-flight requests (up to %.0fs)", DRAIN_SECONDS)
+        services.shutting_down = True
+        if not await services.tasks.drain(DRAIN_SECONDS):
+            log.warning("some requests did not finish in time; the tracker resumes them on the next start")
+    finally:
+        stopping.set()
+        await tracker
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+        await services.close()
+    log.info("restore-bot stopped")
+    return 0

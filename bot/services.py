@@ -1,0 +1,99 @@
+"""Everything the handlers and the tracker share, built once from settings.
+
+Clients are injectable so tests (and later, other deployments) can hand in their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.announcer import Announcer
+from bot.background import BackgroundTasks
+from bot.pinecone import PineconeClient
+from bot.policy import ChannelPolicy
+from bot.restore_service import RestoreService
+from bot.settings import Settings
+from bot.slack_publisher import SlackPublisher
+from bot.tracker import Tracker
+from storage import JobStore, open_store
+
+PINECONE_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: JobStore
+    pinecone: PineconeClient
+    slack: AsyncWebClient
+    announcer: Announcer
+    restores: RestoreService
+    tracker: Tracker
+    policy: ChannelPolicy
+    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
+    shutting_down: bool = False
+
+    async def close(self) -> None:
+        await self.pinecone.aclose()
+        await self.store.close()
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def pinecone_client(settings: Settings, http: httpx.AsyncClient | None = None) -> PineconeClient:
+    http = http or httpx.AsyncClient(
+        base_url=settings.pinecone_controller_host,
+        timeout=PINECONE_TIMEOUT,
+        headers={"User-Agent": "restore-bot/0.1"},
+    )
+    return PineconeClient(http, settings.pinecone_api_key.get_secret_value())
+
+
+async def build_services(
+    settings: Settings,
+    *,
+    store: JobStore | None = None,
+    pinecone: PineconeClient | None = None,
+    slack: AsyncWebClient | None = None,
+) -> Services:
+    store = store or await open_store(settings.database_path)
+    pinecone = pinecone or pinecone_client(settings)
+    slack = slack or slack_client(settings)
+    announcer = Announcer(store, SlackPublisher(slack), settings.incident_channel)
+    restores = RestoreService(store, pinecone, announcer)
+    tracker = Tracker(
+        store,
+        pinecone,
+        restores,
+        announcer,
+        poll_interval=settings.poll_interval,
+        restore_timeout=settings.restore_timeout,
+    )
+    return Services(
+        settings=settings,
+        store=store,
+        pinecone=pinecone,
+        slack=slack,
+        announcer=announcer,
+        restores=restores,
+        tracker=tracker,
+        policy=ChannelPolicy(settings.allowed_channels),
+    )

@@ -1,0 +1,15 @@
+"""Thin Slack listeners: Slack payloads in, domain calls, Slack responses out."""
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from handlers.commands import register_commands
+from handlers.errors import register_error_handler
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    register_commands(app, services)
+    register_error_handler(app)
+
+
+__all__ = ["register"]

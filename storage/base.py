@@ -1,0 +1,52 @@
+"""The interface the rest of the bot uses, so another backend (PostgreSQL) can slot in."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.jobs import Job, JobState, NewJob
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (locked, disk full, read-only, corrupt)."""
+
+
+class ActiveRestoreExists(StoreError):
+    """A restore into this target name is already active; `existing` is that job."""
+
+    def __init__(self, existing: Job) -> None:
+        super().__init__(f"a restore into {existing.index_name} is already active (job {existing.id})")
+        self.existing = existing
+
+
+class StaleJob(StoreError):
+    """The job is not in the state the caller expected: someone else moved it first."""
+
+    def __init__(self, job: Job | None, expected: JobState) -> None:
+        actual = job.state if job else "missing"
+        super().__init__(f"expected job in state {expected}, found {actual}")
+        self.job = job
+
+
+class JobStore(Protocol):
+    async def create(self, job: NewJob) -> Job:
+        """Record a new job in `requested`. Raises ActiveRestoreExists."""
+        ...
+
+    async def get(self, job_id: str) -> Job | None: ...
+
+    async def transition(self, job_id: str, expected: JobState, target: JobState, **fields: Any) -> Job:
+        """Move a job from `expected` to `target` (and set fields) atomically. Raises StaleJob."""
+        ...
+
+    async def update(self, job_id: str, **fields: Any) -> Job:
+        """Set fields that are not the state (progress, message ts, ...)."""
+        ...
+
+    async def active_jobs(self) -> list[Job]: ...
+
+    async def latest_for_index(self, index_name: str) -> Job | None: ...
+
+    async def recent_in_channel(self, channel_id: str, limit: int = 10) -> list[Job]: ...
+
+    async def close(self) -> None: ...

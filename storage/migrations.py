@@ -1,0 +1,54 @@
+"""Schema versions, applied in order. The database's `user_version` is the last one applied.
+
+Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: jobs and their history
+    """
+    CREATE TABLE jobs (
+        id                  TEXT PRIMARY KEY,
+        state               TEXT NOT NULL CHECK (state IN
+                                ('requested','submitting','restoring','ready','failed','timed_out','rejected')),
+        backup_id           TEXT NOT NULL,
+        index_name          TEXT NOT NULL,
+        tags                TEXT NOT NULL DEFAULT '{}',
+        deletion_protection INTEGER NOT NULL DEFAULT 0,
+        requester_id        TEXT NOT NULL,
+        channel_id          TEXT NOT NULL,
+        created_at          TEXT NOT NULL,
+        updated_at          TEXT NOT NULL,
+        source_index_name   TEXT,
+        backup_record_count INTEGER,
+        message_ts          TEXT,
+        restore_job_id      TEXT,
+        index_id            TEXT,
+        percent_complete    REAL,
+        milestone           INTEGER NOT NULL DEFAULT 0,
+        host                TEXT,
+        dimension           INTEGER,
+        metric              TEXT,
+        reason              TEXT,
+        submitted_at        TEXT,
+        finished_at         TEXT
+    );
+    -- The guarantee "one active restore per target name" lives here, not in process memory.
+    CREATE UNIQUE INDEX jobs_one_active_per_name ON jobs (index_name)
+        WHERE state IN ('requested', 'submitting', 'restoring');
+    CREATE INDEX jobs_by_state ON jobs (state);
+    CREATE INDEX jobs_by_name ON jobs (index_name, created_at);
+    CREATE INDEX jobs_by_channel ON jobs (channel_id, created_at);
+
+    CREATE TABLE job_events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id     TEXT NOT NULL REFERENCES jobs (id),
+        at         TEXT NOT NULL,
+        from_state TEXT,
+        to_state   TEXT NOT NULL,
+        detail     TEXT
+    );
+    CREATE INDEX job_events_by_job ON job_events (job_id, id);
+    """,
+)
