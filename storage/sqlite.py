@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import uuid
@@ -22,8 +23,11 @@ _UPDATABLE = frozenset(_COLUMNS) - {"id", "state", "created_at", "updated_at", *
 _TIMESTAMPS = frozenset({"created_at", "updated_at", "submitted_at", "finished_at"})
 
 
-async def open_store(path: Path | str) -> SqliteJobStore:
-    """Open (creating if needed) and migrate the database at `path`."""
+async def open_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> SqliteJobStore:
+    """Open (creating if needed) and migrate the database at `path`.
+
+    `busy_timeout_ms`: how long a write waits for another writer's lock before giving up.
+    """
     path = Path(path)
     try:
         if path.parent != Path(""):
@@ -33,7 +37,7 @@ async def open_store(path: Path | str) -> SqliteJobStore:
         raise StoreError(f"cannot open the job store at {path}: {exc}") from exc
     store = SqliteJobStore(connection)
     try:
-        await store.prepare()
+        await store.prepare(busy_timeout_ms)
     except BaseException:
         await connection.close()
         raise
@@ -44,13 +48,15 @@ class SqliteJobStore:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
         self._db.row_factory = aiosqlite.Row
+        # One connection, many coroutines: transactions must not interleave on it.
+        self._write_lock = asyncio.Lock()
 
-    async def prepare(self) -> None:
+    async def prepare(self, busy_timeout_ms: int) -> None:
         try:
             await self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit survives power loss, which is what "a job is never lost" means.
             await self._db.execute("PRAGMA synchronous=FULL")
-            await self._db.execute("PRAGMA busy_timeout=5000")
+            await self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             await self._db.execute("PRAGMA foreign_keys=ON")
             await self._migrate()
         except sqlite3.Error as exc:
@@ -77,20 +83,21 @@ class SqliteJobStore:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"the job store is unavailable: {exc}") from exc
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        try:
-            await self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            await self._db.execute("ROLLBACK")
-            raise StoreError(f"the job store could not save the change: {exc}") from exc
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"the job store is unavailable: {exc}") from exc
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            try:
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._db.execute("ROLLBACK")
+                raise StoreError(f"the job store could not save the change: {exc}") from exc
 
     async def create(self, job: NewJob) -> Job:
         now = utcnow()

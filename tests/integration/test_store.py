@@ -1,0 +1,172 @@
+"""The job store on a real SQLite file: migrations, the one-active-restore constraint, transitions."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.jobs import InvalidTransition, JobState, NewJob
+from storage import ActiveRestoreExists, SqliteJobStore, StaleJob, StoreError, open_store
+from storage.migrations import MIGRATIONS
+
+
+def new_job(name: str = "restored-index", channel: str = "C0RESTORE1") -> NewJob:
+    return NewJob(
+        backup_id="670e8400-e29b-41d4-a716-446655440000",
+        index_name=name,
+        tags={"env": "prod", "team": "search infra"},
+        deletion_protection=True,
+        requester_id="U0ALICE01",
+        channel_id=channel,
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqliteJobStore:
+    store = await open_store(tmp_path / "jobs.sqlite3")
+    yield store
+    await store.close()
+
+
+async def test_migrates_an_empty_file_to_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "dir" / "fresh.sqlite3"
+    store = await open_store(path)
+    assert await store.schema_version() == len(MIGRATIONS)
+    await store.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"jobs", "job_events"} <= tables
+
+
+async def test_reopening_keeps_jobs_and_does_not_migrate_twice(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    store = await open_store(path)
+    job = await store.create(new_job())
+    await store.close()
+    store = await open_store(path)
+    again = await store.get(job.id)
+    await store.close()
+    assert again == job
+
+
+async def test_refuses_a_database_from_a_newer_bot(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreError, match="newer"):
+        await open_store(path)
+
+
+async def test_created_job_round_trips_every_field(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    assert job.state is JobState.REQUESTED
+    loaded = await store.get(job.id)
+    assert loaded == job
+    assert loaded is not None and loaded.tags == {"env": "prod", "team": "search infra"}
+    assert loaded.deletion_protection is True
+
+
+async def test_one_active_restore_per_target_name(store: SqliteJobStore) -> None:
+    first = await store.create(new_job("prod-search"))
+    with pytest.raises(ActiveRestoreExists) as raised:
+        await store.create(new_job("prod-search", channel="C0OTHER001"))
+    assert raised.value.existing.id == first.id
+    other = await store.create(new_job("prod-search-2"))
+    assert other.index_name == "prod-search-2"
+
+
+async def test_a_finished_restore_frees_the_name(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="backup not found")
+    again = await store.create(new_job())
+    assert again.id != job.id
+    latest = await store.latest_for_index("restored-index")
+    assert latest is not None and latest.id == again.id
+
+
+async def test_concurrent_creates_for_one_name_make_one_job(store: SqliteJobStore) -> None:
+    results = await asyncio.gather(*(store.create(new_job()) for _ in range(10)), return_exceptions=True)
+    created = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, ActiveRestoreExists)]
+    assert len(created) == 1 and len(refused) == 9
+    assert len(await store.active_jobs()) == 1
+
+
+async def test_the_constraint_holds_across_connections(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    one, two = await open_store(path), await open_store(path)
+    try:
+        await one.create(new_job())
+        with pytest.raises(ActiveRestoreExists):
+            await two.create(new_job())
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_transition_is_compare_and_set(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    moved = await store.transition(job.id, JobState.REQUESTED, JobState.SUBMITTING, source_index_name="prod")
+    assert moved.state is JobState.SUBMITTING and moved.source_index_name == "prod"
+    with pytest.raises(StaleJob) as raised:
+        await store.transition(job.id, JobState.REQUESTED, JobState.SUBMITTING)
+    assert raised.value.job is not None and raised.value.job.state is JobState.SUBMITTING
+
+
+async def test_transition_refuses_what_the_state_machine_forbids(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    with pytest.raises(InvalidTransition):
+        await store.transition(job.id, JobState.REQUESTED, JobState.READY)
+    loaded = await store.get(job.id)
+    assert loaded is not None and loaded.state is JobState.REQUESTED
+
+
+async def test_history_records_every_transition(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    await store.transition(job.id, JobState.REQUESTED, JobState.SUBMITTING)
+    await store.transition(job.id, JobState.SUBMITTING, JobState.RESTORING, restore_job_id="rj-1")
+    await store.transition(job.id, JobState.RESTORING, JobState.FAILED, reason="Pinecone reports Failed")
+    assert await store.events(job.id) == [
+        (None, "requested", None),
+        ("requested", "submitting", None),
+        ("submitting", "restoring", None),
+        ("restoring", "failed", "Pinecone reports Failed"),
+    ]
+
+
+async def test_update_refuses_identity_fields(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    with pytest.raises(ValueError, match="not updatable"):
+        await store.update(job.id, index_name="other")
+    updated = await store.update(job.id, percent_complete=42.5, message_ts="1700000000.000100")
+    assert updated.percent_complete == 42.5 and updated.message_ts == "1700000000.000100"
+
+
+async def test_recent_in_channel_is_newest_first_and_scoped(store: SqliteJobStore) -> None:
+    names = [f"index-{n}" for n in range(5)]
+    for name in names:
+        await store.create(new_job(name))
+    await store.create(new_job("elsewhere", channel="C0OTHER001"))
+    recent = await store.recent_in_channel("C0RESTORE1", limit=3)
+    assert [job.index_name for job in recent] == ["index-4", "index-3", "index-2"]
+
+
+async def test_a_locked_database_is_a_store_error_and_records_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    store = await open_store(path, busy_timeout_ms=50)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError):
+            await store.create(new_job())
+        blocker.execute("ROLLBACK")
+        assert await store.active_jobs() == []
+        created = await store.create(new_job())  # and it serves again once the lock is gone
+        assert created.state is JobState.REQUESTED
+    finally:
+        blocker.close()
+        await store.close()
