@@ -38,7 +38,7 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
         if settings.socket_mode:
             assert settings.slack_app_token is not None
             socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            await socket_handler.connect_async()
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         mode = "Socket Mode" if settings.socket_mode else "HTTP mode, POST /slack/events"
         log.info("restore-bot ready on port %d (%s)", settings.port, mode)
         await stopping.wait()
@@ -51,7 +51,7 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
         stopping.set()
         await tracker
         if socket_handler is not None:
-            await socket_handler.close_async()
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
         await services.close()
     log.info("restore-bot stopped")
