@@ -1,0 +1,31 @@
+"""End-to-end fixtures: the real bot process between the Pinecone emulator and the Slack stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+
+import pytest_asyncio
+
+from tests.e2e.harness import BotProcess, running_bot
+from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.slack_api import SlackStandIn
+
+StartBot = Callable[..., AbstractAsyncContextManager[BotProcess]]
+
+
+@pytest_asyncio.fixture
+async def bot(pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    async with running_bot(pinecone, slack, tmp_path) as process:
+        yield process
+
+
+@pytest_asyncio.fixture
+async def start_bot(pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path) -> StartBot:
+    """`async with start_bot(RESTORE_BOT_RESTORE_TIMEOUT="1") as bot:` for non-default settings."""
+
+    def start(**overrides: str | None) -> AbstractAsyncContextManager[BotProcess]:
+        return running_bot(pinecone, slack, tmp_path, **overrides)
+
+    return start

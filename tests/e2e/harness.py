@@ -1,0 +1,235 @@
+"""Run the bot as users do (`python -m bot`) and talk to it the way Slack does.
+
+Requests are signed with the signing secret exactly as Slack signs them (v0 HMAC over
+`v0:<timestamp>:<body>`), using slack_sdk's own `SignatureVerifier`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.slack_api import SlackStandIn
+
+REPO = Path(__file__).resolve().parents[2]
+SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+CHANNEL = "C0RESTORE1"
+INCIDENT_CHANNEL = "C0INCIDENT"
+USER = "U0ALICE01"
+READY_LINE = "restore-bot ready"
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature or ""}
+
+
+@dataclass
+class BotProcess:
+    """A running `python -m bot` and the way to reach it."""
+
+    env: dict[str, str]
+    port: int
+    database: Path
+    slack: SlackStandIn
+    process: asyncio.subprocess.Process | None = None
+    log_lines: list[str] = field(default_factory=list)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _reader: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.log_lines)
+
+    async def start(self) -> None:
+        self._ready.clear()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=REPO,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.create_task(self._read_log(self.process))
+        ready = asyncio.create_task(self._ready.wait())
+        exited = asyncio.create_task(self.process.wait())
+        done, _ = await asyncio.wait({ready, exited}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        exited.cancel()
+        if ready not in done:
+            raise AssertionError(f"the bot did not become ready; its log:\n{self.log}")
+
+    async def _read_log(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.log_lines.append(line)
+            if READY_LINE in line:
+                self._ready.set()
+
+    async def stop(self, sig: int = signal.SIGTERM, grace: float = 30.0) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(sig)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout=grace)
+        except TimeoutError:
+            self.process.kill()
+            code = await self.process.wait()
+        if self._reader is not None:
+            await self._reader
+        return code
+
+    async def kill(self) -> None:
+        await self.stop(signal.SIGKILL)
+
+    # -- talking to it like Slack ----------------------------------------------------------------
+
+    async def post(self, body: str, *, content_type: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10.0) as client:
+            return await client.post(
+                "/slack/events",
+                content=body.encode(),
+                headers={"Content-Type": content_type, **(headers if headers is not None else sign(body))},
+            )
+
+    def command_body(self, text: str, *, user: str = USER, channel: str = CHANNEL) -> tuple[str, str]:
+        """A slash-command payload as Slack sends it, and the response_url it carries."""
+        response_url = self.slack.new_response_url()
+        fields = {
+            "token": "deprecated-verification-token",
+            "team_id": "T0TEST",
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "restores",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/restore-index",
+            "text": text,
+            "api_app_id": "A0RESTORE",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": f"{uuid.uuid4().int % 10**12}.0.{uuid.uuid4().hex[:16]}",
+        }
+        return urlencode(fields), response_url
+
+    async def command(self, text: str, *, user: str = USER, channel: str = CHANNEL) -> Command:
+        body, response_url = self.command_body(text, user=user, channel=channel)
+        response = await self.post(body, content_type="application/x-www-form-urlencoded")
+        return Command(response=response, response_url=response_url)
+
+    # -- what it stored ------------------------------------------------------------------------------
+
+    def jobs(self) -> list[dict[str, Any]]:
+        if not self.database.exists():
+            return []
+        with contextlib.closing(sqlite3.connect(self.database)) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute("SELECT * FROM jobs ORDER BY created_at")]
+
+
+@dataclass
+class Command:
+    response: httpx.Response
+    response_url: str
+
+    @property
+    def ack(self) -> dict[str, Any]:
+        """The immediate answer Slack would show the requester (empty for a bare ack)."""
+        if not self.response.content:
+            return {}
+        data: dict[str, Any] = self.response.json()
+        return data
+
+    @property
+    def ack_text(self) -> str:
+        return str(self.ack.get("text", "")) + repr(self.ack.get("blocks", ""))
+
+
+def bot_env(
+    pinecone: PineconeEmulator, slack: SlackStandIn, database: Path, port: int, **overrides: str | None
+) -> dict[str, str]:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "PINECONE_", "RESTORE_BOT_"))
+    }
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "PINECONE_API_KEY": PINECONE_API_KEY,
+            "PINECONE_CONTROLLER_HOST": pinecone.base_url,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "PORT": str(port),
+            "RESTORE_BOT_ALLOWED_CHANNELS": CHANNEL,
+            "RESTORE_BOT_INCIDENT_CHANNEL": INCIDENT_CHANNEL,
+            "RESTORE_BOT_POLL_INTERVAL": "0.05",
+            "RESTORE_BOT_RESTORE_TIMEOUT": "60",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, **overrides: str | None
+) -> AsyncIterator[BotProcess]:
+    database = tmp_path / "restore-bot.sqlite3"
+    port = free_port()
+    bot = BotProcess(
+        env=bot_env(pinecone, slack, database, port, **overrides), port=port, database=database, slack=slack
+    )
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+def parents(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    """Top-level messages the bot posted in `channel` (thread replies left out)."""
+    return [m for m in slack.messages_in(channel) if m.get("thread_ts") in (None, m["ts"])]
+
+
+def response_posts(slack: SlackStandIn, response_url: str) -> list[dict[str, Any]]:
+    """What the bot sent to one response_url, oldest first."""
+    return list(slack.responses.get(response_url.rsplit("/", 1)[1], []))

@@ -1,0 +1,69 @@
+"""The heart of the product over real HTTP: a slash command to a Ready index in one live thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, USER, BotProcess, parents, response_posts
+from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.slack_api import SlackStandIn
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return str(message.get("text", "")) + repr(message.get("blocks", ""))
+
+
+async def test_restore_reaches_ready_in_one_thread(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup(source_index_name="prod-search", dimension=1536, metric="cosine")
+    pinecone.set_restore_duration(backup["backup_id"], 1.5)
+
+    command = await bot.command(
+        f'{backup["backup_id"]} restored-index env=prod team="search infra" --deletion-protection'
+    )
+
+    assert command.response.status_code == 200
+    assert command.ack.get("response_type", "ephemeral") == "ephemeral"
+    assert "Checking backup" in command.ack_text
+
+    [parent] = await slack.wait_for(lambda: parents(slack, CHANNEL))
+    ts = parent["ts"]
+    first = text_of(slack.message_history(CHANNEL, ts)[0])
+    for expected in (
+        f"<@{USER}>",
+        backup["backup_id"],
+        "prod-search",
+        "restored-index",
+        "env=prod",
+        "team=search infra",
+        "enabled",
+    ):
+        assert expected in first
+
+    started = await slack.wait_for(lambda: response_posts(slack, command.response_url))
+    assert "started" in text_of(started[-1]) and "thread" in text_of(started[-1]).lower()
+
+    def ready_reply() -> dict[str, Any] | None:
+        return next((m for m in slack.thread(CHANNEL, ts) if "is ready" in m.get("text", "")), None)
+
+    ready = await slack.wait_for(ready_reply, timeout=20)
+    host = pinecone.index("restored-index")["host"]
+    for expected in (f"<@{USER}>", host, "1536", "cosine", "Took"):
+        assert expected in ready["text"]
+    assert "Ready" in text_of(slack.message(CHANNEL, ts))
+
+    create_calls = pinecone.create_index_calls
+    assert len(create_calls) == 1
+    assert create_calls[0].json == {
+        "name": "restored-index",
+        "tags": {"env": "prod", "team": "search infra"},
+        "deletion_protection": "enabled",
+    }
+    assert pinecone.index("restored-index")["deletion_protection"] == "enabled"
+    # A summary, never a reply per poll: the start, at most three milestones, and the end.
+    assert 2 <= len(slack.thread(CHANNEL, ts)) <= 5
+    assert [m["ts"] for m in parents(slack, CHANNEL)] == [ts]
+    assert slack.messages_in(INCIDENT_CHANNEL) == []
+    [job] = bot.jobs()
+    assert job["state"] == "ready" and job["host"] == host and job["message_ts"] == ts
