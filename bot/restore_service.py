@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.announcer import Announcer
 from bot.jobs import Job, JobState, NewJob, utcnow
-from bot.pinecone import PineconeClient, PineconeError, RateLimited
+from bot.pinecone import AlreadyExists, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, explain, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
 from bot.validation import RestoreRequest
@@ -167,6 +167,13 @@ class RestoreService:
                 # 429 means the request was not taken: waiting and sending again is safe.
                 await self._sleep(exc.retry_after if exc.retry_after is not None else self._retry_delay * attempt)
                 continue
+            except AlreadyExists as exc:
+                # Perhaps our own earlier, slow call landed after we gave up on it.
+                found = await self.reconcile(job)
+                if found is not None:
+                    return await self._accepted(job, found.restore_job_id, found.target_index_id)
+                reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
+                return await self._reject(job, JobState.SUBMITTING, reason)
             except PineconeError as exc:
                 if not is_ambiguous(exc):
                     reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)

@@ -25,8 +25,6 @@ from bot.slack_publisher import SlackPublisher
 from bot.tracker import Tracker
 from storage import JobStore, open_store
 
-PINECONE_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-
 
 @dataclass
 class Services:
@@ -61,7 +59,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 def pinecone_client(settings: Settings, http: httpx.AsyncClient | None = None) -> PineconeClient:
     http = http or httpx.AsyncClient(
         base_url=settings.pinecone_controller_host,
-        timeout=PINECONE_TIMEOUT,
+        timeout=httpx.Timeout(settings.pinecone_timeout, connect=min(5.0, settings.pinecone_timeout)),
         headers={"User-Agent": "restore-bot/0.1"},
     )
     return PineconeClient(http, settings.pinecone_api_key.get_secret_value())

@@ -1,0 +1,519 @@
+"""Contract tests of the Pinecone emulator, exercised over HTTP the way the bot uses it.
+
+If these pass, tests written against the emulator exercise the bot against the API described by
+the vendored spec.  The ``pinecone`` fixture also fails any test during which the emulator
+produced an off-spec response.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.fakes.fixtures import PINECONE_API_KEY
+from tests.fakes.openapi import OpenApiSpec
+from tests.fakes.pinecone_emulator import API_VERSION, CONTROL_SPEC_PATH, PineconeEmulator
+
+HEADERS = {"Api-Key": PINECONE_API_KEY, "X-Pinecone-Api-Version": API_VERSION}
+HOST = re.compile(r"^[a-z0-9-]+-[0-9a-f]{7}\.svc\.aped-4627-b74a\.pinecone\.io$")
+
+
+@pytest_asyncio.fixture
+async def client(pinecone: PineconeEmulator) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=pinecone.base_url, headers=HEADERS, timeout=5.0) as http:
+        yield http
+
+
+def error_of(response: httpx.Response) -> tuple[int, str, str]:
+    """(status, code, message) of a spec ErrorResponse, checking the body's status matches."""
+    body = response.json()
+    assert set(body) == {"error", "status"}, body
+    assert body["status"] == response.status_code
+    return response.status_code, body["error"]["code"], body["error"]["message"]
+
+
+async def create_index(client: httpx.AsyncClient, backup_id: str, body: Any) -> httpx.Response:
+    return await client.post(f"/backups/{backup_id}/create-index", json=body)
+
+
+# --------------------------------------------------------------------------------------------
+# Happy path and restore progress
+# --------------------------------------------------------------------------------------------
+
+
+async def test_restore_reaches_completed_and_index_becomes_ready(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.restore_duration = 0.3
+    backup = pinecone.add_backup(dimension=768, metric="dotproduct")
+
+    response = await create_index(
+        client,
+        backup["backup_id"],
+        {"name": "restored-search", "tags": {"team": "search", "ticket": "OPS-1"}, "deletion_protection": "enabled"},
+    )
+    assert response.status_code == 202
+    created = response.json()
+    assert set(created) == {"restore_job_id", "index_id"}
+
+    job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
+    assert job["status"] in {"Pending", "InProgress"}
+    assert job["backup_id"] == backup["backup_id"]
+    assert job["target_index_name"] == "restored-search"
+    assert job["target_index_id"] == created["index_id"]
+    assert "completed_at" not in job
+    index = (await client.get("/indexes/restored-search")).json()
+    assert index["status"] == {"ready": False, "state": "Initializing"}
+
+    await pinecone.wait_for(
+        lambda: pinecone.restore_job(created["restore_job_id"])["status"] == "Completed",  # type: ignore[index]
+        timeout=5,
+    )
+
+    job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
+    assert job["status"] == "Completed"
+    assert job["percent_complete"] == 100.0
+    assert job["completed_at"] > job["created_at"]
+    index = (await client.get("/indexes/restored-search")).json()
+    assert index["status"] == {"ready": True, "state": "Ready"}
+    assert HOST.match(index["host"]) and index["host"].startswith("restored-search-")
+    assert index["dimension"] == 768
+    assert index["metric"] == "dotproduct"
+    assert index["vector_type"] == "dense"
+    assert index["deletion_protection"] == "enabled"
+    assert index["tags"] == {"team": "search", "ticket": "OPS-1"}
+    assert index["spec"]["serverless"]["cloud"] == "aws"
+    listed = (await client.get("/indexes")).json()
+    assert [i["name"] for i in listed["indexes"]] == ["restored-search"]
+    assert pinecone.spec_violations == []  # every response above was validated against the spec
+
+
+async def test_restore_progress_is_pending_then_in_progress_then_completed(
+    pinecone: PineconeEmulator,
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], 100.0)
+    job_id = pinecone.start_restore(backup["backup_id"], "progress")["restore_job_id"]
+
+    def job() -> dict[str, Any]:
+        model = pinecone.restore_job(job_id)
+        assert model is not None
+        return model
+
+    assert (job()["status"], job()["percent_complete"]) == ("Pending", 0.0)
+    pinecone.advance(10.0 + 45.0)  # 10% pending, then half of the remaining 90 s
+    assert job()["status"] == "InProgress"
+    assert 49.9 <= job()["percent_complete"] <= 51.0
+    assert job()["percent_complete"] == round(job()["percent_complete"], 1)
+    assert pinecone.index("progress")["status"]["state"] == "Initializing"  # type: ignore[index]
+    pinecone.advance(50.0)
+    assert (job()["status"], job()["percent_complete"]) == ("Completed", 100.0)
+    assert pinecone.index("progress")["status"] == {"ready": True, "state": "Ready"}  # type: ignore[index]
+
+
+async def test_fail_restore_fails_job_and_index(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    pinecone.fail_restore(backup["backup_id"], at_percent=30.0)
+    created = (await create_index(client, backup["backup_id"], {"name": "doomed"})).json()
+    pinecone.advance(60.0)
+    job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
+    assert (job["status"], job["percent_complete"]) == ("Failed", 30.0)
+    assert "completed_at" in job
+    index = (await client.get("/indexes/doomed")).json()
+    assert index["status"] == {"ready": False, "state": "InitializationFailed"}
+
+
+async def test_fail_index_init_completes_job_but_not_index(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.fail_index_init(backup["backup_id"])
+    created = (await create_index(client, backup["backup_id"], {"name": "half-done"})).json()
+    pinecone.advance(60.0)
+    job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
+    assert job["status"] == "Completed"
+    index = (await client.get("/indexes/half-done")).json()
+    assert index["status"] == {"ready": False, "state": "InitializationFailed"}
+
+
+async def test_infinite_duration_never_finishes(pinecone: PineconeEmulator) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], math.inf)
+    job_id = pinecone.start_restore(backup["backup_id"], "forever")["restore_job_id"]
+    pinecone.advance(10**9)
+    assert pinecone.restore_job(job_id)["status"] == "Pending"  # type: ignore[index]
+    assert pinecone.index("forever")["status"]["ready"] is False  # type: ignore[index]
+
+
+# --------------------------------------------------------------------------------------------
+# Gatekeeping: auth, version header, routes, parameters, bodies
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [{"Api-Key": "wrong"}, {}], ids=["wrong-key", "no-key"])
+async def test_bad_api_key_is_401_with_spec_body(pinecone: PineconeEmulator, headers: dict[str, str]) -> None:
+    async with httpx.AsyncClient(base_url=pinecone.base_url) as http:
+        response = await http.get("/indexes", headers={"X-Pinecone-Api-Version": API_VERSION, **headers})
+    assert response.status_code == 401
+    assert response.json() == {"error": {"code": "UNAUTHENTICATED", "message": "Invalid API key."}, "status": 401}
+
+
+@pytest.mark.parametrize("version", [None, "2025-01"], ids=["missing", "wrong"])
+async def test_version_header_is_required(pinecone: PineconeEmulator, version: str | None) -> None:
+    headers = {"Api-Key": PINECONE_API_KEY}
+    if version is not None:
+        headers["X-Pinecone-Api-Version"] = version
+    async with httpx.AsyncClient(base_url=pinecone.base_url) as http:
+        response = await http.get("/backups", headers=headers)
+    status, code, message = error_of(response)
+    assert (status, code) == (400, "INVALID_ARGUMENT")
+    assert "X-Pinecone-Api-Version" in message
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nope"), ("PUT", "/indexes"), ("GET", "/indexes/a/b/c"), ("POST", "/restore-jobs")]
+)
+async def test_routes_not_in_spec_are_404(client: httpx.AsyncClient, method: str, path: str) -> None:
+    assert error_of(await client.request(method, path))[:2] == (404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "1.5"])
+async def test_query_parameters_are_validated(client: httpx.AsyncClient, limit: str) -> None:
+    status, code, message = error_of(await client.get("/restore-jobs", params={"limit": limit}))
+    assert (status, code) == (400, "INVALID_ARGUMENT")
+    assert "limit" in message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Upper", "-leading", "trailing-", "under_score", "dot.ted", "", "a" * 46, "sp ace", "ünïcode"],
+)
+async def test_bad_index_names_are_400(pinecone: PineconeEmulator, client: httpx.AsyncClient, name: str) -> None:
+    backup = pinecone.add_backup()
+    status, code, message = error_of(await create_index(client, backup["backup_id"], {"name": name}))
+    assert (status, code) == (400, "INVALID_ARGUMENT")
+    assert "1-45 characters" in message
+    assert pinecone.indexes() == []
+
+
+@pytest.mark.parametrize("name", ["a", "9", "a" * 45, "prod-search-2025-01-01"])
+async def test_edge_case_index_names_are_accepted(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient, name: str
+) -> None:
+    backup = pinecone.add_backup()
+    assert (await create_index(client, backup["backup_id"], {"name": name})).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("tags", "fragment"),
+    [
+        ({"k" * 81: "v"}, "tag key"),
+        ({"bad key": "v"}, "tag key"),
+        ({"ok": "v" * 121}, "value for tag"),
+        ({"ok": "no!bang"}, "value for tag"),
+    ],
+)
+async def test_bad_tags_are_400(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient, tags: dict[str, str], fragment: str
+) -> None:
+    backup = pinecone.add_backup()
+    response = await create_index(client, backup["backup_id"], {"name": "tagged", "tags": tags})
+    status, code, message = error_of(response)
+    assert (status, code) == (400, "INVALID_ARGUMENT")
+    assert fragment in message
+
+
+async def test_allowed_tag_characters_are_accepted(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    tags = {"k" * 80: "v" * 120, "Team_A-1": "a;b@c_d-e.f+g h", "unset": ""}
+    assert (await create_index(client, backup["backup_id"], {"name": "tagged", "tags": tags})).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"name": 123}',
+        b'{"name": "ok", "tags": "not-an-object"}',
+        b'{"name": "ok", "tags": {"k": 1}}',
+        b'{"name": "ok", "deletion_protection": "sometimes"}',
+        b'{"tags": {}}',
+        b"[]",
+        b"{not json",
+        b"",
+    ],
+    ids=["int-name", "str-tags", "int-tag-value", "bad-enum", "no-name", "array", "malformed", "empty"],
+)
+async def test_undeserialisable_bodies_are_422(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient, content: bytes
+) -> None:
+    backup = pinecone.add_backup()
+    response = await client.post(
+        f"/backups/{backup['backup_id']}/create-index",
+        content=content,
+        headers={"Content-Type": "application/json"},
+    )
+    assert error_of(response)[:2] == (422, "UNPROCESSABLE_ENTITY")
+    assert pinecone.indexes() == []
+
+
+async def test_non_json_content_type_is_422(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    response = await client.post(f"/backups/{backup['backup_id']}/create-index", data={"name": "form"})
+    assert error_of(response)[:2] == (422, "UNPROCESSABLE_ENTITY")
+
+
+# --------------------------------------------------------------------------------------------
+# Resource errors
+# --------------------------------------------------------------------------------------------
+
+
+async def test_not_found_errors(client: httpx.AsyncClient) -> None:
+    assert error_of(await client.get("/backups/missing")) == (404, "NOT_FOUND", "Backup missing not found.")
+    assert error_of(await client.get("/restore-jobs/missing")) == (
+        404,
+        "NOT_FOUND",
+        "Restore job missing not found.",
+    )
+    assert error_of(await client.get("/indexes/missing")) == (404, "NOT_FOUND", "Index missing not found.")
+    assert error_of(await create_index(client, "missing", {"name": "x"})) == (
+        404,
+        "NOT_FOUND",
+        "Backup missing not found.",
+    )
+
+
+async def test_existing_index_name_is_409(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    pinecone.add_index("taken")
+    assert error_of(await create_index(client, backup["backup_id"], {"name": "taken"})) == (
+        409,
+        "ALREADY_EXISTS",
+        "Resource taken already exists.",
+    )
+    assert pinecone.restore_jobs() == []
+
+
+async def test_backup_not_ready_is_400_failed_precondition(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    backup = pinecone.add_backup("bk-1", status="Initializing")
+    assert error_of(await create_index(client, "bk-1", {"name": "early"})) == (
+        400,
+        "FAILED_PRECONDITION",
+        "Backup bk-1 is not ready (status: Initializing).",
+    )
+    pinecone.set_backup_status(backup["backup_id"], "Ready")
+    assert (await create_index(client, "bk-1", {"name": "early"})).status_code == 202
+
+
+async def test_delete_index_honours_deletion_protection(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    pinecone.add_index("protected", deletion_protection="enabled")
+    pinecone.add_index("scratch")
+    assert error_of(await client.delete("/indexes/protected"))[:2] == (403, "FORBIDDEN")
+    response = await client.delete("/indexes/scratch")
+    assert (response.status_code, response.content) == (202, b"")
+    assert [i["name"] for i in pinecone.indexes()] == ["protected"]
+
+
+# --------------------------------------------------------------------------------------------
+# Listing and pagination
+# --------------------------------------------------------------------------------------------
+
+
+async def test_restore_jobs_pagination_covers_every_job_once(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    backup = pinecone.add_backup()
+    created = [pinecone.start_restore(backup["backup_id"], f"idx-{i}")["restore_job_id"] for i in range(250)]
+
+    pages: list[list[str]] = []
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 100}
+        if token is not None:
+            params["paginationToken"] = token
+        response = await client.get("/restore-jobs", params=params)
+        assert response.status_code == 200
+        body = response.json()
+        pages.append([job["restore_job_id"] for job in body["data"]])
+        token = (body.get("pagination") or {}).get("next")
+        if token is None:
+            assert "pagination" not in body  # the spec's PaginationResponse is not nullable
+            break
+        if len(pages) == 1:
+            # Jobs created between page fetches must not shift the pages (keyset pagination).
+            pinecone.start_restore(backup["backup_id"], "late-arrival")
+
+    assert [len(p) for p in pages] == [100, 100, 50]
+    seen = [job_id for page in pages for job_id in page]
+    assert len(seen) == len(set(seen)) == 250
+    assert seen == list(reversed(created))  # newest first
+
+
+async def test_restore_jobs_default_limit_and_bad_token(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    for i in range(12):
+        pinecone.start_restore(backup["backup_id"], f"idx-{i}")
+    body = (await client.get("/restore-jobs")).json()
+    assert len(body["data"]) == 10
+    assert isinstance(body["pagination"]["next"], str)
+    bogus = base64.b64encode(json.dumps({"kind": "backups", "before": 5}).encode()).decode()
+    for token in ("garbage!", bogus):
+        response = await client.get("/restore-jobs", params={"paginationToken": token})
+        assert error_of(response)[:2] == (400, "INVALID_ARGUMENT")
+
+
+async def test_backups_list_describe_and_per_index_list(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    first = pinecone.add_backup(source_index_name="prod-search", tags={"env": "prod"})
+    second = pinecone.add_backup(source_index_name="other-index", status="Initializing")
+    listed = (await client.get("/backups", params={"limit": 1})).json()
+    assert [b["backup_id"] for b in listed["data"]] == [second["backup_id"]]
+    rest = (await client.get("/backups", params={"paginationToken": listed["pagination"]["next"]})).json()
+    assert rest == {"data": [first]}
+    assert (await client.get(f"/backups/{first['backup_id']}")).json() == first
+    per_index = (await client.get("/indexes/prod-search/backups")).json()
+    assert [b["backup_id"] for b in per_index["data"]] == [first["backup_id"]]
+    assert error_of(await client.get("/indexes/unknown/backups"))[:2] == (404, "NOT_FOUND")
+
+
+# --------------------------------------------------------------------------------------------
+# Fault injection
+# --------------------------------------------------------------------------------------------
+
+
+async def test_injected_503_burst_then_success(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    fault = pinecone.inject("POST", "/backups/*/create-index", status=503, times=2, retry_after=1)
+    for _ in range(2):
+        response = await create_index(client, backup["backup_id"], {"name": "retried"})
+        assert error_of(response)[:2] == (503, "UNAVAILABLE")
+        assert response.headers["Retry-After"] == "1"
+        assert pinecone.index("retried") is None  # a plain fault is not processed
+    assert (await create_index(client, backup["backup_id"], {"name": "retried"})).status_code == 202
+    assert fault.hits == 2
+    assert [(c.status, c.fault is fault) for c in pinecone.create_index_calls] == [
+        (503, True),
+        (503, True),
+        (202, False),
+    ]
+
+
+async def test_then_process_applies_request_but_reports_failure(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.inject("POST", "/backups/*/create-index", status=503, then_process=True)
+    response = await create_index(client, backup["backup_id"], {"name": "ambiguous"})
+    assert error_of(response)[:2] == (503, "UNAVAILABLE")
+    assert pinecone.index("ambiguous") is not None
+    assert len(pinecone.restore_jobs(backup["backup_id"])) == 1
+    # A naive retry now collides with the index the "failed" request created.
+    assert error_of(await create_index(client, backup["backup_id"], {"name": "ambiguous"}))[:2] == (
+        409,
+        "ALREADY_EXISTS",
+    )
+    assert len(pinecone.create_index_calls) == 2
+
+
+async def test_custom_fault_code_message_and_validation(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    pinecone.inject("GET", "/indexes", status=429, code="QUOTA_EXCEEDED", message="slow down")
+    assert error_of(await client.get("/indexes")) == (429, "QUOTA_EXCEEDED", "slow down")
+    assert (await client.get("/indexes")).status_code == 200
+    with pytest.raises(ValueError, match="ErrorResponse"):
+        pinecone.inject("GET", "/indexes", status=500, code="NOT_A_PINECONE_CODE")
+    with pytest.raises(ValueError):
+        pinecone.inject("GET", "/indexes", status=200)
+
+
+async def test_slow_response_then_normal_processing(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    pinecone.inject("GET", "/indexes", status=0, delay=0.05)
+    with pytest.raises(httpx.ReadTimeout):
+        await client.get("/indexes", timeout=0.01)
+    pinecone.inject("*", "/indexes", status=0, delay=0.05)
+    assert (await client.get("/indexes")).status_code == 200
+
+
+async def test_dropped_connection(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    pinecone.inject("POST", "/backups/*/create-index", status=0, drop_connection=True, then_process=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await create_index(client, backup["backup_id"], {"name": "lost-response"})
+    assert pinecone.index("lost-response") is not None
+    assert pinecone.create_index_calls[0].status is None
+
+
+# --------------------------------------------------------------------------------------------
+# Faithfulness, recording, waiting
+# --------------------------------------------------------------------------------------------
+
+
+async def test_off_spec_response_is_caught_loudly(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pinecone.add_index("broken")
+    original = pinecone._index_model
+
+    def without_host(index: Any) -> dict[str, Any]:
+        model = original(index)
+        del model["host"]  # "host" is required by IndexModel
+        return model
+
+    monkeypatch.setattr(pinecone, "_index_model", without_host)
+    status, code, message = error_of(await client.get("/indexes/broken"))
+    assert (status, code) == (500, "INTERNAL")
+    assert "host" in message
+    assert len(pinecone.spec_violations) == 1
+    assert "'host' is a required property" in pinecone.spec_violations[0].problem
+    with pytest.raises(AssertionError, match="unfaithful"):
+        pinecone.assert_no_spec_violations()
+    pinecone.spec_violations.clear()  # expected here; keep the fixture's teardown check green
+
+
+async def test_unimplemented_operation_is_reported(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    response = await client.get("/collections")
+    assert error_of(response)[:2] == (500, "UNKNOWN")
+    assert [r.path for r in pinecone.unimplemented_calls] == ["/collections"]
+    pinecone.unimplemented_calls.clear()
+
+
+async def test_requests_are_recorded(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    backup = pinecone.add_backup()
+    await create_index(client, backup["backup_id"], {"name": "recorded"})
+    await client.get("/restore-jobs", params={"limit": 5})
+    post, get = pinecone.requests
+    assert (post.method, post.path, post.json, post.status) == (
+        "POST",
+        f"/backups/{backup['backup_id']}/create-index",
+        {"name": "recorded"},
+        202,
+    )
+    assert post.headers["api-key"] == PINECONE_API_KEY
+    assert post.headers["x-pinecone-api-version"] == API_VERSION
+    assert (get.query, get.json) == ({"limit": "5"}, None)
+    assert pinecone.calls("get", "/restore-*") == [get]
+    assert pinecone.create_index_calls == [post]
+
+
+async def test_wait_for_times_out_with_traffic_dump(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    await client.get("/indexes")
+    with pytest.raises(AssertionError, match=r"GET /indexes -> 200"):
+        await pinecone.wait_for(lambda: pinecone.index("never"), timeout=0.1)
+
+
+def test_every_documented_operation_routes() -> None:
+    """Routing is derived from the spec: each operation's template routes back to it."""
+    spec = OpenApiSpec(CONTROL_SPEC_PATH)
+    assert spec.version == API_VERSION
+    for op in spec.operations:
+        path = re.sub(r"\{[^}]+\}", "x", op.template)
+        routed = spec.route(op.method, path)
+        assert routed is not None and routed[0] is op, op.template
+    assert spec.route("POST", "/indexes/create-for-model")[0].operation_id == "create_index_for_model"  # type: ignore[index]

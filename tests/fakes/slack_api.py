@@ -1,0 +1,751 @@
+"""A Slack Web API stand-in: enough of https://api.slack.com/methods for the bot, over real HTTP.
+
+The bot runs as a separate process with ``SLACK_API_URL`` pointing at :attr:`SlackStandIn.api_url`,
+so everything it sends to Slack lands here, is recorded, and is answered the way Slack would:
+
+* the bearer token is checked (``invalid_auth`` / ``not_authed``);
+* form-encoded and JSON bodies are both accepted, as slack_sdk uses both (and GET query strings
+  for read methods); ``blocks``/``attachments``/``view`` sent as JSON strings are decoded;
+* Block Kit limits are enforced (``invalid_blocks``), because exceeding them is a classic
+  production-only failure; messages over 40,000 characters get ``msg_too_long``;
+* posted messages are kept, including edits, so tests can assert what a channel *looks like*;
+* ``response_url`` endpoints (:meth:`SlackStandIn.new_response_url`) record what the bot sends
+  to interactive responses;
+* faults (rate limiting, 5xx, ``ok: false``) can be injected per method.
+
+Tests await conditions with :meth:`SlackStandIn.wait_for` instead of sleeping::
+
+    async with SlackStandIn(bot_token="xoxb-test-token") as slack:
+        ...  # start the bot with SLACK_API_URL=slack.api_url
+        msg = await slack.wait_for(lambda: slack.messages_in("C0OPS"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import fnmatch
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from tests.fakes._support import ChangeNotifier, LoopbackServer
+from tests.fakes.slack_blocks import validate_blocks, validate_view
+
+__all__ = ["MAX_TEXT_LENGTH", "SlackCall", "SlackFault", "SlackStandIn"]
+
+T = TypeVar("T")
+JSON = dict[str, Any]
+
+#: Slack truncates/rejects message text longer than this (``msg_too_long``).
+MAX_TEXT_LENGTH = 40_000
+#: Slack accepts at most this many posts to one response_url.
+MAX_RESPONSE_URL_USES = 5
+
+# Arguments that slack_sdk (or a hand-rolled client) may send as JSON-encoded strings in a form.
+_JSON_ARGS = {
+    "blocks": "invalid_blocks_format",
+    "attachments": "invalid_attachments",
+    "view": "invalid_arguments",
+    "metadata": "invalid_metadata_format",
+}
+_NO_TEXT_FALLBACK = "This content can't be displayed."
+
+
+@dataclass
+class SlackCall:
+    """One request the stand-in received (recorded before auth checks and faults)."""
+
+    #: Web API method (e.g. "chat.postMessage"), or "response_url" for response_url posts.
+    method: str
+    #: Decoded arguments (query + form/JSON body; JSON-string ``blocks`` etc. parsed; token removed).
+    args: dict[str, Any]
+    #: ``time.monotonic()`` at arrival.
+    time: float
+    #: The JSON answered (None until answered).
+    response: dict[str, Any] | None = None
+    http_status: int = 200
+    #: For response_url posts: the id of the URL (see :meth:`SlackStandIn.new_response_url`).
+    response_url_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the stand-in answered HTTP 200 with ``ok: true``."""
+        return self.http_status == 200 and bool(self.response and self.response.get("ok"))
+
+
+@dataclass
+class SlackFault:
+    """An injected failure; see :meth:`SlackStandIn.inject`."""
+
+    method: str
+    status: int
+    times: int
+    retry_after: int | None = None
+    error: str | None = None
+    delay: float = 0.0
+    hits: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the fault has been applied ``times`` times."""
+        return self.hits >= self.times
+
+
+@dataclass
+class _User:
+    id: str
+    name: str
+    real_name: str
+    email: str | None = None
+    is_admin: bool = False
+    is_owner: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+    tz: str = "UTC"
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    is_member: bool = True
+    is_archived: bool = False
+
+
+@dataclass
+class _Message:
+    channel: str
+    ts: str
+    versions: list[JSON] = field(default_factory=list)
+
+
+class SlackStandIn(LoopbackServer):
+    """In-process Slack Web API served over loopback HTTP, recording everything the bot sends."""
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-token",
+        *,
+        team_id: str = "T0TEST",
+        team_name: str = "Test Team",
+        team_domain: str = "example",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        bot_name: str = "restore-bot",
+        app_id: str = "A0BOT",
+        strict_lookups: bool = False,
+    ) -> None:
+        """``strict_lookups``: unknown channels/users are ``*_not_found`` instead of synthesised."""
+        super().__init__()
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self.team_name = team_name
+        self.team_domain = team_domain
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.bot_name = bot_name
+        self.app_id = app_id
+        self.strict_lookups = strict_lookups
+        #: Every call received, in arrival order.
+        self.calls: list[SlackCall] = []
+        #: Best-practice problems that Slack tolerates (e.g. blocks without a ``text`` fallback).
+        self.warnings: list[str] = []
+        #: response_url id -> payloads accepted on it, in order.
+        self.responses: dict[str, list[JSON]] = {}
+        #: Ephemeral messages (chat.postEphemeral), in order.
+        self.ephemerals: list[JSON] = []
+        self._faults: list[SlackFault] = []
+        self._messages: dict[tuple[str, str], _Message] = {}
+        self._views: dict[str, JSON] = {}
+        self._home_views: dict[str, str] = {}  # user id -> view id of their App Home
+        self._users: dict[str, _User] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._usergroups: dict[str, list[str]] = {}
+        self._ts_counter = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._notifier = ChangeNotifier(self._describe_recent)
+        self._methods: dict[str, Callable[[JSON], JSON]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.info": self._conversations_info,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+        }
+
+    @property
+    def api_url(self) -> str:
+        """What to give the bot as ``SLACK_API_URL`` (slack_sdk's ``base_url``): ends with "/api/"."""
+        return f"{self.base_url}/api/"
+
+    # =====================================================================================
+    # Test-facing API: configuration
+    # =====================================================================================
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        email: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+        deleted: bool = False,
+        tz: str = "UTC",
+    ) -> None:
+        """Register a user returned by ``users.info``."""
+        name = name or user_id.lower()
+        self._users[user_id] = _User(
+            user_id, name, real_name or name.title(), email, is_admin, is_owner, is_bot, deleted, tz
+        )
+
+    def add_channel(
+        self, channel_id: str, *, name: str | None = None, is_private: bool = False, is_member: bool = True
+    ) -> None:
+        """Register a channel returned by ``conversations.info``."""
+        self._channels[channel_id] = _Channel(
+            channel_id, name or f"channel-{channel_id.lower()}", is_private, is_member
+        )
+
+    def set_usergroup(self, group_id: str, user_ids: list[str]) -> None:
+        """Define the members ``usergroups.users.list`` returns for ``group_id``."""
+        self._usergroups[group_id] = list(user_ids)
+
+    def new_response_url(self) -> str:
+        """A fresh response_url (as in an interaction payload); posts to it land in ``responses``."""
+        url_id = f"R{next(self._ids):08d}"
+        self.responses[url_id] = []
+        return f"{self.base_url}/response/{url_id}"
+
+    def inject(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        times: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+        delay: float = 0.0,
+    ) -> SlackFault:
+        """Make the next ``times`` calls of ``method`` (fnmatch, e.g. "chat.*", "response_url") fail.
+
+        * ``status=429``: ``{"ok": false, "error": "ratelimited"}`` plus ``Retry-After`` when given
+          (slack_sdk's rate-limit retry handler waits that many seconds, plus up to one of jitter).
+        * ``status`` 5xx: an error body with that status, as during a Slack incident.
+        * ``status=200``: ``{"ok": false, "error": error}``, i.e. a Slack API error.
+
+        The call is recorded but not applied (no message is stored).  ``delay`` slows the answer.
+        """
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        if status == 200 and error is None:
+            raise ValueError("an ok=false fault with HTTP 200 needs an error code, e.g. error='channel_not_found'")
+        fault = SlackFault(method, status, times, retry_after, error, delay)
+        self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Forget all injected faults, used or not."""
+        self._faults.clear()
+
+    # =====================================================================================
+    # Test-facing API: inspection
+    # =====================================================================================
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        """Recorded calls of ``method`` (fnmatch pattern), successful or not."""
+        return [c for c in self.calls if fnmatch.fnmatchcase(c.method, method)]
+
+    def messages_in(self, channel: str) -> list[JSON]:
+        """Current state of every message the bot posted in ``channel`` (incl. thread replies), oldest first.
+
+        A user id (``U...``) addresses the bot's DM with that user, as in ``chat.postMessage``.
+        """
+        channel = self._dm_channel(channel)
+        return [copy.deepcopy(m.versions[-1]) for (ch, _), m in self._messages.items() if ch == channel]
+
+    def thread(self, channel: str, ts: str) -> list[JSON]:
+        """Current state of the bot's replies in the thread rooted at ``ts``, oldest first."""
+        return [m for m in self.messages_in(channel) if m.get("thread_ts") == ts and m["ts"] != ts]
+
+    def message(self, channel: str, ts: str) -> JSON:
+        """Current state (after any chat.update) of the message ``ts`` in ``channel``."""
+        found = self._messages.get((self._dm_channel(channel), ts))
+        if found is None:
+            known = [f"{ch}/{t}" for ch, t in self._messages]
+            raise KeyError(f"no message {ts} in {channel}; known messages: {known}")
+        return copy.deepcopy(found.versions[-1])
+
+    def message_history(self, channel: str, ts: str) -> list[JSON]:
+        """Every version of message ``ts``: as posted, then after each chat.update."""
+        self.message(channel, ts)  # raises a helpful KeyError if unknown
+        return copy.deepcopy(self._messages[(self._dm_channel(channel), ts)].versions)
+
+    def view(self, view_id: str) -> JSON:
+        """Current state of a view opened, pushed or published by the bot."""
+        return copy.deepcopy(self._views[view_id])
+
+    @property
+    def views(self) -> list[JSON]:
+        """Current state of every view, in creation order."""
+        return [copy.deepcopy(v) for v in self._views.values()]
+
+    async def wait_for(self, predicate: Callable[[], T | bool | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109 - a deadline for the condition, not for I/O
+        """Await the first truthy ``predicate()``, re-checked whenever a call is recorded or answered.
+
+        Raises ``AssertionError`` with a dump of the recent calls on timeout.
+        """
+        return await self._notifier.wait_for(predicate, timeout)
+
+    # =====================================================================================
+    # HTTP plumbing
+    # =====================================================================================
+
+    def _build_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_route("POST", "/response/{url_id}", self._handle_response_url)
+        return app
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args, token, decode_error = await self._decode_args(request)
+        call = SlackCall(method=method, args=args, time=time.monotonic())
+        self.calls.append(call)
+        fault = self._take_fault(method)  # before any await: faults are consumed in arrival order
+        await self._notifier.notify()
+        if fault is not None:
+            return await self._answer_fault(call, fault)
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            token = header.removeprefix("Bearer ").strip()
+        if not token:
+            body = {"ok": False, "error": "not_authed"}
+        elif token != self.bot_token:
+            body = {"ok": False, "error": "invalid_auth"}
+        elif decode_error is not None:
+            body = {"ok": False, "error": decode_error}
+        elif (handler := self._methods.get(method)) is None:
+            body = {"ok": False, "error": "unknown_method", "req_method": method}
+        else:
+            body = handler(args)
+        return await self._answer(call, 200, body)
+
+    async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
+        url_id = request.match_info["url_id"]
+        args, _, decode_error = await self._decode_args(request)
+        if "payload" in args and isinstance(args["payload"], str):  # form-encoded webhook style
+            try:
+                args = json.loads(args["payload"])
+            except ValueError:
+                decode_error = "invalid_payload"
+        call = SlackCall(method="response_url", args=args, time=time.monotonic(), response_url_id=url_id)
+        self.calls.append(call)
+        fault = self._take_fault("response_url")
+        await self._notifier.notify()
+        if fault is not None:
+            return await self._answer_fault(call, fault)
+        if url_id not in self.responses:
+            return await self._answer(call, 404, {"ok": False, "error": "expired_url"})
+        if decode_error is not None:
+            return await self._answer(call, 400, {"ok": False, "error": decode_error})
+        problem = self._message_problem(args, "response_url", require_content=not args.get("delete_original"))
+        if problem is not None:
+            return await self._answer(call, 400, problem)
+        if len(self.responses[url_id]) >= MAX_RESPONSE_URL_USES:
+            self.warnings.append(
+                f"response_url {url_id} used more than {MAX_RESPONSE_URL_USES} times; Slack would reject it"
+            )
+        self.responses[url_id].append(copy.deepcopy(args))
+        return await self._answer(call, 200, {"ok": True})
+
+    async def _decode_args(self, request: web.Request) -> tuple[JSON, str | None, str | None]:
+        """Merge query, form and JSON arguments; returns ``(args, token_arg, decode_error)``."""
+        args: JSON = dict(request.query)
+        decode_error: str | None = None
+        if request.body_exists:
+            if request.content_type == "application/json":
+                try:
+                    body = await request.json()
+                except ValueError:
+                    body, decode_error = {}, "invalid_json"
+                if isinstance(body, dict):
+                    args.update(body)
+                else:
+                    decode_error = "invalid_json"
+            elif request.content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+                form = await request.post()
+                for key, value in form.items():
+                    args[key] = value if isinstance(value, str) else f"<file {getattr(value, 'filename', '?')}>"
+            else:
+                decode_error = "invalid_form_data"
+        for key, error in _JSON_ARGS.items():
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    decode_error = decode_error or error
+        token = args.pop("token", None)
+        return args, token if isinstance(token, str) else None, decode_error
+
+    def _take_fault(self, method: str) -> SlackFault | None:
+        for fault in self._faults:
+            if not fault.exhausted and fnmatch.fnmatchcase(method, fault.method):
+                fault.hits += 1
+                return fault
+        return None
+
+    async def _answer_fault(self, call: SlackCall, fault: SlackFault) -> web.StreamResponse:
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status == 429:
+            error = fault.error or "ratelimited"
+        elif fault.status >= 500:
+            error = fault.error or ("service_unavailable" if fault.status == 503 else "internal_error")
+        else:
+            error = fault.error or "fatal_error"
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        return await self._answer(call, fault.status, {"ok": False, "error": error}, headers)
+
+    async def _answer(
+        self, call: SlackCall, status: int, body: JSON, headers: dict[str, str] | None = None
+    ) -> web.StreamResponse:
+        call.http_status, call.response = status, body
+        await self._notifier.notify()
+        return web.json_response(body, status=status, headers=headers)
+
+    def _describe_recent(self) -> str:
+        lines = [f"  calls received: {len(self.calls)}; the last ones:"]
+        for c in self.calls[-25:]:
+            summary: dict[str, Any] = {k: c.args[k] for k in ("channel", "ts", "thread_ts", "user") if k in c.args}
+            text = c.args.get("text")
+            if isinstance(text, str):
+                summary["text"] = text if len(text) <= 80 else text[:77] + "..."
+            if "blocks" in c.args:
+                summary["blocks"] = f"<{len(c.args['blocks']) if isinstance(c.args['blocks'], list) else '?'}>"
+            answer = "(in flight)" if c.response is None else c.response.get("error", "ok")
+            lines.append(f"    {c.method} {summary} -> HTTP {c.http_status} {answer}")
+        if self.warnings:
+            lines.append(f"  warnings: {self.warnings[-5:]}")
+        return "\n".join(lines)
+
+    # =====================================================================================
+    # Helpers
+    # =====================================================================================
+
+    def _next_ts(self) -> str:
+        """Monotonically increasing Slack timestamps: "1700000000.000100", "1700000000.000200", ..."""
+        micros = 1_700_000_000_000_000 + next(self._ts_counter) * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    @staticmethod
+    def _dm_channel(channel: str) -> str:
+        """Posting to a user id opens (and answers with) the bot's DM channel with that user."""
+        if channel[:1] in {"U", "W"}:
+            return "D" + channel[1:]
+        return channel
+
+    def _message_problem(self, args: JSON, method: str, *, require_content: bool = True) -> JSON | None:
+        """Common checks of message payloads; returns an error body or None."""
+        text = args.get("text")
+        has_content = any(args.get(k) for k in ("text", "blocks", "attachments", "markdown_text"))
+        if require_content and not has_content:
+            return {"ok": False, "error": "no_text"}
+        if isinstance(text, str) and len(text) > MAX_TEXT_LENGTH:
+            return {"ok": False, "error": "msg_too_long"}
+        if "blocks" in args:
+            errors = validate_blocks(args["blocks"])
+            if errors:
+                return {
+                    "ok": False,
+                    "error": "invalid_blocks",
+                    "errors": errors,
+                    "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]},
+                }
+            if args["blocks"] and not (isinstance(text, str) and text.strip()):
+                self.warnings.append(f"{method}: blocks sent without a top-level `text` fallback")
+        return None
+
+    def _message_object(self, args: JSON, ts: str) -> JSON:
+        text = args.get("text") or args.get("markdown_text") or ""
+        message: JSON = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": text if text or not args.get("blocks") else _NO_TEXT_FALLBACK,
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "metadata", "thread_ts"):
+            if args.get(key) is not None:
+                message[key] = copy.deepcopy(args[key])
+        if "thread_ts" in message and args.get("reply_broadcast") in (True, "true", "1"):
+            message["subtype"] = "thread_broadcast"
+        return message
+
+    @staticmethod
+    def _missing(args: JSON, *names: str) -> JSON | None:
+        missing = [n for n in names if not args.get(n)]
+        if not missing:
+            return None
+        return {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {"messages": [f"[ERROR] missing required field: {n}" for n in missing]},
+        }
+
+    def _channel_info(self, channel_id: str) -> JSON | None:
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            if self.strict_lookups:
+                return None
+            channel = _Channel(channel_id, f"channel-{channel_id.lower()}")
+        is_im = channel_id.startswith("D")
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "name_normalized": channel.name,
+            "is_channel": not channel.is_private and not is_im,
+            "is_group": channel.is_private,
+            "is_im": is_im,
+            "is_mpim": False,
+            "is_private": channel.is_private or is_im,
+            "is_archived": channel.is_archived,
+            "is_general": False,
+            "is_member": channel.is_member,
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "context_team_id": self.team_id,
+            "created": 1_700_000_000,
+            "creator": "U0ADMIN",
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+        }
+
+    def _user_info(self, user_id: str) -> JSON | None:
+        user = self._users.get(user_id)
+        if user is None:
+            if self.strict_lookups:
+                return None
+            user = _User(user_id, user_id.lower(), user_id.lower().title())
+        profile: JSON = {"real_name": user.real_name, "display_name": user.name, "team": self.team_id}
+        if user.email is not None:
+            profile["email"] = user.email
+        return {
+            "id": user.id,
+            "team_id": self.team_id,
+            "name": user.name,
+            "real_name": user.real_name,
+            "deleted": user.deleted,
+            "is_admin": user.is_admin,
+            "is_owner": user.is_owner,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": user.is_bot,
+            "is_app_user": False,
+            "tz": user.tz,
+            "updated": 1_700_000_000,
+            "profile": profile,
+        }
+
+    # =====================================================================================
+    # Web API methods (https://api.slack.com/methods/<name>)
+    # =====================================================================================
+
+    def _auth_test(self, args: JSON) -> JSON:
+        return {
+            "ok": True,
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": self.team_name,
+            "user": self.bot_name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, args: JSON) -> JSON:
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self._dm_channel(str(args["channel"]))
+        if self.strict_lookups and self._channel_info(channel) is None and not channel.startswith("D"):
+            return {"ok": False, "error": "channel_not_found"}
+        problem = self._message_problem(args, "chat.postMessage")
+        if problem is not None:
+            return problem
+        ts = self._next_ts()
+        message = self._message_object(args, ts)
+        self._messages[(channel, ts)] = _Message(channel, ts, [{**message, "channel": channel}])
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: JSON) -> JSON:
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self._dm_channel(str(args["channel"]))
+        stored = self._messages.get((channel, str(args.get("ts", ""))))
+        if stored is None:
+            return {"ok": False, "error": "message_not_found"}
+        problem = self._message_problem(args, "chat.update")
+        if problem is not None:
+            return problem
+        # Like Slack: omitted blocks/attachments are kept; an empty array removes them.
+        current = copy.deepcopy(stored.versions[-1])
+        if "text" in args:
+            current["text"] = args["text"]
+        for key in ("blocks", "attachments", "metadata"):
+            if key in args:
+                if args[key]:
+                    current[key] = copy.deepcopy(args[key])
+                else:
+                    current.pop(key, None)
+        if not current.get("text") and current.get("blocks"):
+            current["text"] = _NO_TEXT_FALLBACK
+        current["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        stored.versions.append(current)
+        message = {k: v for k, v in current.items() if k != "channel"}
+        return {"ok": True, "channel": channel, "ts": stored.ts, "text": current.get("text", ""), "message": message}
+
+    def _chat_post_ephemeral(self, args: JSON) -> JSON:
+        missing = self._missing(args, "channel", "user")
+        if missing is not None:
+            return missing
+        problem = self._message_problem(args, "chat.postEphemeral")
+        if problem is not None:
+            return problem
+        ts = self._next_ts()
+        ephemeral = {**self._message_object(args, ts), "channel": args["channel"], "to_user": args["user"]}
+        self.ephemerals.append(ephemeral)
+        return {"ok": True, "message_ts": ts}
+
+    def _chat_get_permalink(self, args: JSON) -> JSON:
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not args.get("message_ts"):
+            return {"ok": False, "error": "message_not_found"}
+        channel = self._dm_channel(str(args["channel"]))
+        ts = str(args["message_ts"])
+        permalink = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        stored = self._messages.get((channel, ts))
+        if stored is not None:
+            thread_ts = stored.versions[-1].get("thread_ts")
+            if thread_ts and thread_ts != ts:
+                permalink += f"?thread_ts={thread_ts}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": permalink}
+
+    def _conversations_info(self, args: JSON) -> JSON:
+        info = self._channel_info(str(args.get("channel", ""))) if args.get("channel") else None
+        if info is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": info}
+
+    def _users_info(self, args: JSON) -> JSON:
+        info = self._user_info(str(args.get("user", ""))) if args.get("user") else None
+        if info is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": info}
+
+    def _usergroups_users_list(self, args: JSON) -> JSON:
+        group = args.get("usergroup")
+        if not group:
+            return self._missing(args, "usergroup") or {"ok": False, "error": "invalid_arguments"}
+        if group not in self._usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self._usergroups[group])}
+
+    def _view_problem(self, view: Any) -> JSON | None:
+        errors = validate_view(view)
+        if not errors:
+            return None
+        return {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]},
+        }
+
+    def _store_view(self, view: JSON, view_id: str | None = None, *, root: str | None = None) -> JSON:
+        view_id = view_id or f"V{next(self._ids):010d}"
+        stored: JSON = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": view.get("type"),
+            "blocks": copy.deepcopy(view.get("blocks", [])),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            "state": {"values": {}},
+            "hash": hashlib.sha1(f"{view_id}:{time.monotonic_ns()}".encode()).hexdigest()[:24],
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "root_view_id": root or view_id,
+            "previous_view_id": None,
+            "app_id": self.app_id,
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+        for key in ("title", "submit", "close"):
+            if key in view:
+                stored[key] = copy.deepcopy(view[key])
+        self._views[view_id] = stored
+        return copy.deepcopy(stored)
+
+    def _views_open(self, args: JSON) -> JSON:
+        missing = self._missing(args, "trigger_id", "view")
+        if missing is not None:
+            return missing
+        problem = self._view_problem(args["view"])
+        if problem is not None:
+            return problem
+        return {"ok": True, "view": self._store_view(args["view"])}
+
+    def _views_update(self, args: JSON) -> JSON:
+        if not args.get("view_id") and not args.get("external_id"):
+            return self._missing(args, "view_id") or {"ok": False, "error": "invalid_arguments"}
+        missing = self._missing(args, "view")
+        if missing is not None:
+            return missing
+        if args.get("view_id"):
+            current = self._views.get(str(args["view_id"]))
+        else:
+            current = next((v for v in self._views.values() if v["external_id"] == args["external_id"]), None)
+        if current is None:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != current["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        problem = self._view_problem(args["view"])
+        if problem is not None:
+            return problem
+        return {"ok": True, "view": self._store_view(args["view"], current["id"], root=current["root_view_id"])}
+
+    def _views_publish(self, args: JSON) -> JSON:
+        missing = self._missing(args, "user_id", "view")
+        if missing is not None:
+            return missing
+        view = args["view"]
+        if isinstance(view, dict) and view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        problem = self._view_problem(view)
+        if problem is not None:
+            return problem
+        user_id = str(args["user_id"])
+        stored = self._store_view(view, self._home_views.get(user_id))
+        self._home_views[user_id] = stored["id"]
+        return {"ok": True, "view": stored}
