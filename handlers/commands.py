@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import render
 from bot.command_parser import (
     HelpCommand,
     ListCommand,
@@ -13,14 +16,11 @@ from bot.command_parser import (
     UsageCommand,
     parse_command,
 )
-from bot.validation import RestoreRequest
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-
-from bot import render
 from bot.ids import RESTORE_COMMAND
 from bot.restore_service import AlreadyRunning, Outcome, Pending, Refused, Started
 from bot.services import Services
 from bot.unexpected import apology, log_unexpected
+from bot.validation import RestoreRequest
 from storage.base import StoreError
 
 LIST_LIMIT = 10
