@@ -134,6 +134,7 @@ class SlackStandIn(LoopbackServer):
         self,
         bot_token: str = "xoxb-test-token",
         *,
+        app_token: str = "xapp-test-token",
         team_id: str = "T0TEST",
         team_name: str = "Test Team",
         team_domain: str = "example",
@@ -146,6 +147,10 @@ class SlackStandIn(LoopbackServer):
         """``strict_lookups``: unknown channels/users are ``*_not_found`` instead of synthesised."""
         super().__init__()
         self.bot_token = bot_token
+        self.app_token = app_token
+        #: Socket Mode: what the bot sent back over the websocket (acks with their payloads), in order.
+        self.socket_acks: list[JSON] = []
+        self._sockets: list[web.WebSocketResponse] = []
         self.team_id = team_id
         self.team_name = team_name
         self.team_domain = team_domain
@@ -320,6 +325,8 @@ class SlackStandIn(LoopbackServer):
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/response/{url_id}", self._handle_response_url)
+        app.router.add_get("/socket-mode", self._handle_socket)
+        app.on_shutdown.append(self._close_sockets)
         return app
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
@@ -336,6 +343,10 @@ class SlackStandIn(LoopbackServer):
             token = header.removeprefix("Bearer ").strip()
         if not token:
             body = {"ok": False, "error": "not_authed"}
+        elif method == "apps.connections.open":
+            # The one method called with the app-level token (xapp-), as Socket Mode needs.
+            ok = token == self.app_token
+            body = {"ok": True, "url": self._socket_url()} if ok else {"ok": False, "error": "invalid_auth"}
         elif token != self.bot_token:
             body = {"ok": False, "error": "invalid_auth"}
         elif decode_error is not None:
@@ -345,6 +356,53 @@ class SlackStandIn(LoopbackServer):
         else:
             body = handler(args)
         return await self._answer(call, 200, body)
+
+    # -- Socket Mode --------------------------------------------------------------------------
+
+    def _socket_url(self) -> str:
+        return self.base_url.replace("http://", "ws://", 1) + "/socket-mode"
+
+    @property
+    def socket_connected(self) -> bool:
+        return any(not ws.closed for ws in self._sockets)
+
+    async def send_envelope(self, kind: str, payload: JSON) -> str:
+        """Deliver a Socket Mode envelope (e.g. kind "slash_commands") to the connected bot; returns its id."""
+        live = [ws for ws in self._sockets if not ws.closed]
+        if not live:
+            raise AssertionError("no Socket Mode connection is open")
+        envelope_id = f"env-{next(self._ids)}"
+        await live[-1].send_json(
+            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+        )
+        return envelope_id
+
+    def socket_ack(self, envelope_id: str) -> JSON | None:
+        return next((ack for ack in self.socket_acks if ack.get("envelope_id") == envelope_id), None)
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {"host": "stand-in", "approximate_connection_time": 3600},
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        await self._notifier.notify()
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                await self._notifier.notify()
+        await self._notifier.notify()
+        return ws
+
+    async def _close_sockets(self, _: web.Application) -> None:
+        for ws in self._sockets:
+            await ws.close()
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         url_id = request.match_info["url_id"]
