@@ -45,6 +45,7 @@ class JobState(StrEnum):
 
 
 ACTIVE_STATES = frozenset({JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING})
+THREADED_STATES = frozenset({JobState.RESTORING, JobState.READY, JobState.FAILED, JobState.TIMED_OUT})
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.REQUESTED: frozenset({JobState.SUBMITTING, JobState.REJECTED}),
@@ -106,6 +107,15 @@ class Job(NewJob):
     reason: str | None = None
     submitted_at: datetime | None = None
     finished_at: datetime | None = None
+    parent_dirty: bool = False
+    parent_posting_since: datetime | None = None
+    outage_since: datetime | None = None
+    outage_announced: bool = False
+
+    @property
+    def has_thread(self) -> bool:
+        """Jobs Pinecone accepted get a parent message and thread; refused ones never do."""
+        return self.state in THREADED_STATES
 
     @property
     def active(self) -> bool:
@@ -116,3 +126,36 @@ class Job(NewJob):
         start = self.submitted_at or self.created_at
         end = self.finished_at or now or utcnow()
         return max(0.0, (end - start).total_seconds())
+
+
+class NoticeKind(StrEnum):
+    """A message about a job that the Slack sender delivers (see `storage` table `notices`)."""
+
+    STARTED = "started"  # thread: Pinecone accepted
+    MILESTONE = "milestone"  # thread: 25/50/75 %
+    FINISHED = "finished"  # thread: ready, failed or timed out, mentioning the requester
+    INCIDENT = "incident"  # incident channel: failed or timed out, with a link to the thread
+    OUTAGE = "outage"  # thread: Pinecone has not answered since ...
+    RECOVERED = "recovered"  # thread: Pinecone answers again
+    REJECTED = "rejected"  # to the requester only: refused after a restart, when Slack's response_url is gone
+
+
+class Notice(BaseModel):
+    """A notice to record together with a job change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: NoticeKind
+    milestone: int | None = None
+    detail: str | None = None  # e.g. when an outage began (ISO 8601)
+
+
+class PendingNotice(Notice):
+    """A recorded notice not yet delivered."""
+
+    id: int
+    job_id: str
+    created_at: datetime
+    attempts: int = 0
+    sending_since: datetime | None = None
+    next_attempt_at: datetime | None = None

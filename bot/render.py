@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.jobs import Job, JobState
+from bot.jobs import Job, JobState, Notice, NoticeKind
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -176,6 +176,41 @@ def incident_notice(job: Job, thread_link: str | None) -> Message:
     return _message(text, [_section(text)])
 
 
+def thread_outage(since: datetime) -> Message:
+    return plain(
+        f":warning: Pinecone has not answered since {slack_date(since)}; still trying. "
+        "The restore itself is not affected; I'll say here when Pinecone answers again."
+    )
+
+
+def thread_recovered(since: datetime | None) -> Message:
+    what = f" (no answer since {slack_date(since)})" if since else ""
+    return plain(f":white_check_mark: Pinecone is answering again{what}; tracking continues.")
+
+
+def notice_message(job: Job, notice: Notice, thread_link: str | None) -> Message:
+    """What a recorded notice says, drawn from the job as it is now."""
+    since = datetime.fromisoformat(notice.detail) if notice.detail else None
+    match notice.kind:
+        case NoticeKind.STARTED:
+            return thread_started(job)
+        case NoticeKind.MILESTONE:
+            return thread_milestone(job, notice.milestone or 0)
+        case NoticeKind.FINISHED:
+            return thread_ready(job) if job.state is JobState.READY else thread_failed(job)
+        case NoticeKind.INCIDENT:
+            return incident_notice(job, thread_link)
+        case NoticeKind.OUTAGE:
+            return thread_outage(since or job.updated_at)
+        case NoticeKind.RECOVERED:
+            return thread_recovered(since)
+        case NoticeKind.REJECTED:
+            return request_failed(
+                f"Your restore of `{job.backup_id}` into `{job.index_name}` could not go ahead: "
+                f"{escape(job.reason or 'no reason given')}"
+            )
+
+
 def next_milestone(job: Job) -> int | None:
     """The highest milestone reached and not yet announced, if any."""
     if job.percent_complete is None:
@@ -233,7 +268,8 @@ def accepted(backup_id: str, index_name: str) -> Message:
 
 
 def already_running(existing: Job, thread_link: str | None) -> Message:
-    where = f" <{thread_link}|See its thread.>" if thread_link else ""
+    thread = f"<{thread_link}|See its thread.>" if thread_link else f"Its thread will be in <#{existing.channel_id}>."
+    where = f" {thread}"
     return plain(
         f":warning: A restore into `{existing.index_name}` is already running "
         f"(requested by <@{existing.requester_id}> {slack_date(existing.created_at)}, "

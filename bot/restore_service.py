@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.announcer import Announcer
-from bot.jobs import Job, JobState, NewJob, utcnow
+from bot.delivery import SlackDelivery
+from bot.jobs import Job, JobState, NewJob, Notice, NoticeKind, utcnow
 from bot.pinecone import AlreadyExists, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, explain, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
@@ -28,6 +28,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 # How far back reconcile pages through the project's restore jobs (100 per page).
 RECONCILE_MAX_PAGES = 20
 SUBMIT_ATTEMPTS = 3
+# How long the requester's confirmation waits for the thread to exist, to link to it.
+THREAD_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,14 @@ class RestoreService:
         self,
         store: JobStore,
         pinecone: PineconeClient,
-        announcer: Announcer,
+        delivery: SlackDelivery,
         *,
         retry_delay: float = 1.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._store = store
         self._pinecone = pinecone
-        self._announcer = announcer
+        self._delivery = delivery
         self._retry_delay = retry_delay
         self._sleep = sleep
         # Jobs a request is driving right now; the tracker leaves them alone.
@@ -90,7 +92,7 @@ class RestoreService:
         try:
             job = await self._store.create(new)
         except ActiveRestoreExists as exc:
-            return AlreadyRunning(exc.existing, await self._announcer.link(exc.existing))
+            return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
         except StoreError as exc:
             log.error("could not record a restore request into %s: %s", request.index_name, exc)
             return Refused(
@@ -100,19 +102,28 @@ class RestoreService:
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
         self.in_flight.add(job.id)
         try:
-            return await self.advance(job)
+            outcome = await self.advance(job, tell_requester=False)
         finally:
             self.in_flight.discard(job.id)
+        if isinstance(outcome, Started):
+            threaded = await self._delivery.wait_for_thread(outcome.job.id, THREAD_GRACE)
+            if threaded is not None:
+                return Started(threaded, await self._delivery.link(threaded))
+        return outcome
 
-    async def advance(self, job: Job) -> Outcome:
-        """Take a `requested` or `submitting` job as far as `restoring` (or `rejected`)."""
+    async def advance(self, job: Job, *, tell_requester: bool) -> Outcome:
+        """Take a `requested` or `submitting` job as far as `restoring` (or `rejected`).
+
+        `tell_requester`: a refusal is also sent to the requester through Slack (the request path
+        answers them itself; after a restart nobody else would).
+        """
         try:
             if job.state is JobState.REQUESTED:
-                job = await self._check_backup(job)
+                job = await self._check_backup(job, tell_requester)
                 if job.state is JobState.REJECTED:
                     return Refused(job.reason or "", job)
             if job.state is JobState.SUBMITTING:
-                job = await self._submit(job)
+                job = await self._submit(job, tell_requester)
         except StoreError as exc:
             log.error("job %s: the store failed mid-request: %s", job.id, exc)
             return Pending(job)
@@ -123,25 +134,25 @@ class RestoreService:
             # Pinecone may or may not have the restore; only a later look can tell.
             return Pending(job)
         if job.state is JobState.RESTORING:
-            return Started(job, await self._announcer.link(job))
+            return Started(job, None)
         if job.state is JobState.REJECTED:
             return Refused(job.reason or "", job)
         return Pending(job)
 
-    async def _check_backup(self, job: Job) -> Job:
+    async def _check_backup(self, job: Job, tell_requester: bool) -> Job:
         try:
             backup = await self._pinecone.describe_backup(job.backup_id)
         except PineconeError as exc:
             log.warning("job %s: could not describe backup %s: %s", job.id, job.backup_id, exc)
             reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
-            return await self._reject(job, JobState.REQUESTED, reason)
+            return await self._reject(job, JobState.REQUESTED, reason, tell_requester)
         if not backup.ready:
             reason = explain(
                 BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}"),
                 backup_id=job.backup_id,
                 index_name=job.index_name,
             )
-            return await self._reject(job, JobState.REQUESTED, reason)
+            return await self._reject(job, JobState.REQUESTED, reason, tell_requester)
         return await self._store.transition(
             job.id,
             JobState.REQUESTED,
@@ -150,7 +161,7 @@ class RestoreService:
             backup_record_count=backup.record_count,
         )
 
-    async def _submit(self, job: Job) -> Job:
+    async def _submit(self, job: Job, tell_requester: bool) -> Job:
         body = CreateIndexFromBackupRequest(
             name=job.index_name,
             tags=job.tags or None,
@@ -173,11 +184,11 @@ class RestoreService:
                 if found is not None:
                     return await self._accepted(job, found.restore_job_id, found.target_index_id)
                 reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
-                return await self._reject(job, JobState.SUBMITTING, reason)
+                return await self._reject(job, JobState.SUBMITTING, reason, tell_requester)
             except PineconeError as exc:
                 if not is_ambiguous(exc):
                     reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
-                    return await self._reject(job, JobState.SUBMITTING, reason)
+                    return await self._reject(job, JobState.SUBMITTING, reason, tell_requester)
                 log.warning("job %s: create-index outcome unknown (%s); reconciling", job.id, exc)
                 await self._sleep(self._retry_delay * attempt)
                 continue
@@ -222,13 +233,21 @@ class RestoreService:
             index_id=index_id,
             submitted_at=job.submitted_at or utcnow(),
             percent_complete=0.0,
+            notices=(Notice(kind=NoticeKind.STARTED),),
         )
         log.info("job %s: Pinecone accepted (restore job %s)", job.id, restore_job_id)
-        return await self._announcer.started(job)
+        self._delivery.wake()
+        return job
 
-    async def _reject(self, job: Job, current: JobState, reason: str) -> Job:
+    async def _reject(self, job: Job, current: JobState, reason: str, tell_requester: bool) -> Job:
         log.info("job %s rejected: %s", job.id, reason)
-        return await self._store.transition(job.id, current, JobState.REJECTED, reason=reason, finished_at=utcnow())
+        notices = (Notice(kind=NoticeKind.REJECTED),) if tell_requester else ()
+        job = await self._store.transition(
+            job.id, current, JobState.REJECTED, reason=reason, finished_at=utcnow(), notices=notices
+        )
+        if notices:
+            self._delivery.wake()
+        return job
 
 
 class ReconcileUnavailable(PineconeError):

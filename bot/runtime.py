@@ -24,14 +24,17 @@ LISTEN_HOST = "0.0.0.0"
 async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
     services = await build_services(settings)
     app = create_app(services)
+    signalled = asyncio.Event()
+    # Set only after in-flight requests have drained, so they can still be tracked and announced.
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
+        loop.add_signal_handler(sig, signalled.set)
 
     runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services), access_log=None)
     socket_handler: AsyncSocketModeHandler | None = None
     tracker = asyncio.create_task(services.tracker.run(stopping), name="tracker")
+    delivery = asyncio.create_task(services.delivery.run(stopping), name="slack-delivery")
     try:
         await runner.setup()
         await web.TCPSite(runner, host=host, port=settings.port).start()
@@ -41,7 +44,7 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         mode = "Socket Mode" if settings.socket_mode else "HTTP mode, POST /slack/events"
         log.info("restore-bot ready on port %d (%s)", settings.port, mode)
-        await stopping.wait()
+        await signalled.wait()
 
         log.info("shutting down: finishing in-flight requests (up to %.0fs)", DRAIN_SECONDS)
         services.shutting_down = True
@@ -50,6 +53,7 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
     finally:
         stopping.set()
         await tracker
+        await delivery
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()

@@ -15,8 +15,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.announcer import Announcer
 from bot.background import BackgroundTasks
+from bot.delivery import SlackDelivery
 from bot.pinecone import PineconeClient
 from bot.policy import ChannelPolicy
 from bot.restore_service import RestoreService
@@ -32,7 +32,7 @@ class Services:
     store: JobStore
     pinecone: PineconeClient
     slack: AsyncWebClient
-    announcer: Announcer
+    delivery: SlackDelivery
     restores: RestoreService
     tracker: Tracker
     policy: ChannelPolicy
@@ -75,22 +75,23 @@ async def build_services(
     store = store or await open_store(settings.database_path)
     pinecone = pinecone or pinecone_client(settings)
     slack = slack or slack_client(settings)
-    announcer = Announcer(store, SlackPublisher(slack), settings.incident_channel)
-    restores = RestoreService(store, pinecone, announcer)
+    delivery = SlackDelivery(store, SlackPublisher(slack), settings.incident_channel)
+    restores = RestoreService(store, pinecone, delivery)
     tracker = Tracker(
         store,
-        pinecone,
+        pinecone.without_retries(),  # the tracker's next cycle is its retry, with its own back-off
         restores,
-        announcer,
+        delivery,
         poll_interval=settings.poll_interval,
         restore_timeout=settings.restore_timeout,
+        incident_channel=settings.incident_channel,
     )
     return Services(
         settings=settings,
         store=store,
         pinecone=pinecone,
         slack=slack,
-        announcer=announcer,
+        delivery=delivery,
         restores=restores,
         tracker=tracker,
         policy=ChannelPolicy(settings.allowed_channels),

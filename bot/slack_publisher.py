@@ -1,77 +1,115 @@
-"""The bot's outbound Slack edge: the parent message, its thread, the incident channel.
+"""The bot's outbound Slack edge: post, update, find and link messages.
 
-Slack trouble is logged and reported as `None`/`False`, never raised: a restore's state
-must never depend on whether Slack took a message.
+Every message the bot posts about a job carries Slack message metadata naming the job (and the
+notice), so that after a crash between "Slack took it" and "the store knows" the sender can find
+it instead of posting it twice. Slack trouble is reported as a `SlackTrouble` value for the
+caller to retry later; it is never raised into the job flow.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.jobs import Job
-from bot.render import Message, parent_message
+from bot.render import Message
 
 log = logging.getLogger(__name__)
+
+METADATA_EVENT = "restore_bot_message"
+# Look this far before a recorded "sending since" when searching for a message that may exist.
+SEARCH_MARGIN = timedelta(minutes=2)
+_SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class SlackTrouble:
+    error: str
+
+
+@dataclass(frozen=True)
+class Posted:
+    ts: str
+
+
+def metadata(job_id: str, part: str) -> dict[str, Any]:
+    """`part` is "parent" or "notice-<id>"."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"job_id": job_id, "part": part}}
 
 
 class SlackPublisher:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def post_parent(self, job: Job) -> str | None:
-        """Post the job's parent message; returns its ts."""
+    async def post(
+        self, channel: str, message: Message, *, job_id: str, part: str, thread_ts: str | None = None
+    ) -> Posted | SlackTrouble:
         try:
             response = await self._client.chat_postMessage(
-                channel=job.channel_id, unfurl_links=False, **parent_message(job).as_kwargs()
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                metadata=metadata(job_id, part),
+                **message.as_kwargs(),
             )
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not post the parent message of job %s: %s", job.id, _describe(exc))
-            return None
-        ts = response.get("ts")
-        return str(ts) if ts else None
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"post {part} of job {job_id} to {channel}")
+        return Posted(str(response.get("ts") or ""))
 
-    async def update_parent(self, job: Job) -> bool:
-        if job.message_ts is None:
-            return False
+    async def update(self, channel: str, ts: str, message: Message, *, job_id: str) -> Posted | SlackTrouble:
         try:
-            await self._client.chat_update(channel=job.channel_id, ts=job.message_ts, **parent_message(job).as_kwargs())
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not update the parent message of job %s: %s", job.id, _describe(exc))
-            return False
-        return True
+            await self._client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"update the parent of job {job_id}")
+        return Posted(ts)
 
-    async def reply(self, job: Job, message: Message) -> bool:
-        if job.message_ts is None:
-            return False
-        return await self.post(job.channel_id, message, thread_ts=job.message_ts, job=job)
-
-    async def post(self, channel: str, message: Message, *, thread_ts: str | None = None, job: Job | None) -> bool:
+    async def post_ephemeral(self, channel: str, user: str, message: Message, *, job_id: str) -> Posted | SlackTrouble:
         try:
-            await self._client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, unfurl_links=False, **message.as_kwargs()
-            )
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not post to %s for job %s: %s", channel, job.id if job else "-", _describe(exc))
-            return False
-        return True
+            await self._client.chat_postEphemeral(channel=channel, user=user, **message.as_kwargs())
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"tell {user} about job {job_id}")
+        return Posted("")
 
-    async def permalink(self, job: Job) -> str | None:
-        if job.message_ts is None:
-            return None
+    async def find(
+        self, channel: str, *, job_id: str, part: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | SlackTrouble | None:
+        """The bot's own message for (job, part) posted after `since`, if Slack has it."""
+        oldest = f"{(since - SEARCH_MARGIN).timestamp():.6f}"
         try:
-            response = await self._client.chat_getPermalink(channel=job.channel_id, message_ts=job.message_ts)
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not get a link to the thread of job %s: %s", job.id, _describe(exc))
+            if thread_ts is None:
+                response = await self._client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                )
+            else:
+                response = await self._client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
+                )
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"look for {part} of job {job_id} in {channel}")
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("job_id") == job_id and payload.get("part") == part:
+                return Posted(str(message["ts"]))
+        return None
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            response = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except _SLACK_ERRORS as exc:
+            _trouble(exc, f"link to {channel}/{ts}")
             return None
         link = response.get("permalink")
         return str(link) if link else None
 
 
-def _describe(exc: Exception) -> str:
-    # SlackApiError's str() includes the whole response, which is fine, but keep it to the error code.
+def _trouble(exc: BaseException, what: str) -> SlackTrouble:
     if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error", "unknown_error"))
-    return type(exc).__name__
+        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    else:
+        error = type(exc).__name__
+    log.warning("Slack: could not %s: %s", what, error)
+    return SlackTrouble(error)

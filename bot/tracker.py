@@ -3,6 +3,10 @@
 One cycle looks at each active job once. Jobs a request is still driving are skipped; jobs
 left in `requested`/`submitting` by a crash or a lost answer are finished here, through the
 same `RestoreService.advance` the request path uses, so reconciliation has one implementation.
+
+A poll that fails (429, 5xx, timeout, reset) never fails the restore: that job's next poll backs
+off with jitter, honouring Retry-After, and after a few failures in a row the thread is told once
+that Pinecone is not answering, and once more when it answers again.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from datetime import datetime
 
 from bot import render
-from bot.announcer import Announcer
-from bot.jobs import Job, JobState, utcnow
-from bot.pinecone import NotFound, PineconeClient, PineconeError
+from bot.delivery import SlackDelivery
+from bot.jobs import Job, JobState, Notice, NoticeKind, utcnow
+from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
 from bot.pinecone.models import RestoreJob
 from bot.render import duration
 from bot.restore_service import RestoreService
@@ -26,6 +32,19 @@ log = logging.getLogger(__name__)
 # Parent-message progress is redrawn only when it moves by this much, to spare chat.update.
 PROGRESS_STEP = 5.0
 CONCURRENCY = 16
+# Consecutive failed polls of a job before its thread is told Pinecone is not answering.
+OUTAGE_NOTICE_AFTER = 3
+# Poll back-off stops growing at max(poll interval, min(60 s, 32 poll intervals)).
+MAX_BACKOFF = 60.0
+MAX_BACKOFF_INTERVALS = 32
+
+
+class _Unreachable(Exception):
+    """This poll got no usable answer; back off."""
+
+    def __init__(self, cause: PineconeError) -> None:
+        super().__init__(str(cause))
+        self.retry_after = cause.retry_after if isinstance(cause, PineconeAPIError) else None
 
 
 class Tracker:
@@ -34,18 +53,24 @@ class Tracker:
         store: JobStore,
         pinecone: PineconeClient,
         service: RestoreService,
-        announcer: Announcer,
+        delivery: SlackDelivery,
         *,
         poll_interval: float,
         restore_timeout: float,
+        incident_channel: str | None,
     ) -> None:
         self._store = store
         self._pinecone = pinecone
         self._service = service
-        self._announcer = announcer
+        self._delivery = delivery
         self._poll_interval = poll_interval
         self._restore_timeout = restore_timeout
+        self._incident_channel = incident_channel
+        self._max_backoff = max(poll_interval, min(MAX_BACKOFF, poll_interval * MAX_BACKOFF_INTERVALS))
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        # Per job: consecutive failed polls and the monotonic time before which not to poll again.
+        self._failures: dict[str, int] = {}
+        self._not_before: dict[str, float] = {}
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Cycle until `stopping` is set. A failing cycle is logged, never fatal."""
@@ -62,6 +87,9 @@ class Tracker:
     async def cycle(self) -> None:
         jobs = [job for job in await self._store.active_jobs() if job.id not in self._service.in_flight]
         await asyncio.gather(*(self._guarded(job) for job in jobs))
+        active = {job.id for job in jobs}
+        for job_id in set(self._failures) - active:
+            self._forget(job_id)
 
     async def _guarded(self, job: Job) -> None:
         async with self._limit:
@@ -74,36 +102,70 @@ class Tracker:
         if job.state in (JobState.REQUESTED, JobState.SUBMITTING):
             self._service.in_flight.add(job.id)
             try:
-                await self._service.advance(job)
+                await self._service.advance(job, tell_requester=True)
             finally:
                 self._service.in_flight.discard(job.id)
             return
-        if job.message_ts is None:
-            job = await self._announcer.show(job)  # the parent never made it to Slack: try again
         now = utcnow()
         if job.elapsed(now) > self._restore_timeout:
-            await self._finish(
-                job,
-                JobState.TIMED_OUT,
-                reason=f"not ready after {duration(self._restore_timeout)} (the limit set by "
-                "RESTORE_BOT_RESTORE_TIMEOUT); Pinecone may still finish it, check the index before retrying",
-                now=now,
+            reason = (
+                f"not ready after {duration(self._restore_timeout)} (the limit set by RESTORE_BOT_RESTORE_TIMEOUT); "
+                "Pinecone may still finish it, check the index before retrying"
             )
+            await self._finish(job, JobState.TIMED_OUT, reason=reason, now=now)
+            return
+        if self._not_before.get(job.id, 0.0) > time.monotonic():
             return
         try:
-            restore_job = await self._pinecone.describe_restore_job(job.restore_job_id or "")
+            await self._poll(job)
+        except _Unreachable as exc:
+            await self._poll_failed(job, exc)
+            return
+        if job.id in self._failures or job.outage_since is not None:
+            await self._poll_recovered(job)
+
+    async def _poll(self, job: Job) -> None:
+        try:
+            restore_job: RestoreJob | None = await self._pinecone.describe_restore_job(job.restore_job_id or "")
         except NotFound:
             restore_job = None  # Pinecone may expire old restore jobs; the index tells the rest
         except PineconeError as exc:
-            log.warning("job %s: could not poll restore job: %s", job.id, exc)
-            return
+            raise _Unreachable(exc) from exc
         if restore_job is not None and restore_job.failed:
             await self._finish(job, JobState.FAILED, reason=f"Pinecone reports the restore job as {restore_job.status}")
-            return
-        if restore_job is None or restore_job.completed:
+        elif restore_job is None or restore_job.completed:
             await self._check_index(job, restore_job)
+        else:
+            await self._progress(job, restore_job)
+
+    async def _poll_failed(self, job: Job, error: _Unreachable) -> None:
+        failures = self._failures.get(job.id, 0) + 1
+        self._failures[job.id] = failures
+        ceiling = min(self._max_backoff, self._poll_interval * 2**failures)
+        delay = max(random.uniform(ceiling / 2, ceiling), error.retry_after or 0.0)
+        self._not_before[job.id] = time.monotonic() + delay
+        log.warning("job %s: poll %d failed (%s); next in %.1fs", job.id, failures, error, delay)
+        if job.outage_since is None:
+            await self._store.update(job.id, outage_since=utcnow())
+        elif not job.outage_announced and failures >= OUTAGE_NOTICE_AFTER:
+            notice = Notice(kind=NoticeKind.OUTAGE, detail=job.outage_since.isoformat())
+            await self._store.update(job.id, outage_announced=True, notices=(notice,))
+            self._delivery.wake()
+
+    async def _poll_recovered(self, job: Job) -> None:
+        self._forget(job.id)
+        if job.outage_since is None:
             return
-        await self._progress(job, restore_job)
+        notices: tuple[Notice, ...] = ()
+        if job.outage_announced:
+            notices = (Notice(kind=NoticeKind.RECOVERED, detail=job.outage_since.isoformat()),)
+        await self._store.update(job.id, outage_since=None, outage_announced=False, notices=notices)
+        if notices:
+            self._delivery.wake()
+
+    def _forget(self, job_id: str) -> None:
+        self._failures.pop(job_id, None)
+        self._not_before.pop(job_id, None)
 
     async def _progress(self, job: Job, restore_job: RestoreJob) -> None:
         percent = restore_job.percent_complete or 0.0
@@ -111,11 +173,15 @@ class Tracker:
         milestone = render.next_milestone(job.model_copy(update={"percent_complete": percent}))
         if milestone is None and abs(percent - before) < PROGRESS_STEP:
             return
-        job = await self._store.update(job.id, percent_complete=percent, milestone=milestone or job.milestone)
-        if milestone is not None:
-            await self._announcer.milestone(job, milestone)
-        else:
-            await self._announcer.show(job)
+        notices = (Notice(kind=NoticeKind.MILESTONE, milestone=milestone),) if milestone else ()
+        await self._store.update(
+            job.id,
+            percent_complete=percent,
+            milestone=milestone or job.milestone,
+            parent_dirty=True,
+            notices=notices,
+        )
+        self._delivery.wake()
 
     async def _check_index(self, job: Job, restore_job: RestoreJob | None) -> None:
         try:
@@ -125,15 +191,14 @@ class Tracker:
                 await self._finish(job, JobState.FAILED, reason="neither the restore job nor the index exists any more")
             return
         except PineconeError as exc:
-            log.warning("job %s: could not describe index: %s", job.id, exc)
-            return
+            raise _Unreachable(exc) from exc
         if index.initialization_failed:
             await self._finish(job, JobState.FAILED, reason="the new index failed to initialize (InitializationFailed)")
             return
         if not index.ready:
             if (job.percent_complete or 0.0) < 100.0:
-                job = await self._store.update(job.id, percent_complete=100.0)
-                await self._announcer.show(job)
+                await self._store.update(job.id, percent_complete=100.0, parent_dirty=True)
+                self._delivery.wake()
             return
         finished_at = restore_job.completed_at if restore_job and restore_job.completed_at else utcnow()
         await self._finish(
@@ -147,6 +212,19 @@ class Tracker:
         )
 
     async def _finish(self, job: Job, state: JobState, *, now: datetime | None = None, **fields: object) -> None:
-        job = await self._store.transition(job.id, JobState.RESTORING, state, finished_at=now or utcnow(), **fields)
+        notices = [Notice(kind=NoticeKind.FINISHED)]
+        if state is not JobState.READY and self._incident_channel not in (None, job.channel_id):
+            notices.append(Notice(kind=NoticeKind.INCIDENT))
+        job = await self._store.transition(
+            job.id,
+            JobState.RESTORING,
+            state,
+            finished_at=now or utcnow(),
+            outage_since=None,
+            outage_announced=False,
+            notices=tuple(notices),
+            **fields,
+        )
+        self._forget(job.id)
         log.info("job %s: %s%s", job.id, state.value, f" ({job.reason})" if job.reason else "")
-        await self._announcer.finished(job)
+        self._delivery.wake()

@@ -93,7 +93,7 @@ def _outcome_message(outcome: Outcome) -> render.Message:
 async def _status(services: Services, respond: AsyncRespond, index_name: str) -> None:
     try:
         job = await services.store.latest_for_index(index_name)
-        link = await services.announcer.link(job) if job else None
+        link = await services.delivery.link(job) if job else None
         message = render.status(job, index_name, link)
     except StoreError:
         message = render.request_failed(render.STORE_UNAVAILABLE)

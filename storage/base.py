@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
-from bot.jobs import Job, JobState, NewJob
+from bot.jobs import Job, JobState, NewJob, Notice, PendingNotice
 
 
 class StoreError(Exception):
@@ -35,13 +36,34 @@ class JobStore(Protocol):
 
     async def get(self, job_id: str) -> Job | None: ...
 
-    async def transition(self, job_id: str, expected: JobState, target: JobState, **fields: Any) -> Job:
-        """Move a job from `expected` to `target` (and set fields) atomically. Raises StaleJob."""
+    async def transition(
+        self, job_id: str, expected: JobState, target: JobState, *, notices: tuple[Notice, ...] = (), **fields: Any
+    ) -> Job:
+        """Move a job from `expected` to `target`, set fields and record notices, atomically.
+
+        Marks the parent message for redrawing. Raises StaleJob if the job is not in `expected`.
+        """
         ...
 
-    async def update(self, job_id: str, **fields: Any) -> Job:
-        """Set fields that are not the state (progress, message ts, ...)."""
+    async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
+        """Set fields that are not the state (progress, message ts, ...) and record notices."""
         ...
+
+    async def deliveries_due(self, now: datetime, limit: int = 100) -> list[Job]: ...
+
+    async def next_delivery_at(self) -> datetime | None: ...
+
+    async def claim_parent_redraw(self, job_id: str) -> bool: ...
+
+    async def pending_notices(self, job_id: str) -> list[PendingNotice]: ...
+
+    async def notice_sending(self, notice_id: int) -> None: ...
+
+    async def notice_sent(self, notice_id: int) -> None: ...
+
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None: ...
+
+    async def remember_delivery(self, key: str, *, forget_before: datetime) -> bool: ...
 
     async def active_jobs(self) -> list[Job]: ...
 

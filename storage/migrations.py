@@ -51,4 +51,37 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX job_events_by_job ON job_events (job_id, id);
     """,
+    # 2: Slack delivery decoupled from the job (outbox), outage bookkeeping, Slack request de-duplication
+    """
+    -- The parent message shows the job's current state; this flag says it must be (re)drawn.
+    ALTER TABLE jobs ADD COLUMN parent_dirty INTEGER NOT NULL DEFAULT 0;
+    -- Set just before chat.postMessage for the parent: after a crash, look for it before posting again.
+    ALTER TABLE jobs ADD COLUMN parent_posting_since TEXT;
+    ALTER TABLE jobs ADD COLUMN outage_since TEXT;
+    ALTER TABLE jobs ADD COLUMN outage_announced INTEGER NOT NULL DEFAULT 0;
+
+    -- Thread replies and incident notices, written in the same transaction as the change they
+    -- describe and delivered by the bot's Slack sender, so a job never waits on Slack.
+    CREATE TABLE notices (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id          TEXT NOT NULL REFERENCES jobs (id),
+        kind            TEXT NOT NULL,
+        milestone       INTEGER,
+        detail          TEXT,
+        created_at      TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        sending_since   TEXT,
+        sent_at         TEXT,
+        last_error      TEXT
+    );
+    CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL;
+
+    -- Slack retries and double submits carry the same trigger/event ID: remember what was seen.
+    CREATE TABLE slack_deliveries (
+        key         TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX slack_deliveries_by_age ON slack_deliveries (received_at);
+    """,
 )

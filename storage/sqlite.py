@@ -14,13 +14,17 @@ from typing import Any
 
 import aiosqlite
 
-from bot.jobs import Job, JobState, NewJob, check_transition, utcnow
+from bot.jobs import THREADED_STATES, Job, JobState, NewJob, Notice, PendingNotice, check_transition, utcnow
 from storage.base import ActiveRestoreExists, StaleJob, StoreError
 from storage.migrations import MIGRATIONS
 
 _COLUMNS = tuple(Job.model_fields)
 _UPDATABLE = frozenset(_COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields}
-_TIMESTAMPS = frozenset({"created_at", "updated_at", "submitted_at", "finished_at"})
+_TIMESTAMPS = frozenset(
+    {"created_at", "updated_at", "submitted_at", "finished_at", "parent_posting_since", "outage_since"}
+)
+_BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"})
+_THREADED = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
 
 
 async def open_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> SqliteJobStore:
@@ -121,11 +125,14 @@ class SqliteJobStore:
     async def get(self, job_id: str) -> Job | None:
         return await self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
-    async def transition(self, job_id: str, expected: JobState, target: JobState, **fields: Any) -> Job:
+    async def transition(
+        self, job_id: str, expected: JobState, target: JobState, *, notices: tuple[Notice, ...] = (), **fields: Any
+    ) -> Job:
         check_transition(expected, target)
         _check_fields(fields)
         now = utcnow()
-        values = _to_row({**fields, "state": target, "updated_at": now})
+        # Every state change shows on the parent message.
+        values = _to_row({"parent_dirty": True, **fields, "state": target, "updated_at": now})
         assignments = ", ".join(f"{column} = ?" for column in values)
         try:
             async with self._transaction() as db:
@@ -136,25 +143,120 @@ class SqliteJobStore:
                 if cursor.rowcount != 1:
                     raise StaleJob(await self.get(job_id), expected)
                 await _log_event(db, job_id, expected, target, fields.get("reason"), now)
+                await _add_notices(db, job_id, notices, now)
         except sqlite3.Error as exc:
             raise StoreError(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         assert job is not None
         return job
 
-    async def update(self, job_id: str, **fields: Any) -> Job:
+    async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
         _check_fields(fields)
-        values = _to_row({**fields, "updated_at": utcnow()})
+        now = utcnow()
+        values = _to_row({**fields, "updated_at": now})
         assignments = ", ".join(f"{column} = ?" for column in values)
         try:
             async with self._transaction() as db:
                 await db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job_id))
+                await _add_notices(db, job_id, notices, now)
         except sqlite3.Error as exc:
             raise StoreError(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         if job is None:
             raise StoreError(f"job {job_id} does not exist")
         return job
+
+    # -- Slack delivery ------------------------------------------------------------------------------
+
+    async def deliveries_due(self, now: datetime, limit: int = 100) -> list[Job]:
+        """Jobs whose parent message is missing or stale, or with a notice due for delivery."""
+        return await self._many(
+            f"""SELECT * FROM jobs WHERE
+                    (state IN ({_THREADED}) AND (message_ts IS NULL OR parent_dirty = 1))
+                    OR id IN (SELECT job_id FROM notices WHERE sent_at IS NULL
+                              AND (next_attempt_at IS NULL OR next_attempt_at <= ?))
+                ORDER BY updated_at LIMIT ?""",
+            (now.isoformat(), limit),
+        )
+
+    async def next_delivery_at(self) -> datetime | None:
+        """When the earliest postponed notice becomes due, if any."""
+        async with self._db.execute(
+            "SELECT MIN(next_attempt_at) FROM notices WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def claim_parent_redraw(self, job_id: str) -> bool:
+        """Clear the job's parent_dirty flag; True if it was set (the caller must redraw)."""
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE jobs SET parent_dirty = 0 WHERE id = ? AND parent_dirty = 1", (job_id,)
+                )
+                return cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise StoreError(f"the job store could not save a delivery: {exc}") from exc
+
+    async def pending_notices(self, job_id: str) -> list[PendingNotice]:
+        async with self._db.execute(
+            "SELECT id, job_id, kind, milestone, detail, created_at, attempts, sending_since, next_attempt_at "
+            "FROM notices "
+            "WHERE job_id = ? AND sent_at IS NULL ORDER BY id",
+            (job_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            PendingNotice(
+                id=row[0],
+                job_id=row[1],
+                kind=row[2],
+                milestone=row[3],
+                detail=row[4],
+                created_at=datetime.fromisoformat(row[5]),
+                attempts=row[6],
+                sending_since=datetime.fromisoformat(row[7]) if row[7] else None,
+                next_attempt_at=datetime.fromisoformat(row[8]) if row[8] else None,
+            )
+            for row in rows
+        ]
+
+    async def notice_sending(self, notice_id: int) -> None:
+        await self._set_notice(notice_id, "sending_since = ?", utcnow().isoformat())
+
+    async def notice_sent(self, notice_id: int) -> None:
+        await self._set_notice(notice_id, "sent_at = ?, sending_since = NULL", utcnow().isoformat())
+
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None:
+        await self._set_notice(
+            notice_id,
+            "attempts = attempts + 1, next_attempt_at = ?, sending_since = NULL, last_error = ?",
+            retry_at.isoformat(),
+            error,
+        )
+
+    async def _set_notice(self, notice_id: int, assignments: str, *values: Any) -> None:
+        try:
+            async with self._transaction() as db:
+                await db.execute(f"UPDATE notices SET {assignments} WHERE id = ?", (*values, notice_id))
+        except sqlite3.Error as exc:
+            raise StoreError(f"the job store could not save a delivery: {exc}") from exc
+
+    # -- Slack request de-duplication ------------------------------------------------------------------
+
+    async def remember_delivery(self, key: str, *, forget_before: datetime) -> bool:
+        """Record a Slack delivery key; False if it was seen already (a retry or a double submit)."""
+        now = utcnow().isoformat()
+        try:
+            async with self._transaction() as db:
+                await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
+                cursor = await db.execute(
+                    "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, now),
+                )
+                return cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise StoreError(f"the job store could not record a Slack delivery: {exc}") from exc
 
     async def active_jobs(self) -> list[Job]:
         return await self._many(
@@ -213,6 +315,14 @@ async def _log_event(
     )
 
 
+async def _add_notices(db: aiosqlite.Connection, job_id: str, notices: tuple[Notice, ...], at: datetime) -> None:
+    for notice in notices:
+        await db.execute(
+            "INSERT INTO notices (job_id, kind, milestone, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+            (job_id, notice.kind.value, notice.milestone, notice.detail, at.isoformat()),
+        )
+
+
 def _check_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - _UPDATABLE
     if unknown:
@@ -230,6 +340,8 @@ def _to_row(values: dict[str, Any]) -> dict[str, Any]:
             row[key] = json.dumps(value, sort_keys=True)
         elif isinstance(value, bool):
             row[key] = int(value)
+        elif hasattr(value, "value"):  # enums
+            row[key] = value.value
         else:
             row[key] = value
     return row
@@ -237,7 +349,8 @@ def _to_row(values: dict[str, Any]) -> dict[str, Any]:
 
 def _from_row(row: dict[str, Any]) -> Job:
     row["tags"] = json.loads(row["tags"])
-    row["deletion_protection"] = bool(row["deletion_protection"])
+    for key in _BOOLEANS:
+        row[key] = bool(row[key])
     for key in _TIMESTAMPS:
         if row.get(key):
             row[key] = datetime.fromisoformat(row[key])

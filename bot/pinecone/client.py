@@ -8,6 +8,7 @@ here, because only the caller can decide whether a lost answer means "created" o
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import time
 from collections.abc import Awaitable, Callable
@@ -56,6 +57,12 @@ class PineconeClient:
         self._headers = {"Api-Key": api_key, "X-Pinecone-Api-Version": API_VERSION}
         self._read_attempts = read_attempts
         self._backoff = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
+
+    def without_retries(self) -> PineconeClient:
+        """The same connection pool, but every read is tried once: for callers with their own back-off."""
+        clone = copy.copy(self)
+        clone._read_attempts = 1
+        return clone
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -91,6 +91,9 @@ class SlackFault:
     error: str | None = None
     delay: float = 0.0
     hits: int = 0
+    #: Apply the call for real first (e.g. store the message), then answer with the fault:
+    #: Slack took it but the answer was lost.
+    then_process: bool = False
 
     @property
     def exhausted(self) -> bool:
@@ -174,7 +177,7 @@ class SlackStandIn(LoopbackServer):
         self._users: dict[str, _User] = {}
         self._channels: dict[str, _Channel] = {}
         self._usergroups: dict[str, list[str]] = {}
-        self._ts_counter = itertools.count(1)
+        self._last_ts_micros = 0
         self._ids = itertools.count(1)
         self._notifier = ChangeNotifier(self._describe_recent)
         self._methods: dict[str, Callable[[JSON], JSON]] = {
@@ -184,6 +187,8 @@ class SlackStandIn(LoopbackServer):
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "views.open": self._views_open,
@@ -246,6 +251,7 @@ class SlackStandIn(LoopbackServer):
         retry_after: int | None = None,
         error: str | None = None,
         delay: float = 0.0,
+        then_process: bool = False,
     ) -> SlackFault:
         """Make the next ``times`` calls of ``method`` (fnmatch, e.g. "chat.*", "response_url") fail.
 
@@ -254,13 +260,14 @@ class SlackStandIn(LoopbackServer):
         * ``status`` 5xx: an error body with that status, as during a Slack incident.
         * ``status=200``: ``{"ok": false, "error": error}``, i.e. a Slack API error.
 
-        The call is recorded but not applied (no message is stored).  ``delay`` slows the answer.
+        The call is recorded but not applied (no message is stored), unless ``then_process``: then
+        it is applied first and its answer is replaced by the fault.  ``delay`` slows the answer.
         """
         if times < 1:
             raise ValueError("times must be >= 1")
         if status == 200 and error is None:
             raise ValueError("an ok=false fault with HTTP 200 needs an error code, e.g. error='channel_not_found'")
-        fault = SlackFault(method, status, times, retry_after, error, delay)
+        fault = SlackFault(method, status, times, retry_after, error, delay, then_process=then_process)
         self._faults.append(fault)
         return fault
 
@@ -336,7 +343,7 @@ class SlackStandIn(LoopbackServer):
         self.calls.append(call)
         fault = self._take_fault(method)  # before any await: faults are consumed in arrival order
         await self._notifier.notify()
-        if fault is not None:
+        if fault is not None and not fault.then_process:
             return await self._answer_fault(call, fault)
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
@@ -355,6 +362,8 @@ class SlackStandIn(LoopbackServer):
             body = {"ok": False, "error": "unknown_method", "req_method": method}
         else:
             body = handler(args)
+        if fault is not None:
+            return await self._answer_fault(call, fault)
         return await self._answer(call, 200, body)
 
     # -- Socket Mode --------------------------------------------------------------------------
@@ -507,8 +516,9 @@ class SlackStandIn(LoopbackServer):
     # =====================================================================================
 
     def _next_ts(self) -> str:
-        """Monotonically increasing Slack timestamps: "1700000000.000100", "1700000000.000200", ..."""
-        micros = 1_700_000_000_000_000 + next(self._ts_counter) * 100
+        """Slack timestamps: the wall-clock time in microseconds, strictly increasing, as Slack's are."""
+        micros = max(time.time_ns() // 1000, self._last_ts_micros + 1)
+        self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     @staticmethod
@@ -654,6 +664,45 @@ class SlackStandIn(LoopbackServer):
         message = self._message_object(args, ts)
         self._messages[(channel, ts)] = _Message(channel, ts, [{**message, "channel": channel}])
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _history_view(self, message: JSON, args: JSON) -> JSON:
+        shown = copy.deepcopy(message)
+        shown.pop("channel", None)
+        if str(args.get("include_all_metadata", "")).lower() not in ("true", "1"):
+            shown.pop("metadata", None)  # Slack returns metadata only when asked
+        return shown
+
+    def _conversations_history(self, args: JSON) -> JSON:
+        """Top-level messages, newest first, after ``oldest`` (exclusive), up to ``limit``."""
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self._dm_channel(str(args["channel"]))
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        found = [
+            m.versions[-1]
+            for (ch, ts), m in self._messages.items()
+            if ch == channel and float(ts) > oldest and m.versions[-1].get("thread_ts") in (None, ts)
+        ]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        shown = [self._history_view(m, args) for m in found[:limit]]
+        return {"ok": True, "messages": shown, "has_more": len(found) > limit, "pin_count": 0}
+
+    def _conversations_replies(self, args: JSON) -> JSON:
+        """The thread's parent then its replies after ``oldest``, oldest first."""
+        channel = self._dm_channel(str(args.get("channel") or ""))
+        root = str(args.get("ts") or "")
+        if (channel, root) not in self._messages:
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        replies = [
+            m.versions[-1]
+            for (ch, ts), m in self._messages.items()
+            if ch == channel and ts != root and m.versions[-1].get("thread_ts") == root and float(ts) > oldest
+        ]
+        replies.sort(key=lambda m: float(m["ts"]))
+        thread = [self._messages[(channel, root)].versions[-1], *replies]
+        return {"ok": True, "messages": [self._history_view(m, args) for m in thread], "has_more": False}
 
     def _chat_update(self, args: JSON) -> JSON:
         if not args.get("channel"):
