@@ -135,8 +135,13 @@ class SlackDelivery:
             )
             if isinstance(result, SlackTrouble):
                 await self._store.update(job.id, parent_dirty=True)
+        notices = await self._store.pending_notices(job.id)
+        if not notices:
+            return
+        # Read the job after its notices: a notice is never newer than the state it is drawn from.
+        job = await self._store.get(job.id) or job
         now = self._clock()
-        for notice in await self._store.pending_notices(job.id):
+        for notice in notices:
             if not await self._send_notice(job, notice, now):
                 break
 

@@ -22,7 +22,7 @@ from bot import render
 from bot.delivery import SlackDelivery
 from bot.jobs import Job, JobState, Notice, NoticeKind, utcnow
 from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
-from bot.pinecone.models import RestoreJob
+from bot.pinecone.models import IndexModel, RestoreJob
 from bot.render import duration
 from bot.restore_service import RestoreService
 from storage.base import JobStore, StaleJob, StoreError
@@ -117,24 +117,36 @@ class Tracker:
         if self._not_before.get(job.id, 0.0) > time.monotonic():
             return
         try:
-            await self._poll(job)
+            restore_job, index = await self._observe(job)
         except _Unreachable as exc:
             await self._poll_failed(job, exc)
             return
         if job.id in self._failures or job.outage_since is not None:
-            await self._poll_recovered(job)
+            job = await self._poll_recovered(job)
+        await self._apply(job, restore_job, index)
 
-    async def _poll(self, job: Job) -> None:
+    async def _observe(self, job: Job) -> tuple[RestoreJob | None, IndexModel | None]:
+        """What Pinecone says now: the restore job, and the index once the job is done (None: gone)."""
         try:
             restore_job: RestoreJob | None = await self._pinecone.describe_restore_job(job.restore_job_id or "")
         except NotFound:
             restore_job = None  # Pinecone may expire old restore jobs; the index tells the rest
         except PineconeError as exc:
             raise _Unreachable(exc) from exc
+        if restore_job is not None and not restore_job.completed:
+            return restore_job, None
+        try:
+            return restore_job, await self._pinecone.describe_index(job.index_name)
+        except NotFound:
+            return restore_job, None
+        except PineconeError as exc:
+            raise _Unreachable(exc) from exc
+
+    async def _apply(self, job: Job, restore_job: RestoreJob | None, index: IndexModel | None) -> None:
         if restore_job is not None and restore_job.failed:
             await self._finish(job, JobState.FAILED, reason=f"Pinecone reports the restore job as {restore_job.status}")
         elif restore_job is None or restore_job.completed:
-            await self._check_index(job, restore_job)
+            await self._check_index(job, restore_job, index)
         else:
             await self._progress(job, restore_job)
 
@@ -152,16 +164,17 @@ class Tracker:
             await self._store.update(job.id, outage_announced=True, notices=(notice,))
             self._delivery.wake()
 
-    async def _poll_recovered(self, job: Job) -> None:
+    async def _poll_recovered(self, job: Job) -> Job:
         self._forget(job.id)
         if job.outage_since is None:
-            return
+            return job
         notices: tuple[Notice, ...] = ()
         if job.outage_announced:
             notices = (Notice(kind=NoticeKind.RECOVERED, detail=job.outage_since.isoformat()),)
-        await self._store.update(job.id, outage_since=None, outage_announced=False, notices=notices)
+        job = await self._store.update(job.id, outage_since=None, outage_announced=False, notices=notices)
         if notices:
             self._delivery.wake()
+        return job
 
     def _forget(self, job_id: str) -> None:
         self._failures.pop(job_id, None)
@@ -183,15 +196,11 @@ class Tracker:
         )
         self._delivery.wake()
 
-    async def _check_index(self, job: Job, restore_job: RestoreJob | None) -> None:
-        try:
-            index = await self._pinecone.describe_index(job.index_name)
-        except NotFound:
+    async def _check_index(self, job: Job, restore_job: RestoreJob | None, index: IndexModel | None) -> None:
+        if index is None:
             if restore_job is None:
                 await self._finish(job, JobState.FAILED, reason="neither the restore job nor the index exists any more")
             return
-        except PineconeError as exc:
-            raise _Unreachable(exc) from exc
         if index.initialization_failed:
             await self._finish(job, JobState.FAILED, reason="the new index failed to initialize (InitializationFailed)")
             return

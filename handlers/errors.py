@@ -16,10 +16,11 @@ log = logging.getLogger(__name__)
 
 def register_error_handler(app: AsyncApp) -> None:
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    async def on_error(error: Exception, body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
         reference = log_unexpected(error, f"Slack request {body.get('command') or body.get('type') or 'unknown'}")
         response_url = body.get("response_url")
-        if isinstance(response_url, str):
+        # Only a request that passed verification and authorization may make the bot call a URL it names.
+        if context.get("authorize_result") is not None and isinstance(response_url, str):
             try:
                 await AsyncWebhookClient(response_url).send(text=apology(reference), response_type="ephemeral")
             except Exception as exc:  # the apology is best effort; the error is already logged

@@ -27,23 +27,33 @@ _BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"
 _THREADED = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
 
 
+# The ack path (Slack delivery de-duplication) must answer Slack within 3 s even when another
+# writer holds the database: it uses its own connection and gives up after this long.
+QUICK_BUSY_TIMEOUT_MS = 250
+
+
 async def open_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> SqliteJobStore:
     """Open (creating if needed) and migrate the database at `path`.
 
     `busy_timeout_ms`: how long a write waits for another writer's lock before giving up.
     """
     path = Path(path)
+    connections: list[aiosqlite.Connection] = []
     try:
         if path.parent != Path(""):
             path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot open the job store at {path}: {exc}") from exc
-    store = SqliteJobStore(connection)
-    try:
+        connections.append(await aiosqlite.connect(path, isolation_level=None))
+        store = SqliteJobStore(connections[0])
         await store.prepare(busy_timeout_ms)
+        connections.append(await aiosqlite.connect(path, isolation_level=None))
+        await store.attach_quick(connections[1], min(busy_timeout_ms, QUICK_BUSY_TIMEOUT_MS))
+    except (OSError, sqlite3.Error) as exc:
+        for connection in connections:
+            await connection.close()
+        raise StoreError(f"cannot open the job store at {path}: {exc}") from exc
     except BaseException:
-        await connection.close()
+        for connection in connections:
+            await connection.close()
         raise
     return store
 
@@ -54,6 +64,11 @@ class SqliteJobStore:
         self._db.row_factory = aiosqlite.Row
         # One connection, many coroutines: transactions must not interleave on it.
         self._write_lock = asyncio.Lock()
+        self._quick: aiosqlite.Connection | None = None
+
+    async def attach_quick(self, connection: aiosqlite.Connection, busy_timeout_ms: int) -> None:
+        await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        self._quick = connection
 
     async def prepare(self, busy_timeout_ms: int) -> None:
         try:
@@ -83,6 +98,8 @@ class SqliteJobStore:
             await self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
 
     async def close(self) -> None:
+        if self._quick is not None:
+            await self._quick.close()
         await self._db.close()
 
     @asynccontextmanager
@@ -179,14 +196,6 @@ class SqliteJobStore:
             (now.isoformat(), limit),
         )
 
-    async def next_delivery_at(self) -> datetime | None:
-        """When the earliest postponed notice becomes due, if any."""
-        async with self._db.execute(
-            "SELECT MIN(next_attempt_at) FROM notices WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL"
-        ) as cursor:
-            row = await cursor.fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
-
     async def claim_parent_redraw(self, job_id: str) -> bool:
         """Clear the job's parent_dirty flag; True if it was set (the caller must redraw)."""
         try:
@@ -245,16 +254,22 @@ class SqliteJobStore:
     # -- Slack request de-duplication ------------------------------------------------------------------
 
     async def remember_delivery(self, key: str, *, forget_before: datetime) -> bool:
-        """Record a Slack delivery key; False if it was seen already (a retry or a double submit)."""
+        """Record a Slack delivery key; False if it was seen already (a retry or a double submit).
+
+        Runs on the quick connection: it is on Slack's 3-second path, so it fails fast rather than wait.
+        """
+        db = self._quick or self._db
         now = utcnow().isoformat()
         try:
-            async with self._transaction() as db:
+            # One statement, one implicit transaction: nothing to interleave with.
+            cursor = await db.execute(
+                "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, now),
+            )
+            first = cursor.rowcount == 1
+            if first:
                 await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
-                cursor = await db.execute(
-                    "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                    (key, now),
-                )
-                return cursor.rowcount == 1
+            return first
         except sqlite3.Error as exc:
             raise StoreError(f"the job store could not record a Slack delivery: {exc}") from exc
 

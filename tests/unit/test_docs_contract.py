@@ -40,7 +40,10 @@ def test_the_manifest_declares_the_command_and_the_scopes_the_bot_uses() -> None
     assert command["command"] == RESTORE_COMMAND
     assert command["url"].endswith("/slack/events")
     assert command["should_escape"] is False
-    assert {"commands", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    # chat.postMessage/update/postEphemeral need chat:write; conversations.history/replies need the history scopes.
+    assert {"commands", "chat:write", "channels:history", "groups:history"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
 
 
