@@ -62,6 +62,17 @@ Outcome = Started | AlreadyRunning | Refused | Pending
 Sleep = Callable[[float], Awaitable[None]]
 
 
+def create_index_body(
+    index_name: str, tags: dict[str, str], *, deletion_protection: bool
+) -> CreateIndexFromBackupRequest:
+    """The create-index request for a restore, exactly as it goes on the wire."""
+    return CreateIndexFromBackupRequest(
+        name=index_name,
+        tags=dict(tags) or None,
+        deletion_protection="enabled" if deletion_protection else "disabled",
+    )
+
+
 class RestoreService:
     def __init__(
         self,
@@ -162,11 +173,7 @@ class RestoreService:
         )
 
     async def _submit(self, job: Job, tell_requester: bool) -> Job:
-        body = CreateIndexFromBackupRequest(
-            name=job.index_name,
-            tags=job.tags or None,
-            deletion_protection="enabled" if job.deletion_protection else "disabled",
-        )
+        body = create_index_body(job.index_name, job.tags, deletion_protection=job.deletion_protection)
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             found = await self.reconcile(job) if attempt > 1 or job.submitted_at is not None else None
             if found is not None:

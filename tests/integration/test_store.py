@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.jobs import InvalidTransition, JobState, NewJob
+from bot.jobs import InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
 from storage import ActiveRestoreExists, SqliteJobStore, StaleJob, StoreError, open_store
 from storage.migrations import MIGRATIONS
 
@@ -169,4 +170,92 @@ async def test_a_locked_database_is_a_store_error_and_records_nothing(tmp_path: 
         assert created.state is JobState.REQUESTED
     finally:
         blocker.close()
+        await store.close()
+
+
+# -- Slack delivery bookkeeping ---------------------------------------------------------------------
+
+
+async def accepted(store: SqliteJobStore, name: str = "restored-index") -> Job:
+    job = await store.create(new_job(name))
+    await store.transition(job.id, JobState.REQUESTED, JobState.SUBMITTING)
+    return await store.transition(
+        job.id, JobState.SUBMITTING, JobState.RESTORING, notices=(Notice(kind=NoticeKind.STARTED),)
+    )
+
+
+async def test_a_transition_records_its_notices_and_flags_the_parent_atomically(store: SqliteJobStore) -> None:
+    job = await accepted(store)
+    assert job.parent_dirty is True
+    [notice] = await store.pending_notices(job.id)
+    assert notice.kind is NoticeKind.STARTED and notice.attempts == 0
+    due = await store.deliveries_due(utcnow())
+    assert [j.id for j in due] == [job.id], "a threaded job without a parent message is due"
+
+
+async def test_a_failed_transition_records_no_notice(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    with pytest.raises(StaleJob):
+        await store.transition(
+            job.id, JobState.SUBMITTING, JobState.RESTORING, notices=(Notice(kind=NoticeKind.STARTED),)
+        )
+    assert await store.pending_notices(job.id) == []
+
+
+async def test_parent_redraw_is_claimed_once(store: SqliteJobStore) -> None:
+    job = await accepted(store)
+    await store.update(job.id, message_ts="1795560000.000100")
+    assert await store.claim_parent_redraw(job.id) is True
+    assert await store.claim_parent_redraw(job.id) is False
+    await store.update(job.id, percent_complete=50.0, parent_dirty=True)
+    assert await store.claim_parent_redraw(job.id) is True
+
+
+async def test_notice_delivery_states(store: SqliteJobStore) -> None:
+    job = await accepted(store)
+    await store.update(job.id, message_ts="1795560000.000100")
+    await store.claim_parent_redraw(job.id)
+    [notice] = await store.pending_notices(job.id)
+    await store.notice_sending(notice.id)
+    [sending] = await store.pending_notices(job.id)
+    assert sending.sending_since is not None
+    later = utcnow() + timedelta(minutes=5)
+    await store.notice_failed(notice.id, later, "ratelimited")
+    [failed] = await store.pending_notices(job.id)
+    assert failed.attempts == 1 and failed.sending_since is None and failed.next_attempt_at == later
+    assert await store.deliveries_due(utcnow()) == [], "a postponed notice is not due yet"
+    assert [j.id for j in await store.deliveries_due(later)] == [job.id]
+    await store.notice_sent(notice.id)
+    assert await store.pending_notices(job.id) == []
+
+
+async def test_rejected_jobs_never_need_a_parent(store: SqliteJobStore) -> None:
+    job = await store.create(new_job())
+    await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="backup not found")
+    assert await store.deliveries_due(utcnow()) == []
+
+
+async def test_slack_deliveries_are_remembered_once_and_forgotten_when_old(store: SqliteJobStore) -> None:
+    long_ago = utcnow() - timedelta(days=2)
+    assert await store.remember_delivery("trigger_id:1", forget_before=long_ago) is True
+    assert await store.remember_delivery("trigger_id:1", forget_before=long_ago) is False
+    assert await store.remember_delivery("trigger_id:2", forget_before=utcnow() + timedelta(seconds=1)) is True
+    assert await store.remember_delivery("trigger_id:1", forget_before=long_ago) is True, "forgotten, so new again"
+
+
+async def test_migration_1_databases_upgrade_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript(MIGRATIONS[0] + "\nPRAGMA user_version=1;")
+        raw.execute(
+            "INSERT INTO jobs (id, state, backup_id, index_name, requester_id, channel_id, created_at, updated_at) "
+            "VALUES ('old', 'restoring', 'b', 'old-index', 'U0ALICE01', 'C0RESTORE1', ?, ?)",
+            (utcnow().isoformat(), utcnow().isoformat()),
+        )
+    store = await open_store(path)
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        old = await store.get("old")
+        assert old is not None and old.state is JobState.RESTORING and old.parent_dirty is False
+    finally:
         await store.close()
