@@ -17,10 +17,9 @@ from bot.command_parser import (
     parse_command,
 )
 from bot.ids import RESTORE_COMMAND
-from bot.restore_service import AlreadyRunning, Outcome, Pending, Refused, Started
 from bot.services import Services
-from bot.unexpected import apology, log_unexpected
 from bot.validation import RestoreRequest
+from handlers.requests import handle_restore_request, refusal_before_work
 from storage.base import StoreError
 
 LIST_LIMIT = 10
@@ -47,11 +46,9 @@ def register_commands(app: AsyncApp, services: Services) -> None:
                 await ack()
                 services.tasks.spawn(_list(services, respond, channel_id), name=f"list {channel_id}")
             case RestoreCommand(request=request):
-                if not services.policy.allows(channel_id):
-                    await ack(**render.channel_not_allowed(services.policy.allowed_channels).as_kwargs())
-                    return
-                if services.shutting_down:
-                    await ack(**render.plain(render.RESTARTING).as_kwargs())
+                refusal = refusal_before_work(services, channel_id)
+                if refusal is not None:
+                    await ack(**refusal.as_kwargs())
                     return
                 await ack(**render.accepted(request.backup_id, request.index_name).as_kwargs())
                 services.tasks.spawn(
@@ -63,31 +60,10 @@ def register_commands(app: AsyncApp, services: Services) -> None:
 async def _restore(
     services: Services, respond: AsyncRespond, request: RestoreRequest, user_id: str, channel_id: str
 ) -> None:
-    try:
-        outcome = await services.restores.request(request, requester_id=user_id, channel_id=channel_id)
-        message = _outcome_message(outcome)
-    except Exception as exc:
-        message = render.plain(apology(log_unexpected(exc, f"restore into {request.index_name}")))
-    await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+    async def reply(message: render.Message) -> None:
+        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
-
-def _outcome_message(outcome: Outcome) -> render.Message:
-    match outcome:
-        case Started(job=job, thread_link=link):
-            where = f" <{link}|Follow it in the thread.>" if link else " Follow it in the channel."
-            return render.plain(
-                f":arrows_counterclockwise: Restore of `{job.backup_id}` into `{job.index_name}` started.{where}"
-            )
-        case AlreadyRunning(existing=existing, thread_link=link):
-            return render.already_running(existing, link)
-        case Refused(reason=reason):
-            return render.request_failed(reason)
-        case Pending(job=job):
-            return render.plain(
-                f":hourglass_flowing_sand: Pinecone has not confirmed the restore into `{job.index_name}` yet. "
-                "The request is recorded and I keep checking; its thread will appear in this channel once "
-                f"Pinecone confirms. `{RESTORE_COMMAND} status {job.index_name}` shows where it stands."
-            )
+    await handle_restore_request(services, request, user_id=user_id, channel_id=channel_id, reply=reply)
 
 
 async def _status(services: Services, respond: AsyncRespond, index_name: str) -> None:

@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.e2e.conftest import StartBot
 from tests.e2e.harness import CHANNEL, BotProcess, parents, response_posts
 from tests.fakes.pinecone_emulator import PineconeEmulator
@@ -102,6 +104,8 @@ async def test_sigterm_finishes_in_flight_work_and_refuses_new_requests_clearly(
         await slack.wait_for(lambda: any("shutting down" in line for line in first.log_lines))
         late = await first.command(f"{backup['backup_id']} another-index")
         assert "restarting" in late.ack_text and "Try again in a minute" in late.ack_text
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{first.url}/healthz")).status_code == 503
         assert await first.stop() == 0
     assert "restore-bot stopped" in first.log
     assert [job["index_name"] for job in first.jobs()] == ["restored-index"], "nothing recorded for the late one"
