@@ -1,9 +1,14 @@
 """A restore job and the states it moves through.
 
-    requested ──► submitting ──► restoring ──► ready
-        │              │              ├──────► failed
-        │              │              └──────► timed_out
-        └──────────────┴─► rejected            (Pinecone or the bot refused; nothing was created)
+    awaiting_approval ──► requested ──► submitting ──► restoring ──► ready
+        │  (policy)           │              │              ├──────► failed
+        ├─► denied            │              │              └──────► timed_out
+        ├─► cancelled         └──────────────┴─► rejected            (refused; nothing was created)
+        └─► expired
+
+* awaiting_approval – policy asks for a second person: a plan card with Approve/Deny waits in the
+               channel. Nothing is sent to Pinecone until someone allowed approves.
+* denied / cancelled / expired – an approver said no, the requester withdrew, or nobody decided in time.
 
 * requested  – recorded in the store; the backup is being checked. Nothing sent to Pinecone yet.
 * submitting – the create-index call is (or may be) in flight. After a crash or a lost answer
@@ -27,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
     REQUESTED = "requested"
     SUBMITTING = "submitting"
     RESTORING = "restoring"
@@ -34,6 +40,9 @@ class JobState(StrEnum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     REJECTED = "rejected"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
     @property
     def active(self) -> bool:
@@ -44,10 +53,23 @@ class JobState(StrEnum):
         return not self.active
 
 
-ACTIVE_STATES = frozenset({JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING})
-THREADED_STATES = frozenset({JobState.RESTORING, JobState.READY, JobState.FAILED, JobState.TIMED_OUT})
+ACTIVE_STATES = frozenset({JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING})
+# States whose job has a parent message: a restore Pinecone accepted, or a plan card awaiting approval.
+THREADED_STATES = frozenset(
+    {
+        JobState.AWAITING_APPROVAL,
+        JobState.RESTORING,
+        JobState.READY,
+        JobState.FAILED,
+        JobState.TIMED_OUT,
+        JobState.DENIED,
+        JobState.CANCELLED,
+        JobState.EXPIRED,
+    }
+)
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.AWAITING_APPROVAL: frozenset({JobState.REQUESTED, JobState.DENIED, JobState.CANCELLED, JobState.EXPIRED}),
     JobState.REQUESTED: frozenset({JobState.SUBMITTING, JobState.REJECTED}),
     JobState.SUBMITTING: frozenset({JobState.RESTORING, JobState.REJECTED}),
     JobState.RESTORING: frozenset({JobState.READY, JobState.FAILED, JobState.TIMED_OUT}),
@@ -55,6 +77,9 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.FAILED: frozenset(),
     JobState.TIMED_OUT: frozenset(),
     JobState.REJECTED: frozenset(),
+    JobState.DENIED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+    JobState.EXPIRED: frozenset(),
 }
 
 
@@ -111,11 +136,24 @@ class Job(NewJob):
     parent_posting_since: datetime | None = None
     outage_since: datetime | None = None
     outage_announced: bool = False
+    # Approval (policy): who may approve, why approval is needed, until when, and the decision.
+    approvers: tuple[str, ...] = ()
+    approval_reason: str | None = None
+    approval_expires_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    # What the plan card shows about the backup and the target name.
+    backup_name: str | None = None
+    backup_created_at: str | None = None
+    backup_size_bytes: int | None = None
+    backup_status: str | None = None
+    target_free: bool | None = None
 
     @property
     def has_thread(self) -> bool:
-        """Jobs Pinecone accepted get a parent message and thread; refused ones never do."""
-        return self.state in THREADED_STATES
+        """Jobs with a parent message: accepted restores and plan cards. Refused ones never get one."""
+        return self.state in THREADED_STATES or self.message_ts is not None
 
     @property
     def active(self) -> bool:
@@ -137,7 +175,11 @@ class NoticeKind(StrEnum):
     INCIDENT = "incident"  # incident channel: failed or timed out, with a link to the thread
     OUTAGE = "outage"  # thread: Pinecone has not answered since ...
     RECOVERED = "recovered"  # thread: Pinecone answers again
-    REJECTED = "rejected"  # to the requester only: refused after a restart, when Slack's response_url is gone
+    REJECTED = "rejected"  # refused later: in the thread if there is one, else to the requester only
+    APPROVED = "approved"  # thread: who approved, with their reason
+    DENIED = "denied"  # thread: who denied and why, mentioning the requester
+    CANCELLED = "cancelled"  # thread: the requester withdrew the request
+    EXPIRED = "expired"  # thread: nobody decided in time, mentioning the requester
 
 
 class Notice(BaseModel):
@@ -159,3 +201,14 @@ class PendingNotice(Notice):
     attempts: int = 0
     sending_since: datetime | None = None
     next_attempt_at: datetime | None = None
+
+
+class Decision(BaseModel):
+    """An approval decision: who decided what, when and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: str  # "approved" | "denied" | "cancelled" | "expired"
+    by_user: str
+    reason: str | None = None
+    at: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.jobs import Job, JobState, NewJob, Notice, PendingNotice
+from bot.jobs import Decision, Job, JobState, NewJob, Notice, PendingNotice
 
 
 class StoreError(Exception):
@@ -30,14 +30,21 @@ class StaleJob(StoreError):
 
 
 class JobStore(Protocol):
-    async def create(self, job: NewJob) -> Job:
-        """Record a new job in `requested`. Raises ActiveRestoreExists."""
+    async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
+        """Record a new job in `requested` (or `awaiting_approval`). Raises ActiveRestoreExists."""
         ...
 
     async def get(self, job_id: str) -> Job | None: ...
 
     async def transition(
-        self, job_id: str, expected: JobState, target: JobState, *, notices: tuple[Notice, ...] = (), **fields: Any
+        self,
+        job_id: str,
+        expected: JobState,
+        target: JobState,
+        *,
+        notices: tuple[Notice, ...] = (),
+        decision: Decision | None = None,
+        **fields: Any,
     ) -> Job:
         """Move a job from `expected` to `target`, set fields and record notices, atomically.
 
@@ -64,6 +71,8 @@ class JobStore(Protocol):
     async def remember_delivery(self, key: str, *, forget_before: datetime) -> bool: ...
 
     async def active_jobs(self) -> list[Job]: ...
+
+    async def decisions(self, job_id: str) -> list[Decision]: ...
 
     async def latest_for_index(self, index_name: str) -> Job | None: ...
 

@@ -84,4 +84,80 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX slack_deliveries_by_age ON slack_deliveries (received_at);
     """,
+    # 3: approvals (policy), the plan card's facts, and every decision for the audit trail.
+    # SQLite cannot alter a CHECK constraint, so `jobs` is rebuilt (sqlite.org/lang_altertable.html,
+    # "making other kinds of table schema changes"); migrations run with foreign keys off.
+    """
+    CREATE TABLE jobs_v3 (
+        id                  TEXT PRIMARY KEY,
+        state               TEXT NOT NULL CHECK (state IN
+                                ('awaiting_approval','requested','submitting','restoring','ready','failed',
+                                 'timed_out','rejected','denied','cancelled','expired')),
+        backup_id           TEXT NOT NULL,
+        index_name          TEXT NOT NULL,
+        tags                TEXT NOT NULL DEFAULT '{}',
+        deletion_protection INTEGER NOT NULL DEFAULT 0,
+        requester_id        TEXT NOT NULL,
+        channel_id          TEXT NOT NULL,
+        created_at          TEXT NOT NULL,
+        updated_at          TEXT NOT NULL,
+        source_index_name   TEXT,
+        backup_record_count INTEGER,
+        message_ts          TEXT,
+        restore_job_id      TEXT,
+        index_id            TEXT,
+        percent_complete    REAL,
+        milestone           INTEGER NOT NULL DEFAULT 0,
+        host                TEXT,
+        dimension           INTEGER,
+        metric              TEXT,
+        reason              TEXT,
+        submitted_at        TEXT,
+        finished_at         TEXT,
+        parent_dirty        INTEGER NOT NULL DEFAULT 0,
+        parent_posting_since TEXT,
+        outage_since        TEXT,
+        outage_announced    INTEGER NOT NULL DEFAULT 0,
+        approvers           TEXT NOT NULL DEFAULT '[]',
+        approval_reason     TEXT,
+        approval_expires_at TEXT,
+        decided_by          TEXT,
+        decided_at          TEXT,
+        decision_reason     TEXT,
+        backup_name         TEXT,
+        backup_created_at   TEXT,
+        backup_size_bytes   INTEGER,
+        backup_status       TEXT,
+        target_free         INTEGER
+    );
+    INSERT INTO jobs_v3 (
+        id, state, backup_id, index_name, tags, deletion_protection, requester_id, channel_id, created_at,
+        updated_at, source_index_name, backup_record_count, message_ts, restore_job_id, index_id,
+        percent_complete, milestone, host, dimension, metric, reason, submitted_at, finished_at, parent_dirty,
+        parent_posting_since, outage_since, outage_announced)
+    SELECT
+        id, state, backup_id, index_name, tags, deletion_protection, requester_id, channel_id, created_at,
+        updated_at, source_index_name, backup_record_count, message_ts, restore_job_id, index_id,
+        percent_complete, milestone, host, dimension, metric, reason, submitted_at, finished_at, parent_dirty,
+        parent_posting_since, outage_since, outage_announced
+    FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_v3 RENAME TO jobs;
+    CREATE UNIQUE INDEX jobs_one_active_per_name ON jobs (index_name)
+        WHERE state IN ('awaiting_approval', 'requested', 'submitting', 'restoring');
+    CREATE INDEX jobs_by_state ON jobs (state);
+    CREATE INDEX jobs_by_name ON jobs (index_name, created_at);
+    CREATE INDEX jobs_by_channel ON jobs (channel_id, created_at);
+
+    -- Every approval decision, for the thread and the audit trail.
+    CREATE TABLE decisions (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id   TEXT NOT NULL REFERENCES jobs (id),
+        decision TEXT NOT NULL,
+        by_user  TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        reason   TEXT
+    );
+    CREATE INDEX decisions_by_job ON decisions (job_id, id);
+    """,
 )

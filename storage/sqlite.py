@@ -14,17 +14,40 @@ from typing import Any
 
 import aiosqlite
 
-from bot.jobs import THREADED_STATES, Job, JobState, NewJob, Notice, PendingNotice, check_transition, utcnow
+from bot.jobs import (
+    ACTIVE_STATES,
+    THREADED_STATES,
+    Decision,
+    Job,
+    JobState,
+    NewJob,
+    Notice,
+    PendingNotice,
+    check_transition,
+    utcnow,
+)
 from storage.base import ActiveRestoreExists, StaleJob, StoreError
 from storage.migrations import MIGRATIONS
 
 _COLUMNS = tuple(Job.model_fields)
 _UPDATABLE = frozenset(_COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields}
 _TIMESTAMPS = frozenset(
-    {"created_at", "updated_at", "submitted_at", "finished_at", "parent_posting_since", "outage_since"}
+    {
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "finished_at",
+        "parent_posting_since",
+        "outage_since",
+        "approval_expires_at",
+        "decided_at",
+    }
 )
 _BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"})
+_OPTIONAL_BOOLEANS = frozenset({"target_free"})
+_JSON_LISTS = frozenset({"approvers"})
 _THREADED = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
+_ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))
 
 
 # The ack path (Slack delivery de-duplication) must answer Slack within 3 s even when another
@@ -76,8 +99,10 @@ class SqliteJobStore:
             # FULL: a commit survives power loss, which is what "a job is never lost" means.
             await self._db.execute("PRAGMA synchronous=FULL")
             await self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            await self._db.execute("PRAGMA foreign_keys=ON")
+            # Off while migrating: rebuilding a referenced table (migration 3) must not cascade.
+            await self._db.execute("PRAGMA foreign_keys=OFF")
             await self._migrate()
+            await self._db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot prepare the job store: {exc}") from exc
 
@@ -120,20 +145,23 @@ class SqliteJobStore:
                 await self._db.execute("ROLLBACK")
                 raise StoreError(f"the job store could not save the change: {exc}") from exc
 
-    async def create(self, job: NewJob) -> Job:
+    async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
+        if state not in (JobState.REQUESTED, JobState.AWAITING_APPROVAL):
+            raise ValueError(f"a job cannot start in {state}")
+        _check_fields(fields)
         now = utcnow()
-        record = Job(id=str(uuid.uuid4()), state=JobState.REQUESTED, created_at=now, updated_at=now, **job.model_dump())
+        record = Job(id=str(uuid.uuid4()), state=state, created_at=now, updated_at=now, **job.model_dump(), **fields)
         values = _to_row(record.model_dump())
         columns = ", ".join(values)
         placeholders = ", ".join("?" for _ in values)
         try:
             async with self._transaction() as db:
                 await db.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", tuple(values.values()))
-                await _log_event(db, record.id, None, JobState.REQUESTED, None, now)
+                await _log_event(db, record.id, None, state, None, now)
         except sqlite3.IntegrityError:
             existing = await self._active_for_name(job.index_name)
             if existing is None:  # it finished between our insert and this look-up
-                return await self.create(job)
+                return await self.create(job, state=state, **fields)
             raise ActiveRestoreExists(existing) from None
         except sqlite3.Error as exc:
             raise StoreError(f"the job store could not record the request: {exc}") from exc
@@ -143,7 +171,14 @@ class SqliteJobStore:
         return await self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
     async def transition(
-        self, job_id: str, expected: JobState, target: JobState, *, notices: tuple[Notice, ...] = (), **fields: Any
+        self,
+        job_id: str,
+        expected: JobState,
+        target: JobState,
+        *,
+        notices: tuple[Notice, ...] = (),
+        decision: Decision | None = None,
+        **fields: Any,
     ) -> Job:
         check_transition(expected, target)
         _check_fields(fields)
@@ -161,11 +196,23 @@ class SqliteJobStore:
                     raise StaleJob(await self.get(job_id), expected)
                 await _log_event(db, job_id, expected, target, fields.get("reason"), now)
                 await _add_notices(db, job_id, notices, now)
+                if decision is not None:
+                    await db.execute(
+                        "INSERT INTO decisions (job_id, decision, by_user, at, reason) VALUES (?, ?, ?, ?, ?)",
+                        (job_id, decision.decision, decision.by_user, now.isoformat(), decision.reason),
+                    )
         except sqlite3.Error as exc:
             raise StoreError(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         assert job is not None
         return job
+
+    async def decisions(self, job_id: str) -> list[Decision]:
+        async with self._db.execute(
+            "SELECT decision, by_user, reason, at FROM decisions WHERE job_id = ? ORDER BY id", (job_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Decision(decision=r[0], by_user=r[1], reason=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
 
     async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
         _check_fields(fields)
@@ -189,7 +236,8 @@ class SqliteJobStore:
         """Jobs whose parent message is missing or stale, or with a notice due for delivery."""
         return await self._many(
             f"""SELECT * FROM jobs WHERE
-                    (state IN ({_THREADED}) AND (message_ts IS NULL OR parent_dirty = 1))
+                    (state IN ({_THREADED}) AND message_ts IS NULL)
+                    OR (message_ts IS NOT NULL AND parent_dirty = 1)
                     OR id IN (SELECT job_id FROM notices WHERE sent_at IS NULL
                               AND (next_attempt_at IS NULL OR next_attempt_at <= ?))
                 ORDER BY updated_at LIMIT ?""",
@@ -275,7 +323,8 @@ class SqliteJobStore:
 
     async def active_jobs(self) -> list[Job]:
         return await self._many(
-            "SELECT * FROM jobs WHERE state IN ('requested','submitting','restoring') ORDER BY created_at", ()
+            f"SELECT * FROM jobs WHERE state IN ({_ACTIVE}) ORDER BY created_at",
+            (),
         )
 
     async def latest_for_index(self, index_name: str) -> Job | None:
@@ -299,7 +348,7 @@ class SqliteJobStore:
 
     async def _active_for_name(self, index_name: str) -> Job | None:
         return await self._one(
-            "SELECT * FROM jobs WHERE index_name = ? AND state IN ('requested','submitting','restoring')",
+            f"SELECT * FROM jobs WHERE index_name = ? AND state IN ({_ACTIVE})",
             (index_name,),
         )
 
@@ -353,6 +402,8 @@ def _to_row(values: dict[str, Any]) -> dict[str, Any]:
             row[key] = value.value
         elif key == "tags":
             row[key] = json.dumps(value, sort_keys=True)
+        elif key in _JSON_LISTS:
+            row[key] = json.dumps(list(value))
         elif isinstance(value, bool):
             row[key] = int(value)
         elif hasattr(value, "value"):  # enums
@@ -366,6 +417,10 @@ def _from_row(row: dict[str, Any]) -> Job:
     row["tags"] = json.loads(row["tags"])
     for key in _BOOLEANS:
         row[key] = bool(row[key])
+    for key in _OPTIONAL_BOOLEANS:
+        row[key] = None if row[key] is None else bool(row[key])
+    for key in _JSON_LISTS:
+        row[key] = tuple(json.loads(row[key]))
     for key in _TIMESTAMPS:
         if row.get(key):
             row[key] = datetime.fromisoformat(row[key])

@@ -60,6 +60,7 @@ class BotProcess:
     process: asyncio.subprocess.Process | None = None
     log_lines: list[str] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _new_line: asyncio.Condition = field(default_factory=asyncio.Condition)
     _reader: asyncio.Task[None] | None = None
 
     @property
@@ -98,6 +99,17 @@ class BotProcess:
             self.log_lines.append(line)
             if READY_LINE in line:
                 self._ready.set()
+            async with self._new_line:
+                self._new_line.notify_all()
+
+    async def wait_for_log(self, fragment: str, timeout: float = 10.0) -> str:  # noqa: ASYNC109 - a deadline
+        """The first log line containing `fragment`, as soon as the bot writes it."""
+        async with asyncio.timeout(timeout), self._new_line:
+            while True:
+                found = next((line for line in self.log_lines if fragment in line), None)
+                if found is not None:
+                    return found
+                await self._new_line.wait()
 
     async def stop(self, sig: int = signal.SIGTERM, grace: float = 30.0) -> int:
         assert self.process is not None

@@ -95,13 +95,13 @@ async def test_sigterm_finishes_in_flight_work_and_refuses_new_requests_clearly(
 ) -> None:
     backup = pinecone.add_backup()
     pinecone.set_restore_duration(backup["backup_id"], 0.5)
-    pinecone.inject("POST", "/backups/*/create-index", status=0, delay=1.5)  # slow, but it will answer
+    pinecone.inject("POST", "/backups/*/create-index", status=0, delay=4.0)  # slow, but it will answer
     async with start_bot() as first:
         command = await first.command(f"{backup['backup_id']} restored-index")
         await pinecone.wait_for(lambda: pinecone.create_index_calls)
         assert first.process is not None
         first.process.send_signal(signal.SIGTERM)
-        await slack.wait_for(lambda: any("shutting down" in line for line in first.log_lines))
+        await first.wait_for_log("shutting down")
         late = await first.command(f"{backup['backup_id']} another-index")
         assert "restarting" in late.ack_text and "Try again in a minute" in late.ack_text
         async with httpx.AsyncClient() as client:
