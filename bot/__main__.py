@@ -9,12 +9,19 @@ import sys
 from pydantic import ValidationError
 
 from bot.logs import configure_logging
+from bot.policy_file import PolicyError, check_policy_main
 from bot.runtime import serve
 from bot.settings import Settings, describe_settings_error
 from storage import StoreError
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["check-policy"]:
+        return check_policy_main(args[1:])
+    if args:
+        print("usage: python -m bot [check-policy FILE]", file=sys.stderr)
+        return 2
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -35,6 +42,10 @@ def main() -> int:
     log = logging.getLogger("bot")
     try:
         return asyncio.run(serve(settings))
+    except PolicyError as exc:
+        for line in exc.lines:
+            print(f"restore-bot: cannot start: RESTORE_BOT_POLICY: {line}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         log.error("cannot start: %s (check DATABASE_URL)", exc)
     except OSError as exc:

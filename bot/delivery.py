@@ -177,7 +177,8 @@ class SlackDelivery:
             await self._store.notice_sent(notice.id)  # nowhere to say it (no incident channel configured)
             return True
         part = f"notice-{notice.id}"
-        if notice.sending_since is not None and notice.kind is not NoticeKind.REJECTED:
+        ephemeral = notice.kind is NoticeKind.REJECTED and thread_ts is None  # no thread: tell only the requester
+        if notice.sending_since is not None and not ephemeral:
             found = await self._publisher.find(
                 channel, job_id=job.id, part=part, since=notice.sending_since, thread_ts=thread_ts
             )
@@ -188,7 +189,7 @@ class SlackDelivery:
         link = await self.link(job) if notice.kind is NoticeKind.INCIDENT else None
         message = render.notice_message(job, notice, link)
         result: Posted | SlackTrouble
-        if notice.kind is NoticeKind.REJECTED:
+        if ephemeral:
             result = await self._publisher.post_ephemeral(job.channel_id, job.requester_id, message, job_id=job.id)
         else:
             result = await self._publisher.post(channel, message, job_id=job.id, part=part, thread_ts=thread_ts)
@@ -204,8 +205,6 @@ class SlackDelivery:
             if self._incident_channel is None or self._incident_channel == job.channel_id:
                 return None, None
             return self._incident_channel, None
-        if notice.kind is NoticeKind.REJECTED:
-            return job.channel_id, None
         return job.channel_id, job.message_ts
 
 

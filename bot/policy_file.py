@@ -594,7 +594,9 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
         known = list(_RulesTable.model_fields)
     text = "unknown key"
     close = difflib.get_close_matches(key, known, n=1)
-    if close:
+    if parent == () and key == "allowed_channels":
+        text += " (give each allowed channel a [channels.<channel ID>] table)"
+    elif close:
         text += f" (did you mean {close[0]}?)"
     elif parent == () and key in _RulesTable.model_fields:
         text += " here (channel rules go in [defaults] or [channels.<channel ID>])"

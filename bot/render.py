@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -21,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import ids
 from bot.jobs import Job, JobState, Notice, NoticeKind
 
 SECTION_LIMIT = 3000
@@ -30,6 +33,7 @@ COMMAND = "/restore-index"
 EXAMPLE = 'a65ff585-d987-4da5-a622-72e19a6ed5f4 restored-index env=prod team="search infra" --deletion-protection'
 
 STATE_LABELS: dict[JobState, str] = {
+    JobState.AWAITING_APPROVAL: ":raised_hand: Waiting for approval",
     JobState.REQUESTED: ":hourglass_flowing_sand: Checking the backup",
     JobState.SUBMITTING: ":outbox_tray: Submitting to Pinecone",
     JobState.RESTORING: ":arrows_counterclockwise: Restoring",
@@ -37,6 +41,9 @@ STATE_LABELS: dict[JobState, str] = {
     JobState.FAILED: ":x: Failed",
     JobState.TIMED_OUT: ":alarm_clock: Timed out",
     JobState.REJECTED: ":no_entry_sign: Rejected",
+    JobState.DENIED: ":no_entry: Denied",
+    JobState.CANCELLED: ":wastebasket: Cancelled",
+    JobState.EXPIRED: ":hourglass: Expired without a decision",
 }
 
 MILESTONES = (25, 50, 75)
@@ -104,6 +111,8 @@ def _progress(job: Job) -> str:
 
 
 def _backup_line(job: Job) -> str:
+    if job.state is JobState.AWAITING_APPROVAL:
+        return _backup_facts(job)
     source = f" of `{escape(job.source_index_name)}`" if job.source_index_name else ""
     records = f", {job.backup_record_count:,} records" if job.backup_record_count is not None else ""
     return f"`{job.backup_id}`{source}{records}"
@@ -113,26 +122,125 @@ def _backup_line(job: Job) -> str:
 
 
 def parent_message(job: Job) -> Message:
+    """The one message a restore has in its channel; while awaiting approval it is the plan card."""
     label = STATE_LABELS[job.state]
     lines = [
         f"*State:* {label}" + (f"  {_progress(job)}" if job.state is JobState.RESTORING else ""),
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {_backup_line(job)}",
-        f"*Target index:* `{job.index_name}`",
+        f"*Target index:* `{job.index_name}`" + _target_note(job),
         f"*Tags:* {_tags(job.tags)}",
         f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
     ]
     if job.state is JobState.READY and job.host:
         lines.append(f"*Host:* `{escape(job.host)}`")
+    if job.approvers:
+        lines.append(_approval_line(job))
     if job.reason and job.state in {JobState.FAILED, JobState.TIMED_OUT, JobState.REJECTED}:
         lines.append(f"*Reason:* {escape(job.reason)}")
+    title = "Restore plan" if job.state is JobState.AWAITING_APPROVAL else "Restore"
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=_clip(f"Restore into {job.index_name}", HEADER_LIMIT))),
+        HeaderBlock(text=PlainTextObject(text=_clip(f"{title}: {job.index_name}", HEADER_LIMIT))),
         _section("\n".join(lines)),
-        _context(f"Job `{job.id}`" + (f" · Pinecone restore job `{job.restore_job_id}`" if job.restore_job_id else "")),
     ]
+    if job.state is JobState.AWAITING_APPROVAL:
+        blocks.append(approval_buttons(job.id))
+    blocks.append(
+        _context(f"Job `{job.id}`" + (f" · Pinecone restore job `{job.restore_job_id}`" if job.restore_job_id else ""))
+    )
     text = f"Restore of backup {job.backup_id} into {job.index_name}: {label.split(' ', 1)[1]}"
     return _message(text, blocks)
+
+
+def _target_note(job: Job) -> str:
+    if job.state is not JobState.AWAITING_APPROVAL or job.target_free is None:
+        return ""
+    return " (the name is free)" if job.target_free else " (:warning: an index with this name exists)"
+
+
+def _approval_line(job: Job) -> str:
+    who = " ".join(mention(approver) for approver in job.approvers)
+    if job.state is JobState.AWAITING_APPROVAL:
+        until = f" before {slack_date(job.approval_expires_at)}" if job.approval_expires_at else ""
+        why = f" ({escape(job.approval_reason)})" if job.approval_reason else ""
+        return f"*Needs approval{why} from:* {who}{until}"
+    if job.decided_by:
+        verb = {JobState.DENIED: "Denied", JobState.CANCELLED: "Cancelled", JobState.EXPIRED: "Expired"}.get(
+            job.state, "Approved"
+        )
+        because = f": {escape(job.decision_reason)}" if job.decision_reason else ""
+        return f"*{verb} by:* {mention(job.decided_by)}{because}"
+    return f"*Approvers:* {who}"
+
+
+def mention(slack_id: str) -> str:
+    """A user (U…/W…) or user-group (S…) mention."""
+    if slack_id.startswith("S"):
+        return f"<!subteam^{slack_id}>"
+    return f"<@{slack_id}>"
+
+
+def approval_buttons(job_id: str) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=ids.APPROVAL_ACTIONS_BLOCK,
+        elements=[
+            ButtonElement(text="Approve", action_id=ids.APPROVE_ACTION, value=job_id, style="primary"),
+            ButtonElement(text="Deny", action_id=ids.DENY_ACTION, value=job_id, style="danger"),
+            ButtonElement(text="Cancel request", action_id=ids.CANCEL_ACTION, value=job_id),
+        ],
+    )
+
+
+def _backup_facts(job: Job) -> str:
+    parts = [f"`{job.backup_id}`"]
+    if job.backup_name:
+        parts.append(f"“{escape(job.backup_name)}”")
+    if job.source_index_name:
+        parts.append(f"of `{escape(job.source_index_name)}`")
+    if job.backup_created_at:
+        parts.append(f"taken {escape(job.backup_created_at)}")
+    if job.backup_record_count is not None:
+        parts.append(f"{job.backup_record_count:,} records")
+    if job.backup_size_bytes is not None:
+        parts.append(_size(job.backup_size_bytes))
+    if job.backup_status:
+        parts.append(f"status {escape(job.backup_status)}")
+    return " · ".join(parts)
+
+
+def _size(size_bytes: int) -> str:
+    size = float(size_bytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size_bytes} B"
+
+
+def thread_decided(job: Job, kind: str) -> Message:
+    reason = f": {escape(job.decision_reason)}" if job.decision_reason else ""
+    by = mention(job.decided_by) if job.decided_by else "someone"
+    texts = {
+        "approved": f":white_check_mark: Approved by {by}{reason}. Starting the restore.",
+        "denied": f":no_entry: <@{job.requester_id}> your restore was denied by {by}{reason}.",
+        "cancelled": f":wastebasket: Cancelled by {by}. Nothing was restored.",
+        "expired": f":hourglass: <@{job.requester_id}> nobody approved this restore in time, so it expired. "
+        "Ask again if it is still needed.",
+    }
+    return plain(texts[kind])
+
+
+def plan_summary(job: Job) -> str:
+    """Exactly what would be restored, for the approval modals."""
+    return "\n".join(
+        [
+            f"*Backup:* {_backup_facts(job)}",
+            f"*Into:* `{job.index_name}`" + _target_note(job),
+            f"*Tags:* {_tags(job.tags)}",
+            f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
+            f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
+        ]
+    )
 
 
 def thread_started(job: Job) -> Message:
@@ -206,9 +314,11 @@ def notice_message(job: Job, notice: Notice, thread_link: str | None) -> Message
             return thread_recovered(since)
         case NoticeKind.REJECTED:
             return request_failed(
-                f"Your restore of `{job.backup_id}` into `{job.index_name}` could not go ahead: "
-                f"{escape(job.reason or 'no reason given')}"
+                f"<@{job.requester_id}> the restore of `{job.backup_id}` into `{job.index_name}` could not go "
+                f"ahead: {escape(job.reason or 'no reason given')}"
             )
+        case NoticeKind.APPROVED | NoticeKind.DENIED | NoticeKind.CANCELLED | NoticeKind.EXPIRED:
+            return thread_decided(job, notice.kind.value)
 
 
 def next_milestone(job: Job) -> int | None:
@@ -256,6 +366,12 @@ def channel_not_allowed(allowed: Sequence[str]) -> Message:
     else:
         where = ", ".join(f"<#{channel}>" for channel in allowed)
         text = f":no_entry: Restores can't be requested in this channel. Please ask in {where}."
+    return _message(text, [_section(text)])
+
+
+def policy_refusal(message: str, rule: str, ask: Sequence[str]) -> Message:
+    who = ", ".join(mention(person) for person in ask)
+    text = f":no_entry: {escape(message)}\n*Rule:* {escape(rule)}" + (f"\n*Ask:* {who}" if who else "")
     return _message(text, [_section(text)])
 
 
@@ -321,3 +437,49 @@ def job_list(jobs: Sequence[Job]) -> Message:
 
 RESTARTING = ":arrows_counterclockwise: The bot is restarting right now. Try again in a minute."
 STORE_UNAVAILABLE = "The bot cannot read its job store right now. Try again in a minute."
+
+
+def _decision_view(
+    job: Job, *, callback_id: str, title: str, submit: str, reason_label: str, optional: bool
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": job.id,
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            _section(_clip(plan_summary(job), SECTION_LIMIT)).to_dict(),
+            {
+                "type": "input",
+                "block_id": ids.DECISION_REASON_BLOCK,
+                "optional": optional,
+                "label": {"type": "plain_text", "text": reason_label},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.DECISION_REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+        ],
+    }
+
+
+def approve_view(job: Job) -> dict[str, Any]:
+    """Exactly what will be restored, with an optional reason."""
+    return _decision_view(
+        job,
+        callback_id=ids.APPROVE_VIEW,
+        title="Approve restore",
+        submit="Approve",
+        reason_label="Reason (optional)",
+        optional=True,
+    )
+
+
+def deny_view(job: Job) -> dict[str, Any]:
+    return _decision_view(
+        job, callback_id=ids.DENY_VIEW, title="Deny restore", submit="Deny", reason_label="Why?", optional=False
+    )

@@ -11,11 +11,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.delivery import SlackDelivery
-from bot.jobs import Job, JobState, NewJob, Notice, NoticeKind, utcnow
-from bot.pinecone import AlreadyExists, PineconeClient, PineconeError, RateLimited
+from bot.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, explain, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
 from bot.validation import RestoreRequest
@@ -28,6 +28,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 # How far back reconcile pages through the project's restore jobs (100 per page).
 RECONCILE_MAX_PAGES = 20
 SUBMIT_ATTEMPTS = 3
+STORE_UNAVAILABLE = (
+    "The bot could not record your request (its job store is unavailable), so nothing was sent "
+    "to Pinecone. Try again in a minute; if it keeps failing, tell the bot's operators."
+)
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
 
@@ -57,7 +61,23 @@ class Pending:
     job: Job
 
 
-Outcome = Started | AlreadyRunning | Refused | Pending
+@dataclass(frozen=True)
+class AwaitingApproval:
+    """A plan card waits in the channel for an approver."""
+
+    job: Job
+    thread_link: str | None
+
+
+Outcome = Started | AlreadyRunning | Refused | Pending | AwaitingApproval
+
+
+@dataclass(frozen=True)
+class DecisionRefused:
+    """The decision could not be recorded; `reason` says why (already decided, not found...)."""
+
+    reason: str
+
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -106,10 +126,7 @@ class RestoreService:
             return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
         except StoreError as exc:
             log.error("could not record a restore request into %s: %s", request.index_name, exc)
-            return Refused(
-                "The bot could not record your request (its job store is unavailable), so nothing was sent "
-                "to Pinecone. Try again in a minute; if it keeps failing, tell the bot's operators."
-            )
+            return Refused(STORE_UNAVAILABLE)
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
         self.in_flight.add(job.id)
         try:
@@ -121,6 +138,121 @@ class RestoreService:
             if threaded is not None:
                 return Started(threaded, await self._delivery.link(threaded))
         return outcome
+
+    # -- approvals -----------------------------------------------------------------------------------
+
+    async def request_approval(
+        self,
+        request: RestoreRequest,
+        *,
+        requester_id: str,
+        channel_id: str,
+        approvers: tuple[str, ...],
+        approval_reason: str,
+        timeout_minutes: float,
+    ) -> Outcome:
+        """Record the request as a plan card awaiting approval. Reads Pinecone, never writes to it."""
+        try:
+            backup = await self._pinecone.describe_backup(request.backup_id)
+            if not backup.ready:
+                raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
+            target_free = await self._name_is_free(request.index_name)
+        except PineconeError as exc:
+            return Refused(explain(exc, backup_id=request.backup_id, index_name=request.index_name))
+        if not target_free:
+            exists = AlreadyExists(409, "ALREADY_EXISTS", "exists")
+            return Refused(explain(exists, backup_id=request.backup_id, index_name=request.index_name))
+        new = NewJob(
+            backup_id=request.backup_id,
+            index_name=request.index_name,
+            tags=dict(request.tags),
+            deletion_protection=request.deletion_protection,
+            requester_id=requester_id,
+            channel_id=channel_id,
+        )
+        try:
+            job = await self._store.create(
+                new,
+                state=JobState.AWAITING_APPROVAL,
+                approvers=approvers,
+                approval_reason=approval_reason,
+                approval_expires_at=utcnow() + timedelta(minutes=timeout_minutes),
+                source_index_name=backup.source_index_name,
+                backup_record_count=backup.record_count,
+                backup_name=backup.name,
+                backup_created_at=backup.created_at,
+                backup_size_bytes=backup.size_bytes,
+                backup_status=backup.status,
+                target_free=target_free,
+                parent_dirty=True,
+            )
+        except ActiveRestoreExists as exc:
+            return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
+        except StoreError as exc:
+            log.error("could not record a restore request into %s: %s", request.index_name, exc)
+            return Refused(STORE_UNAVAILABLE)
+        log.info("job %s awaiting approval by %s (%s)", job.id, ", ".join(approvers), approval_reason)
+        threaded = await self._delivery.wait_for_thread(job.id, THREAD_GRACE)
+        return AwaitingApproval(threaded or job, await self._delivery.link(threaded) if threaded else None)
+
+    async def _name_is_free(self, index_name: str) -> bool:
+        try:
+            await self._pinecone.describe_index(index_name)
+        except NotFound:
+            return True
+        return False
+
+    async def approve(self, job_id: str, *, approver_id: str, reason: str | None) -> Job | DecisionRefused:
+        """Record the approval (one approver wins a race) and start the restore in the same thread."""
+        job = await self._decide(job_id, JobState.REQUESTED, NoticeKind.APPROVED, approver_id, reason)
+        if isinstance(job, Job):
+            self.in_flight.add(job.id)
+            self._delivery.wake()
+        return job
+
+    async def run_approved(self, job: Job) -> None:
+        """Drive an approved job to `restoring`; the thread and, on refusal, the requester are told."""
+        try:
+            await self.advance(job, tell_requester=True)
+        finally:
+            self.in_flight.discard(job.id)
+
+    async def deny(self, job_id: str, *, approver_id: str, reason: str) -> Job | DecisionRefused:
+        return await self._decide(job_id, JobState.DENIED, NoticeKind.DENIED, approver_id, reason)
+
+    async def cancel(self, job_id: str, *, requester_id: str) -> Job | DecisionRefused:
+        return await self._decide(job_id, JobState.CANCELLED, NoticeKind.CANCELLED, requester_id, None)
+
+    async def expire(self, job: Job, now: datetime) -> Job | DecisionRefused:
+        if job.approval_expires_at is None or job.approval_expires_at > now:
+            return DecisionRefused("not expired yet")
+        return await self._decide(job.id, JobState.EXPIRED, NoticeKind.EXPIRED, "restore-bot", None)
+
+    async def _decide(
+        self, job_id: str, target: JobState, kind: NoticeKind, by: str, reason: str | None
+    ) -> Job | DecisionRefused:
+        now = utcnow()
+        try:
+            job = await self._store.transition(
+                job_id,
+                JobState.AWAITING_APPROVAL,
+                target,
+                decided_by=by,
+                decided_at=now,
+                decision_reason=reason,
+                finished_at=None if target is JobState.REQUESTED else now,
+                notices=(Notice(kind=kind),),
+                decision=Decision(decision=kind.value, by_user=by, reason=reason),
+            )
+        except StaleJob as exc:
+            current = exc.job
+            if current is None:
+                return DecisionRefused("That restore request no longer exists.")
+            who = f" by <@{current.decided_by}>" if current.decided_by else ""
+            return DecisionRefused(f"This request was already {current.state.value.replace('_', ' ')}{who}.")
+        log.info("job %s %s by %s%s", job.id, kind.value, by, f": {reason}" if reason else "")
+        self._delivery.wake()
+        return job
 
     async def advance(self, job: Job, *, tell_requester: bool) -> Outcome:
         """Take a `requested` or `submitting` job as far as `restoring` (or `rejected`).

@@ -18,11 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import BackgroundTasks
 from bot.delivery import SlackDelivery
 from bot.pinecone import PineconeClient
-from bot.policy import ChannelPolicy
+from bot.policy_file import Policy, load_policy, policy_from_settings
 from bot.restore_service import RestoreService
 from bot.settings import Settings
 from bot.slack_publisher import SlackPublisher
 from bot.tracker import Tracker
+from bot.usergroups import UserGroups
 from storage import JobStore, open_store
 
 
@@ -35,7 +36,8 @@ class Services:
     delivery: SlackDelivery
     restores: RestoreService
     tracker: Tracker
-    policy: ChannelPolicy
+    policy: Policy
+    groups: UserGroups
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     shutting_down: bool = False
 
@@ -72,10 +74,11 @@ async def build_services(
     pinecone: PineconeClient | None = None,
     slack: AsyncWebClient | None = None,
 ) -> Services:
+    policy = policy_for(settings)  # before anything is opened: a bad policy file stops start-up
     store = store or await open_store(settings.database_path)
     pinecone = pinecone or pinecone_client(settings)
     slack = slack or slack_client(settings)
-    delivery = SlackDelivery(store, SlackPublisher(slack), settings.incident_channel)
+    delivery = SlackDelivery(store, SlackPublisher(slack), policy.incident_channel)
     restores = RestoreService(store, pinecone, delivery)
     tracker = Tracker(
         store,
@@ -84,7 +87,7 @@ async def build_services(
         delivery,
         poll_interval=settings.poll_interval,
         restore_timeout=settings.restore_timeout,
-        incident_channel=settings.incident_channel,
+        incident_channel=policy.incident_channel,
     )
     return Services(
         settings=settings,
@@ -94,5 +97,13 @@ async def build_services(
         delivery=delivery,
         restores=restores,
         tracker=tracker,
-        policy=ChannelPolicy(settings.allowed_channels),
+        policy=policy,
+        groups=UserGroups(slack),
     )
+
+
+def policy_for(settings: Settings) -> Policy:
+    """The policy file when RESTORE_BOT_POLICY is set, else the simple channel settings. Raises PolicyError."""
+    if settings.policy_path is not None:
+        return load_policy(settings.policy_path)
+    return policy_from_settings(settings.allowed_channels, settings.incident_channel)

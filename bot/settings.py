@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=10.0, gt=0, validation_alias="RESTORE_BOT_POLL_INTERVAL")
     restore_timeout: float = Field(default=21600.0, gt=0, validation_alias="RESTORE_BOT_RESTORE_TIMEOUT")
     pinecone_timeout: float = Field(default=15.0, gt=0, validation_alias="RESTORE_BOT_PINECONE_TIMEOUT")
+    policy_path: Path | None = Field(default=None, validation_alias="RESTORE_BOT_POLICY")
+
+    @field_validator("policy_path", mode="before")
+    @classmethod
+    def _empty_policy_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -17,6 +17,7 @@ import logging
 import random
 import time
 from datetime import datetime
+from typing import Any
 
 from bot import render
 from bot.delivery import SlackDelivery
@@ -99,6 +100,10 @@ class Tracker:
                 log.warning("job %s: not tracked this cycle: %s", job.id, exc)
 
     async def track(self, job: Job) -> None:
+        if job.state is JobState.AWAITING_APPROVAL:
+            # Nothing to ask Pinecone until someone approves; only the deadline moves it.
+            await self._service.expire(job, utcnow())
+            return
         if job.state in (JobState.REQUESTED, JobState.SUBMITTING):
             self._service.in_flight.add(job.id)
             try:
@@ -220,7 +225,7 @@ class Tracker:
             now=max(finished_at, job.submitted_at or finished_at),
         )
 
-    async def _finish(self, job: Job, state: JobState, *, now: datetime | None = None, **fields: object) -> None:
+    async def _finish(self, job: Job, state: JobState, *, now: datetime | None = None, **fields: Any) -> None:
         notices = [Notice(kind=NoticeKind.FINISHED)]
         if state is not JobState.READY and self._incident_channel not in (None, job.channel_id):
             notices.append(Notice(kind=NoticeKind.INCIDENT))

@@ -3,6 +3,7 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
+from handlers.approvals import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
 from handlers.errors import register_error_handler
@@ -11,6 +12,7 @@ from handlers.errors import register_error_handler
 def register(app: AsyncApp, services: Services) -> None:
     register_dedupe(app, services.store)
     register_commands(app, services)
+    register_approvals(app, services)
     register_error_handler(app)
 
 

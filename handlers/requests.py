@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from bot import render
 from bot.ids import RESTORE_COMMAND
-from bot.restore_service import AlreadyRunning, Outcome, Pending, Refused, Started
+from bot.policy_file import Refused as PolicyRefused
+from bot.policy_file import evaluate, group_ids, rules_for
+from bot.restore_service import AlreadyRunning, AwaitingApproval, Outcome, Pending, Refused, Started
 from bot.services import Services
 from bot.unexpected import apology, log_unexpected
 from bot.validation import RestoreRequest
@@ -16,9 +18,9 @@ Reply = Callable[[render.Message], Awaitable[None]]
 
 
 def refusal_before_work(services: Services, channel_id: str) -> render.Message | None:
-    """What to answer at once, in the ack, when a request cannot go ahead at all."""
-    if not services.policy.allows(channel_id):
-        return render.channel_not_allowed(services.policy.allowed_channels)
+    """What to answer at once, in the ack, when a request cannot go ahead at all (no Slack calls here)."""
+    if rules_for(services.policy, channel_id) is None:
+        return render.channel_not_allowed(sorted(services.policy.channels))
     if services.shutting_down:
         return render.plain(render.RESTARTING)
     return None
@@ -27,10 +29,33 @@ def refusal_before_work(services: Services, channel_id: str) -> render.Message |
 async def handle_restore_request(
     services: Services, request: RestoreRequest, *, user_id: str, channel_id: str, reply: Reply
 ) -> None:
-    """Run a validated request and tell the requester, privately, how it went."""
+    """Check policy, run a validated request, and tell the requester, privately, how it went."""
     try:
-        outcome = await services.restores.request(request, requester_id=user_id, channel_id=channel_id)
-        message = outcome_message(outcome)
+        policy = services.policy
+        groups = await services.groups.groups_of(user_id, group_ids(policy))
+        decision = evaluate(
+            policy,
+            channel_id=channel_id,
+            requester_id=user_id,
+            requester_groups=groups,
+            index_name=request.index_name,
+            tags=request.tags,
+        )
+        if isinstance(decision, PolicyRefused):
+            message = render.policy_refusal(decision.message, decision.rule, decision.ask)
+        elif decision.needs_approval:
+            outcome = await services.restores.request_approval(
+                request,
+                requester_id=user_id,
+                channel_id=channel_id,
+                approvers=decision.approvers,
+                approval_reason=decision.reason,
+                timeout_minutes=decision.timeout_minutes,
+            )
+            message = outcome_message(outcome)
+        else:
+            outcome = await services.restores.request(request, requester_id=user_id, channel_id=channel_id)
+            message = outcome_message(outcome)
     except Exception as exc:
         message = render.plain(apology(log_unexpected(exc, f"restore into {request.index_name}")))
     await reply(message)
@@ -47,6 +72,14 @@ def outcome_message(outcome: Outcome) -> render.Message:
             return render.already_running(existing, link)
         case Refused(reason=reason):
             return render.request_failed(reason)
+        case AwaitingApproval(job=job, thread_link=link):
+            where = f" <{link}|See the plan.>" if link else ""
+            who = ", ".join(render.mention(approver) for approver in job.approvers)
+            return render.plain(
+                f":raised_hand: Your restore into `{job.index_name}` needs approval ({job.approval_reason}). "
+                f"I've asked {who} in the channel; nothing happens until one of them approves.{where} "
+                "You can cancel it from the plan card."
+            )
         case Pending(job=job):
             return render.plain(
                 f":hourglass_flowing_sand: Pinecone has not confirmed the restore into `{job.index_name}` yet. "
