@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -35,6 +36,10 @@ INCIDENT_CHANNEL = "C0INCIDENT"
 USER = "U0ALICE01"
 READY_LINE = "restore-bot ready"
 START_TIMEOUT = 30.0
+
+
+def new_trigger_id() -> str:
+    return f"{uuid.uuid4().int % 10**12}.0.{uuid.uuid4().hex[:16]}"
 
 
 def free_port() -> int:
@@ -154,7 +159,7 @@ class BotProcess:
             "api_app_id": "A0RESTORE",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": f"{uuid.uuid4().int % 10**12}.0.{uuid.uuid4().hex[:16]}",
+            "trigger_id": new_trigger_id(),
         }
         return urlencode(fields), response_url
 
@@ -163,7 +168,75 @@ class BotProcess:
         response = await self.post(body, content_type="application/x-www-form-urlencoded")
         return Command(response=response, response_url=response_url)
 
+    async def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        """An interactivity payload (block_actions, view_submission, block_suggestion) as Slack posts it."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, content_type="application/x-www-form-urlencoded")
+
+    async def click(
+        self, action_id: str, value: str, *, user: str, channel: str = CHANNEL, message_ts: str = ""
+    ) -> tuple[httpx.Response, str]:
+        """A button click on a message; returns the response and the click's response_url."""
+        response_url = self.slack.new_response_url()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEST"},
+            "api_app_id": "A0RESTORE",
+            "token": "deprecated-verification-token",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
+            "trigger_id": new_trigger_id(),
+            "team": {"id": "T0TEST", "domain": "example"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": "restores"},
+            "message": {"type": "message", "ts": message_ts, "text": "plan"},
+            "state": {"values": {}},
+            "response_url": response_url,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "approval_actions",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                    "text": {"type": "plain_text", "text": action_id},
+                }
+            ],
+        }
+        return await self.interaction(payload), response_url
+
+    async def submit_view(
+        self, callback_id: str, private_metadata: str, values: dict[str, dict[str, Any]], *, user: str
+    ) -> httpx.Response:
+        """A modal submission: `values` maps block_id -> action_id -> element state."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0TEST", "domain": "example"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEST"},
+            "api_app_id": "A0RESTORE",
+            "token": "deprecated-verification-token",
+            "trigger_id": new_trigger_id(),
+            "view": {
+                "id": f"V{uuid.uuid4().hex[:10].upper()}",
+                "team_id": "T0TEST",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": values},
+                "hash": uuid.uuid4().hex,
+                "blocks": [],
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        return await self.interaction(payload)
+
     # -- what it stored ------------------------------------------------------------------------------
+
+    def decisions(self) -> list[dict[str, Any]]:
+        with contextlib.closing(sqlite3.connect(self.database)) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute("SELECT * FROM decisions ORDER BY id")]
 
     def jobs(self) -> list[dict[str, Any]]:
         if not self.database.exists():
