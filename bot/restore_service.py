@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.delivery import SlackDelivery
 from bot.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
@@ -112,21 +113,9 @@ class RestoreService:
         self.in_flight: set[str] = set()
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
-        new = NewJob(
-            backup_id=request.backup_id,
-            index_name=request.index_name,
-            tags=dict(request.tags),
-            deletion_protection=request.deletion_protection,
-            requester_id=requester_id,
-            channel_id=channel_id,
-        )
-        try:
-            job = await self._store.create(new)
-        except ActiveRestoreExists as exc:
-            return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
-        except StoreError as exc:
-            log.error("could not record a restore request into %s: %s", request.index_name, exc)
-            return Refused(STORE_UNAVAILABLE)
+        job = await self._record(request, requester_id, channel_id)
+        if not isinstance(job, Job):
+            return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
         self.in_flight.add(job.id)
         try:
@@ -162,6 +151,33 @@ class RestoreService:
         if not target_free:
             exists = AlreadyExists(409, "ALREADY_EXISTS", "exists")
             return Refused(explain(exists, backup_id=request.backup_id, index_name=request.index_name))
+        job = await self._record(
+            request,
+            requester_id,
+            channel_id,
+            state=JobState.AWAITING_APPROVAL,
+            approvers=approvers,
+            approval_reason=approval_reason,
+            approval_expires_at=utcnow() + timedelta(minutes=timeout_minutes),
+            source_index_name=backup.source_index_name,
+            backup_record_count=backup.record_count,
+            backup_name=backup.name,
+            backup_created_at=backup.created_at,
+            backup_size_bytes=backup.size_bytes,
+            backup_status=backup.status,
+            target_free=target_free,
+            parent_dirty=True,
+        )
+        if not isinstance(job, Job):
+            return job
+        log.info("job %s awaiting approval by %s (%s)", job.id, ", ".join(approvers), approval_reason)
+        threaded = await self._delivery.wait_for_thread(job.id, THREAD_GRACE)
+        return AwaitingApproval(threaded or job, await self._delivery.link(threaded) if threaded else None)
+
+    async def _record(
+        self, request: RestoreRequest, requester_id: str, channel_id: str, **create: Any
+    ) -> Job | AlreadyRunning | Refused:
+        """Write the request to the store: the one place a job is born."""
         new = NewJob(
             backup_id=request.backup_id,
             index_name=request.index_name,
@@ -171,29 +187,12 @@ class RestoreService:
             channel_id=channel_id,
         )
         try:
-            job = await self._store.create(
-                new,
-                state=JobState.AWAITING_APPROVAL,
-                approvers=approvers,
-                approval_reason=approval_reason,
-                approval_expires_at=utcnow() + timedelta(minutes=timeout_minutes),
-                source_index_name=backup.source_index_name,
-                backup_record_count=backup.record_count,
-                backup_name=backup.name,
-                backup_created_at=backup.created_at,
-                backup_size_bytes=backup.size_bytes,
-                backup_status=backup.status,
-                target_free=target_free,
-                parent_dirty=True,
-            )
+            return await self._store.create(new, **create)
         except ActiveRestoreExists as exc:
             return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
         except StoreError as exc:
             log.error("could not record a restore request into %s: %s", request.index_name, exc)
             return Refused(STORE_UNAVAILABLE)
-        log.info("job %s awaiting approval by %s (%s)", job.id, ", ".join(approvers), approval_reason)
-        threaded = await self._delivery.wait_for_thread(job.id, THREAD_GRACE)
-        return AwaitingApproval(threaded or job, await self._delivery.link(threaded) if threaded else None)
 
     async def _name_is_free(self, index_name: str) -> bool:
         try:
