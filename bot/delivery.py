@@ -103,13 +103,13 @@ class SlackDelivery:
 
         self.wake()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(grace):
+            # Check while holding the condition: a delivery's notify cannot slip in between check and wait.
+            async with asyncio.timeout(grace), self._delivered:
                 while True:
                     found = await has_thread()
                     if found is not None:
                         return found
-                    async with self._delivered:
-                        await self._delivered.wait()
+                    await self._delivered.wait()
         return None
 
     async def link(self, job: Job) -> str | None:
