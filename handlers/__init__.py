@@ -7,12 +7,14 @@ from handlers.approvals import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
 from handlers.errors import register_error_handler
+from handlers.modal import register_modal
 
 
 def register(app: AsyncApp, services: Services) -> None:
     register_dedupe(app, services.store)
     register_commands(app, services)
     register_approvals(app, services)
+    register_modal(app, services)
     register_error_handler(app)
 
 

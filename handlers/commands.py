@@ -19,6 +19,7 @@ from bot.command_parser import (
 from bot.ids import RESTORE_COMMAND
 from bot.services import Services
 from bot.validation import RestoreRequest
+from handlers.modal import open_restore_modal
 from handlers.requests import handle_restore_request, refusal_before_work
 from storage.base import StoreError
 
@@ -35,7 +36,11 @@ def register_commands(app: AsyncApp, services: Services) -> None:
             case HelpCommand():
                 await ack(**render.usage().as_kwargs())
             case UsageCommand():
-                await ack(**render.usage("Tell me which backup to restore and into which index name.").as_kwargs())
+                await ack()
+                # In the listener itself, not a background task: a trigger_id expires after 3 seconds.
+                await open_restore_modal(
+                    services, trigger_id=str(command.get("trigger_id") or ""), channel_id=channel_id, respond=respond
+                )
             case Rejected(problems=problems, example=example):
                 triples = [(p.part, p.rule, p.hint) for p in problems]
                 await ack(**render.rejection(triples, example).as_kwargs())

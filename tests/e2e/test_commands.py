@@ -30,9 +30,16 @@ async def test_help_shows_syntax_and_an_example(
     assert_nothing_happened(pinecone, slack, bot)
 
 
-async def test_empty_command_shows_usage(bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn) -> None:
-    command = await bot.command("")
-    assert "/restore-index <backup_id> <index_name>" in command.ack_text
+@pytest.mark.parametrize(
+    "text", ["", "  \t \u00a0\u3000 ", "\u200b\ufeff\u200d\u2060"], ids=["empty", "blank", "invisible"]
+)
+async def test_an_empty_command_opens_the_restore_modal(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn, text: str
+) -> None:
+    command = await bot.command(text)
+    assert command.response.status_code == 200
+    [opened] = await slack.wait_for(lambda: slack.calls_to("views.open"))
+    assert opened.args["view"]["type"] == "modal" and opened.args["trigger_id"]
     assert_nothing_happened(pinecone, slack, bot)
 
 

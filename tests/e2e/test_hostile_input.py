@@ -114,9 +114,6 @@ def _padded(prefix: str, length: int) -> str:
 _TAG_PREFIX = f"{BACKUP} restored-index note="
 
 HOSTILE_TEXTS: list[Text] = [
-    Text("empty", "", must_mention=(USAGE,)),
-    Text("whitespace-only", "  \t \n  \r\n \u00a0\u3000 ", must_mention=(USAGE,)),
-    Text("invisible-only", "\u200b\ufeff\u200d\u2060", must_mention=(USAGE,)),
     Text("exactly-4000-chars", _padded(_TAG_PREFIX, 4000), must_mention=("120",), too_long=False),
     Text("4001-chars", _padded(_TAG_PREFIX, 4001), must_mention=("4,001",), too_long=True),
     Text("4002-chars-of-one-word", "a" * 4002, must_mention=("4,002",), too_long=True),
