@@ -186,7 +186,7 @@ class SlackDelivery:
                 await self._store.notice_sent(notice.id)
                 return True
         await self._store.notice_sending(notice.id)
-        link = await self.link(job) if notice.kind is NoticeKind.INCIDENT else None
+        link = await self.link(job) if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH) else None
         message = render.notice_message(job, notice, link)
         result: Posted | SlackTrouble
         if ephemeral:
@@ -201,7 +201,7 @@ class SlackDelivery:
         return True
 
     def _destination(self, job: Job, notice: PendingNotice) -> tuple[str | None, str | None]:
-        if notice.kind is NoticeKind.INCIDENT:
+        if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH):
             if self._incident_channel is None or self._incident_channel == job.channel_id:
                 return None, None
             return self._incident_channel, None

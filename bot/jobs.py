@@ -149,6 +149,9 @@ class Job(NewJob):
     backup_size_bytes: int | None = None
     backup_status: str | None = None
     target_free: bool | None = None
+    # The restored index compared with its backup (dimension, metric, record count), once Ready.
+    verification: str | None = None
+    verified: bool | None = None
 
     @property
     def has_thread(self) -> bool:
@@ -180,6 +183,7 @@ class NoticeKind(StrEnum):
     DENIED = "denied"  # thread: who denied and why, mentioning the requester
     CANCELLED = "cancelled"  # thread: the requester withdrew the request
     EXPIRED = "expired"  # thread: nobody decided in time, mentioning the requester
+    MISMATCH = "mismatch"  # incident channel: the restored index does not match its backup
 
 
 class Notice(BaseModel):

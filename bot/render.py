@@ -264,6 +264,9 @@ def thread_ready(job: Job) -> Message:
         f"*Metric:* {escape(job.metric or 'n/a')}\n"
         f"*Took:* {duration(job.elapsed())}"
     )
+    if job.verification:
+        mark = ":warning: *Does not match its backup:*" if job.verified is False else "*Compared with the backup:*"
+        text += f"\n{mark} {escape(job.verification)}"
     return _message(text, [_section(text)])
 
 
@@ -319,6 +322,12 @@ def notice_message(job: Job, notice: Notice, thread_link: str | None) -> Message
             )
         case NoticeKind.APPROVED | NoticeKind.DENIED | NoticeKind.CANCELLED | NoticeKind.EXPIRED:
             return thread_decided(job, notice.kind.value)
+        case NoticeKind.MISMATCH:
+            where = f" <{thread_link}|Thread>" if thread_link else ""
+            return plain(
+                f":rotating_light: Restored index `{job.index_name}` does not match backup `{job.backup_id}`: "
+                f"{escape(job.reason or job.verification or 'see the thread')}.{where}"
+            )
 
 
 def next_milestone(job: Job) -> int | None:

@@ -83,13 +83,23 @@ class DecisionRefused:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+# Tags that keep the trail outside Slack: who restored the index and from which backup.
+RESTORED_BY_TAG = "restored-by"
+RESTORED_FROM_TAG = "restored-from"
+
+
 def create_index_body(
-    index_name: str, tags: dict[str, str], *, deletion_protection: bool
+    index_name: str, tags: dict[str, str], *, deletion_protection: bool, requester_id: str, backup_id: str
 ) -> CreateIndexFromBackupRequest:
-    """The create-index request for a restore, exactly as it goes on the wire."""
+    """The create-index request for a restore, exactly as it goes on the wire.
+
+    Adds `restored-by` (the requester's Slack user ID) and `restored-from` (the backup ID) unless the
+    requester set those keys themselves.
+    """
+    trail = {RESTORED_BY_TAG: requester_id, RESTORED_FROM_TAG: backup_id}
     return CreateIndexFromBackupRequest(
         name=index_name,
-        tags=dict(tags) or None,
+        tags={**trail, **tags},
         deletion_protection="enabled" if deletion_protection else "disabled",
     )
 
@@ -107,6 +117,8 @@ class RestoreService:
         self._store = store
         self._pinecone = pinecone
         self._delivery = delivery
+        # Read-only use by the tracker (verification), with this client's retries.
+        self.pinecone = pinecone
         self._retry_delay = retry_delay
         self._sleep = sleep
         # Jobs a request is driving right now; the tracker leaves them alone.
@@ -304,7 +316,13 @@ class RestoreService:
         )
 
     async def _submit(self, job: Job, tell_requester: bool) -> Job:
-        body = create_index_body(job.index_name, job.tags, deletion_protection=job.deletion_protection)
+        body = create_index_body(
+            job.index_name,
+            job.tags,
+            deletion_protection=job.deletion_protection,
+            requester_id=job.requester_id,
+            backup_id=job.backup_id,
+        )
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             found = await self.reconcile(job) if attempt > 1 or job.submitted_at is not None else None
             if found is not None:

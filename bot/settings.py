@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     restore_timeout: float = Field(default=21600.0, gt=0, validation_alias="RESTORE_BOT_RESTORE_TIMEOUT")
     pinecone_timeout: float = Field(default=15.0, gt=0, validation_alias="RESTORE_BOT_PINECONE_TIMEOUT")
     policy_path: Path | None = Field(default=None, validation_alias="RESTORE_BOT_POLICY")
+    data_plane_url: str = Field(default="https://{host}", validation_alias="RESTORE_BOT_DATA_PLANE_URL")
+
+    @field_validator("data_plane_url")
+    @classmethod
+    def _host_template(cls, value: str) -> str:
+        if "{host}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL template containing {host}, like https://{host}")
+        return value
 
     @field_validator("policy_path", mode="before")
     @classmethod

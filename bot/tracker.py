@@ -26,6 +26,7 @@ from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeErr
 from bot.pinecone.models import IndexModel, RestoreJob
 from bot.render import duration
 from bot.restore_service import RestoreService
+from bot.verification import Verdict, compare, unverifiable
 from storage.base import JobStore, StaleJob, StoreError
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Tracker:
         poll_interval: float,
         restore_timeout: float,
         incident_channel: str | None,
+        data_plane_url: str = "https://{host}",
     ) -> None:
         self._store = store
         self._pinecone = pinecone
@@ -67,6 +69,7 @@ class Tracker:
         self._poll_interval = poll_interval
         self._restore_timeout = restore_timeout
         self._incident_channel = incident_channel
+        self._data_plane_url = data_plane_url
         self._max_backoff = max(poll_interval, min(MAX_BACKOFF, poll_interval * MAX_BACKOFF_INTERVALS))
         self._limit = asyncio.Semaphore(CONCURRENCY)
         # Per job: consecutive failed polls and the monotonic time before which not to poll again.
@@ -215,6 +218,7 @@ class Tracker:
                 self._delivery.wake()
             return
         finished_at = restore_job.completed_at if restore_job and restore_job.completed_at else utcnow()
+        verdict = await self._verify(job, index)
         await self._finish(
             job,
             JobState.READY,
@@ -222,13 +226,32 @@ class Tracker:
             dimension=index.dimension,
             metric=index.metric,
             percent_complete=100.0,
+            verification=verdict.summary,
+            verified=verdict.ok,
+            reason="; ".join(verdict.mismatches) or None,
             now=max(finished_at, job.submitted_at or finished_at),
         )
 
+    async def _verify(self, job: Job, index: IndexModel) -> Verdict:
+        """Compare the new index with its backup through the index's own describe_index_stats."""
+        try:
+            backup = await self._service.pinecone.describe_backup(job.backup_id)
+            stats = await self._service.pinecone.describe_index_stats(self._data_plane_url.format(host=index.host))
+        except PineconeError as exc:
+            log.warning("job %s: could not verify the restored index: %s", job.id, exc)
+            return unverifiable(f"Pinecone did not answer ({type(exc).__name__})")
+        verdict = compare(backup, index, stats)
+        if not verdict.ok:
+            log.warning("job %s: restored index does not match its backup: %s", job.id, verdict.summary)
+        return verdict
+
     async def _finish(self, job: Job, state: JobState, *, now: datetime | None = None, **fields: Any) -> None:
         notices = [Notice(kind=NoticeKind.FINISHED)]
-        if state is not JobState.READY and self._incident_channel not in (None, job.channel_id):
-            notices.append(Notice(kind=NoticeKind.INCIDENT))
+        if self._incident_channel not in (None, job.channel_id):
+            if state is not JobState.READY:
+                notices.append(Notice(kind=NoticeKind.INCIDENT))
+            elif fields.get("verified") is False:
+                notices.append(Notice(kind=NoticeKind.MISMATCH))
         job = await self._store.transition(
             job.id,
             JobState.RESTORING,

@@ -160,4 +160,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX decisions_by_job ON decisions (job_id, id);
     """,
+    # 4: verification of the restored index against its backup
+    """
+    ALTER TABLE jobs ADD COLUMN verification TEXT;
+    ALTER TABLE jobs ADD COLUMN verified INTEGER;
+    """,
 )

@@ -44,7 +44,7 @@ _TIMESTAMPS = frozenset(
     }
 )
 _BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"})
-_OPTIONAL_BOOLEANS = frozenset({"target_free"})
+_OPTIONAL_BOOLEANS = frozenset({"target_free", "verified"})
 _JSON_LISTS = frozenset({"approvers"})
 _THREADED = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
 _ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))

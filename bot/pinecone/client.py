@@ -33,6 +33,7 @@ from bot.pinecone.models import (
     CreateIndexFromBackupResponse,
     ErrorResponse,
     IndexModel,
+    IndexStats,
     RestoreJob,
     RestoreJobList,
 )
@@ -83,6 +84,15 @@ class PineconeClient:
 
     async def describe_index(self, name: str) -> IndexModel:
         return await self._read(f"/indexes/{name}", IndexModel)
+
+    async def describe_index_stats(self, data_plane_url: str) -> IndexStats:
+        """Statistics of an index, from its own host (the data plane), e.g. https://<host>."""
+
+        async def attempt() -> IndexStats:
+            response = await self._send("POST", f"{data_plane_url.rstrip('/')}/describe_index_stats", json={})
+            return _parse(response, IndexStats)
+
+        return await self._with_retries(attempt)
 
     # -- the one write -----------------------------------------------------------------------
 

@@ -136,3 +136,17 @@ class ErrorResponse(_Wire):
 
     status: int
     error: ErrorDetail
+
+
+class NamespaceSummary(_Wire):
+    vectorCount: int = 0
+
+
+class IndexStats(_Wire):
+    """IndexDescription, from the data plane's describe_index_stats (db_data_2026-04)."""
+
+    namespaces: dict[str, NamespaceSummary] = Field(default_factory=dict)
+    dimension: int | None = None
+    totalVectorCount: int | None = None
+    metric: str | None = None
+    vectorType: str | None = None

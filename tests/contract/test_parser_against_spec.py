@@ -24,7 +24,13 @@ def assert_pinecone_would_accept(text: str) -> bool:
     if not isinstance(parsed, RestoreCommand):
         return False
     request = parsed.request
-    body = create_index_body(request.index_name, request.tags, deletion_protection=request.deletion_protection)
+    body = create_index_body(
+        request.index_name,
+        request.tags,
+        deletion_protection=request.deletion_protection,
+        requester_id="U0ALICE01",
+        backup_id=request.backup_id,
+    )
     wire = body.to_json()
     assert CREATE.request_body is not None
     assert SPEC.errors(CREATE.request_body, wire) == [], wire

@@ -277,6 +277,7 @@ def bot_env(
             "SLACK_API_URL": slack.api_url,
             "PINECONE_API_KEY": PINECONE_API_KEY,
             "PINECONE_CONTROLLER_HOST": pinecone.base_url,
+            "RESTORE_BOT_DATA_PLANE_URL": pinecone.data_plane_url,
             "DATABASE_URL": f"sqlite:///{database}",
             "PORT": str(port),
             "RESTORE_BOT_ALLOWED_CHANNELS": CHANNEL,

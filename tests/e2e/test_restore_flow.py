@@ -49,17 +49,33 @@ async def test_restore_reaches_ready_in_one_thread(
 
     ready = await slack.wait_for(ready_reply, timeout=20)
     host = pinecone.index("restored-index")["host"]
-    for expected in (f"<@{USER}>", host, "1536", "cosine", "Took"):
-        assert expected in ready["text"]
+    for expected in (
+        f"<@{USER}>",
+        host,
+        "1536",
+        "cosine",
+        "Took",
+        "Compared with the backup",
+        "dimension 1,536 ✓",
+        "metric cosine ✓",
+        "records 120,000 ✓",
+    ):
+        assert expected in ready["text"], expected
     assert "Ready" in text_of(slack.message(CHANNEL, ts))
 
     create_calls = pinecone.create_index_calls
     assert len(create_calls) == 1
     assert create_calls[0].json == {
         "name": "restored-index",
-        "tags": {"env": "prod", "team": "search infra"},
+        "tags": {
+            "env": "prod",
+            "team": "search infra",
+            "restored-by": USER,
+            "restored-from": backup["backup_id"],
+        },
         "deletion_protection": "enabled",
     }
+    assert pinecone.index("restored-index")["tags"]["restored-by"] == USER
     assert pinecone.index("restored-index")["deletion_protection"] == "enabled"
     # A summary, never a reply per poll: the start, at most three milestones, and the end.
     assert 2 <= len(slack.thread(CHANNEL, ts)) <= 5
@@ -67,3 +83,35 @@ async def test_restore_reaches_ready_in_one_thread(
     assert slack.messages_in(INCIDENT_CHANNEL) == []
     [job] = bot.jobs()
     assert job["state"] == "ready" and job["host"] == host and job["message_ts"] == ts
+
+
+async def test_a_restored_index_that_does_not_match_its_backup_is_announced(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup(record_count=120000)
+    pinecone.set_restore_duration(backup["backup_id"], 0.3)
+    pinecone.set_index_stats("restored-index", totalVectorCount=119000, namespaces={"": {"vectorCount": 119000}})
+    await bot.command(f"{backup['backup_id']} restored-index")
+    [parent] = await slack.wait_for(lambda: parents(slack, CHANNEL))
+
+    def ready_reply() -> dict[str, Any] | None:
+        return next((m for m in slack.thread(CHANNEL, parent["ts"]) if "is ready" in m.get("text", "")), None)
+
+    ready = await slack.wait_for(ready_reply, timeout=20)
+    assert "Does not match its backup" in ready["text"] and "records 119,000 ✗ (backup: 120,000)" in ready["text"]
+    [notice] = await slack.wait_for(lambda: slack.messages_in(INCIDENT_CHANNEL))
+    assert "does not match backup" in notice["text"] and "119,000" in notice["text"]
+    assert f"/archives/{CHANNEL}/p" in notice["text"]
+    [job] = bot.jobs()
+    assert job["state"] == "ready" and job["verified"] == 0
+    stats_calls = pinecone.calls("POST", "/data/*/describe_index_stats")
+    assert len(stats_calls) == 1 and stats_calls[0].headers["api-key"] == "pc-test-key"
+
+
+async def test_the_requester_may_set_the_traceability_tags_themselves(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup()
+    await bot.command(f"{backup['backup_id']} restored-index restored-by=platform-team")
+    [call] = await pinecone.wait_for(lambda: pinecone.create_index_calls)
+    assert call.json["tags"] == {"restored-by": "platform-team", "restored-from": backup["backup_id"]}

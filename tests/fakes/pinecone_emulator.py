@@ -52,6 +52,7 @@ from tests.fakes.openapi import DESERIALIZATION_KEYWORDS, OpenApiSpec, Operation
 __all__ = [
     "API_VERSION",
     "CONTROL_SPEC_PATH",
+    "DATA_SPEC_PATH",
     "DEFAULT_ERROR_CODES",
     "SPEC_DIR",
     "Fault",
@@ -67,6 +68,10 @@ log = logging.getLogger(__name__)
 
 SPEC_DIR = Path(__file__).resolve().parents[1] / "pinecone_spec"
 CONTROL_SPEC_PATH = SPEC_DIR / "db_control_2026-04.oas.yaml"
+DATA_SPEC_PATH = SPEC_DIR / "db_data_2026-04.oas.yaml"
+#: The data plane lives on each index's own host; the emulator serves it under this prefix, so the
+#: bot is given RESTORE_BOT_DATA_PLANE_URL = f"{emulator.base_url}{DATA_PLANE_PREFIX}/{{host}}".
+DATA_PLANE_PREFIX = "/data"
 API_VERSION = "2026-04"
 VERSION_HEADER = "X-Pinecone-Api-Version"
 
@@ -256,6 +261,8 @@ class PineconeEmulator(LoopbackServer):
         self._durations: dict[str, float] = {}
         self._restore_failures: dict[str, float] = {}
         self._index_init_failures: set[str] = set()
+        self._stats_overrides: dict[str, JSON] = {}
+        self.data_spec = OpenApiSpec.load(DATA_SPEC_PATH)
         self._seq = 0
         self._clock_offset = 0.0
         self._notifier = ChangeNotifier(self._describe_recent, poll_interval=0.05)
@@ -534,10 +541,70 @@ class PineconeEmulator(LoopbackServer):
     # HTTP plumbing
     # =====================================================================================
 
+    @property
+    def data_plane_url(self) -> str:
+        """What to give the bot as RESTORE_BOT_DATA_PLANE_URL."""
+        return f"{self.base_url}{DATA_PLANE_PREFIX}/{{host}}"
+
+    def set_index_stats(self, name: str, **stats: Any) -> None:
+        """Override what describe_index_stats reports for an index (e.g. totalVectorCount=1) to fake a bad restore."""
+        self._stats_overrides[name] = stats
+
     def _build_app(self) -> web.Application:
         app = web.Application()
+        app.router.add_post(DATA_PLANE_PREFIX + "/{host}/describe_index_stats", self._handle_index_stats)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         return app
+
+    async def _handle_index_stats(self, request: web.Request) -> web.StreamResponse:
+        """POST /describe_index_stats on an index's host (db_data spec, operation describeIndexStats)."""
+        raw = await request.read()
+        record = RecordedRequest(
+            method="POST",
+            path=request.path,
+            query=dict(request.query),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            json=json.loads(raw) if raw else None,
+            time=time.monotonic(),
+            body=raw,
+        )
+        self.requests.append(record)
+        await self._notifier.notify()
+        status, body = self._index_stats(record, request.match_info["host"])
+        schema = "IndexDescription" if status == 200 else "rpcStatus"
+        errors = self.data_spec.errors(self.data_spec.component(schema), body)
+        if errors:
+            problem = self.data_spec.describe(errors)
+            self.spec_violations.append(SpecViolation("POST", record.path, status, problem, body))
+            status, body = 500, {"code": 13, "message": f"Pinecone emulator bug: {problem}", "details": []}
+        record.status = status
+        await self._notifier.notify()
+        return web.json_response(body, status=status, headers={VERSION_HEADER: API_VERSION})
+
+    def _index_stats(self, record: RecordedRequest, host: str) -> tuple[int, JSON]:
+        if record.headers.get("api-key") != self.api_key:
+            return 401, {"code": 16, "message": "Invalid API key.", "details": []}
+        if record.headers.get(VERSION_HEADER.lower()) != API_VERSION:
+            return 400, {"code": 3, "message": f"{VERSION_HEADER} must be {API_VERSION}", "details": []}
+        if not isinstance(record.json, dict):
+            return 400, {"code": 3, "message": "The request body must be a JSON object.", "details": []}
+        index = next((i for i in self._indexes.values() if i.host == host), None)
+        if index is None:
+            return 404, {"code": 5, "message": f"No index at host {host}.", "details": []}
+        records = 0
+        job = self._jobs.get(index.restore_job_id or "")
+        if job is not None:
+            records = int(self._backups.get(job.backup_id, {}).get("record_count") or 0)
+        body: JSON = {
+            "namespaces": {"": {"vectorCount": records}},
+            "dimension": index.dimension,
+            "indexFullness": 0.0,
+            "totalVectorCount": records,
+            "metric": index.metric,
+            "vectorType": index.vector_type,
+        }
+        body.update(self._stats_overrides.get(index.name, {}))
+        return 200, body
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
