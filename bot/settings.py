@@ -8,7 +8,7 @@ never echoing the value (it may be a secret).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     pinecone_timeout: float = Field(default=15.0, gt=0, validation_alias="RESTORE_BOT_PINECONE_TIMEOUT")
     policy_path: Path | None = Field(default=None, validation_alias="RESTORE_BOT_POLICY")
     data_plane_url: str = Field(default="https://{host}", validation_alias="RESTORE_BOT_DATA_PLANE_URL")
+    log_format: Literal["json", "console"] | None = Field(default=None, validation_alias="RESTORE_BOT_LOG_FORMAT")
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _empty_format_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("data_plane_url")
     @classmethod
