@@ -37,6 +37,7 @@ from bot.validation import (
 __all__ = [
     "MAX_COMMAND_CHARS",
     "MAX_PROBLEMS",
+    "AuditCommand",
     "HelpCommand",
     "ListCommand",
     "ParsedCommand",
@@ -85,6 +86,13 @@ class ListCommand(_Frozen):
     kind: Literal["list"] = "list"
 
 
+class AuditCommand(_Frozen):
+    """Who requested, approved, denied and cancelled what; optionally for one target name."""
+
+    kind: Literal["audit"] = "audit"
+    index_name: str | None = None
+
+
 class Rejected(_Frozen):
     """The text could not be turned into a command.
 
@@ -98,7 +106,7 @@ class Rejected(_Frozen):
 
 
 ParsedCommand: TypeAlias = Annotated[
-    RestoreCommand | HelpCommand | UsageCommand | StatusCommand | ListCommand | Rejected,
+    RestoreCommand | HelpCommand | UsageCommand | StatusCommand | ListCommand | AuditCommand | Rejected,
     Field(discriminator="kind"),
 ]
 
@@ -222,6 +230,11 @@ def parse_command(text: str) -> ParsedCommand:
         return _parse_status(tokens[1:], quote_problem)
     if first == "list":
         return _parse_list(tokens[1:], quote_problem)
+    if first == "audit":
+        if len(tokens) == 1 and quote_problem is None:
+            return AuditCommand()
+        parsed = _parse_status(tokens[1:], quote_problem, verb="audit")
+        return AuditCommand(index_name=parsed.index_name) if isinstance(parsed, StatusCommand) else parsed
     return _parse_restore(tokens, quote_problem)
 
 
@@ -261,8 +274,8 @@ def _reject(quote_problem: Problem | None, problems: list[Problem], example: str
 # --- status and list -----------------------------------------------------------------
 
 
-def _parse_status(args: list[_Token], quote_problem: Problem | None) -> StatusCommand | Rejected:
-    rule = "status takes just the name of the index to check."
+def _parse_status(args: list[_Token], quote_problem: Problem | None, verb: str = "status") -> StatusCommand | Rejected:
+    rule = f"{verb} takes just the name of the index to check."
     problems: list[Problem] = []
     name_seen = False
     name: str | None = None
@@ -280,11 +293,11 @@ def _parse_status(args: list[_Token], quote_problem: Problem | None) -> StatusCo
             name = example_name = result
     if not name_seen:
         problems.insert(
-            0, Problem(part="index name", rule=rule, hint=f"Add the index name, e.g. status {EXAMPLE_INDEX_NAME}")
+            0, Problem(part="index name", rule=rule, hint=f"Add the index name, e.g. {verb} {EXAMPLE_INDEX_NAME}")
         )
     if name is not None and not problems and quote_problem is None:
         return StatusCommand(index_name=name)
-    return _reject(quote_problem, problems, f"status {example_name or EXAMPLE_INDEX_NAME}")
+    return _reject(quote_problem, problems, f"{verb} {example_name or EXAMPLE_INDEX_NAME}")
 
 
 def _parse_list(args: list[_Token], quote_problem: Problem | None) -> ListCommand | Rejected:

@@ -630,3 +630,12 @@ def check_policy_main(argv: list[str]) -> int:
     for line in describe(policy):
         print(f"  {line}")
     return 0
+
+
+def auditors(policy: Policy) -> frozenset[str]:
+    """Who may read the audit trail: policy admins and every approver named anywhere (users and groups)."""
+    named: list[str] = list(policy.admins)
+    for rules in (policy.defaults, *policy.channels.values()):
+        if rules is not None:
+            named.extend(rules.approvers)
+    return frozenset(named)

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
-from bot.jobs import Job, JobState, Notice, NoticeKind
+from bot.jobs import Decision, Job, JobState, Notice, NoticeKind
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -348,7 +348,10 @@ def usage(intro: str | None = None) -> Message:
         "[--deletion-protection]`\n"
         f"Example: `{COMMAND} {escape(EXAMPLE)}`\n\n"
         f"*Other commands:*\n• `{COMMAND} status <index_name>`: the latest restore into that name\n"
-        f"• `{COMMAND} list`: recent restores in this channel\n• `{COMMAND} help`: this message\n\n"
+        f"• `{COMMAND} list`: recent restores in this channel\n"
+        f"• `{COMMAND} audit [index_name]`: who requested, approved, denied and cancelled what "
+        "(approvers and policy admins)\n"
+        f"• `{COMMAND}` alone: a form to pick the backup\n• `{COMMAND} help`: this message\n\n"
         "Index names: 1–45 lower-case letters, digits or `-`, starting and ending with a letter or digit. "
         "Tags: keys up to 80 letters, digits, `_` or `-`; values up to 120 letters, digits, spaces or `; @ _ - . +`; "
         "quote values with spaces."
@@ -492,3 +495,67 @@ def deny_view(job: Job) -> dict[str, Any]:
     return _decision_view(
         job, callback_id=ids.DENY_VIEW, title="Deny restore", submit="Deny", reason_label="Why?", optional=False
     )
+
+
+def audit_trail(entries: Sequence[tuple[Job, Sequence[Decision]]], index_name: str | None) -> Message:
+    """Who requested, approved, denied and cancelled what, when; newest first."""
+    scope = f" for `{index_name}`" if index_name else ""
+    if not entries:
+        return plain(f"No restores recorded{scope}.")
+    lines = [f"*Audit trail{scope}* (newest first, {len(entries)} shown)"]
+    for job, decisions in entries:
+        lines.append(
+            f"• `{job.index_name}` from `{job.backup_id}`: {STATE_LABELS[job.state]}. "
+            f"Requested by <@{job.requester_id}> {slack_date(job.created_at)} in <#{job.channel_id}>"
+        )
+        for decision in decisions:
+            when = f" {slack_date(decision.at)}" if decision.at else ""
+            why = f": {escape(decision.reason)}" if decision.reason else ""
+            by = "the bot (no decision in time)" if decision.by_user == "restore-bot" else mention(decision.by_user)
+            lines.append(f"    ◦ {decision.decision} by {by}{when}{why}")
+    return _message("\n".join(lines), [_section(chunk) for chunk in _chunks(lines)])
+
+
+def _chunks(lines: Sequence[str]) -> list[str]:
+    """Lines packed into section-sized texts (a section holds at most 3,000 characters)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > SECTION_LIMIT:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else _clip(line, SECTION_LIMIT)
+    if current:
+        chunks.append(current)
+    return chunks[: MAX_BLOCKS - 1]
+
+
+def not_an_auditor() -> Message:
+    return plain(":lock: The audit trail is for approvers and policy admins. Ask one of them, or the bot's operators.")
+
+
+def home_view(mine: Sequence[Job], waiting: Sequence[tuple[Job, str | None]]) -> dict[str, Any]:
+    """The App Home tab: the approvals waiting for this person, then their recent restores."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Waiting for your approval"))]
+    if waiting:
+        for job, link in waiting[:15]:
+            open_card = f" <{link}|Open the plan card>" if link else ""
+            blocks.append(
+                _section(
+                    f"`{job.index_name}` from `{job.backup_id}`, asked by <@{job.requester_id}> "
+                    f"{slack_date(job.created_at)}.{open_card}"
+                )
+            )
+    else:
+        blocks.append(_context("Nothing is waiting for you."))
+    blocks.append(DividerBlock())
+    blocks.append(HeaderBlock(text=PlainTextObject(text="Your recent restores")))
+    if mine:
+        for job in mine[:20]:
+            progress = f" {_progress(job)}" if job.state is JobState.RESTORING else ""
+            blocks.append(
+                _section(f"`{job.index_name}`: {STATE_LABELS[job.state]}{progress} · {slack_date(job.created_at)}")
+            )
+    else:
+        blocks.append(_context(f"You have not asked for a restore yet. Try `{COMMAND}` in an allowed channel."))
+    return {"type": "home", "blocks": [block.to_dict() for block in blocks[:MAX_BLOCKS]]}

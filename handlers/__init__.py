@@ -7,6 +7,7 @@ from handlers.approvals import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
 from handlers.errors import register_error_handler
+from handlers.home import register_home
 from handlers.modal import register_modal
 
 
@@ -15,6 +16,7 @@ def register(app: AsyncApp, services: Services) -> None:
     register_commands(app, services)
     register_approvals(app, services)
     register_modal(app, services)
+    register_home(app, services)
     register_error_handler(app)
 
 

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import render
 from bot.command_parser import (
+    AuditCommand,
     HelpCommand,
     ListCommand,
     Rejected,
@@ -17,6 +18,7 @@ from bot.command_parser import (
     parse_command,
 )
 from bot.ids import RESTORE_COMMAND
+from bot.policy_file import auditors
 from bot.services import Services
 from bot.validation import RestoreRequest
 from handlers.modal import open_restore_modal
@@ -47,6 +49,9 @@ def register_commands(app: AsyncApp, services: Services) -> None:
             case StatusCommand(index_name=index_name):
                 await ack()
                 services.tasks.spawn(_status(services, respond, index_name), name=f"status {index_name}")
+            case AuditCommand(index_name=index_name):
+                await ack()
+                services.tasks.spawn(_audit(services, respond, user_id, index_name), name="audit")
             case ListCommand():
                 await ack()
                 services.tasks.spawn(_list(services, respond, channel_id), name=f"list {channel_id}")
@@ -78,6 +83,24 @@ async def _status(services: Services, respond: AsyncRespond, index_name: str) ->
         message = render.status(job, index_name, link)
     except StoreError:
         message = render.request_failed(render.STORE_UNAVAILABLE)
+    await respond(response_type="ephemeral", **message.as_kwargs())
+
+
+AUDIT_LIMIT = 20
+
+
+async def _audit(services: Services, respond: AsyncRespond, user_id: str, index_name: str | None) -> None:
+    allowed = auditors(services.policy)
+    groups = await services.groups.groups_of(user_id, frozenset(a for a in allowed if a.startswith("S")))
+    if user_id not in allowed and not groups:
+        message = render.not_an_auditor()
+    else:
+        try:
+            jobs = await services.store.recent_jobs(index_name=index_name, limit=AUDIT_LIMIT)
+            entries = [(job, await services.store.decisions(job.id)) for job in jobs]
+            message = render.audit_trail(entries, index_name)
+        except StoreError:
+            message = render.request_failed(render.STORE_UNAVAILABLE)
     await respond(response_type="ephemeral", **message.as_kwargs())
 
 

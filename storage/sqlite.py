@@ -333,6 +333,16 @@ class SqliteJobStore:
             (index_name,),
         )
 
+    async def recent_jobs(
+        self, *, index_name: str | None = None, requester_id: str | None = None, limit: int = 20
+    ) -> list[Job]:
+        """Newest first, optionally for one target name or one requester."""
+        return await self._many(
+            "SELECT * FROM jobs WHERE (? IS NULL OR index_name = ?) AND (? IS NULL OR requester_id = ?) "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (index_name, index_name, requester_id, requester_id, limit),
+        )
+
     async def recent_in_channel(self, channel_id: str, limit: int = 10) -> list[Job]:
         return await self._many(
             "SELECT * FROM jobs WHERE channel_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",

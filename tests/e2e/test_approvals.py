@@ -7,6 +7,7 @@ signed), against the real bot process with a real policy file.
 from __future__ import annotations
 
 import asyncio
+import json
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,84 @@ async def test_a_bad_policy_file_stops_startup_naming_file_key_and_problem(
     code, output = await run_bot_expecting_exit(env)
     assert code == 2 and "Traceback" not in output
     assert "RESTORE_BOT_POLICY" in output and "bad-policy.toml" in output and expected in output, output
+
+
+async def test_the_audit_trail_is_for_approvers_and_admins(
+    start_bot: StartBot, pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], 0.3)
+    async with with_policy(start_bot, tmp_path) as bot:
+        card = await plan_card(bot, slack, backup["backup_id"])
+        await bot.submit_view(ids.APPROVE_VIEW, job_id_of(card), reason("incident 4711"), user=BOB)
+        await slack.wait_for(lambda: replies_with(slack, card["ts"], "is ready"), timeout=20)
+        denied_card_cmd = await bot.command(f"{backup['backup_id']} prod-other env=prod", user=ALICE)
+        await slack.wait_for(lambda: response_posts(slack, denied_card_cmd.response_url), timeout=20)
+        other = next(c for c in parents(slack, CHANNEL) if c["ts"] != card["ts"])
+        await bot.submit_view(ids.DENY_VIEW, job_id_of(other), reason("not needed"), user=BOB)
+        await slack.wait_for(lambda: [j for j in bot.jobs() if j["state"] == "denied"])
+
+        audit = await bot.command("audit", user=BOB)
+        [trail] = await slack.wait_for(lambda: response_posts(slack, audit.response_url))
+        assert trail["response_type"] == "ephemeral"
+        for expected in (
+            "prod-search",
+            "prod-other",
+            f"<@{ALICE}>",
+            "approved by",
+            "incident 4711",
+            "denied by",
+            "not needed",
+            f"<@{BOB}>",
+        ):
+            assert expected in trail["text"], expected
+
+        one = await bot.command("audit prod-other", user="U0ADMIN001")
+        [scoped] = await slack.wait_for(lambda: response_posts(slack, one.response_url))
+        assert "prod-other" in scoped["text"] and "prod-search" not in scoped["text"]
+
+        refused = await bot.command("audit", user=DAVE)
+        [lock] = await slack.wait_for(lambda: response_posts(slack, refused.response_url))
+        assert "approvers and policy admins" in lock["text"] and "prod-search" not in lock["text"]
+
+
+async def home_opened(bot: BotProcess, user: str) -> None:
+    payload = {
+        "token": "deprecated-verification-token",
+        "team_id": "T0TEST",
+        "api_app_id": "A0RESTORE",
+        "event": {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0HOME001",
+            "tab": "home",
+            "event_ts": "1795560000.000100",
+        },
+        "type": "event_callback",
+        "event_id": f"Ev{user}{len(bot.log_lines)}",
+        "event_time": 1795560000,
+    }
+    body = json.dumps(payload)
+    response = await bot.post(body, content_type="application/json")
+    assert response.status_code == 200
+
+
+async def test_app_home_shows_approvals_waiting_and_recent_restores(
+    start_bot: StartBot, pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    backup = pinecone.add_backup()
+    slack.set_usergroup(ONCALL, [CAROL])
+    async with with_policy(start_bot, tmp_path) as bot:
+        card = await plan_card(bot, slack, backup["backup_id"])
+        for user in (BOB, CAROL, DAVE, ALICE):
+            await home_opened(bot, user)
+        published = await slack.wait_for(
+            lambda: (calls := slack.calls_to("views.publish")) and len(calls) == 4 and calls
+        )
+        views = {call.args["user_id"]: repr(call.args["view"]) for call in published}
+        assert "prod-search" in views[BOB] and f"<@{ALICE}>" in views[BOB], "Bob is a named approver"
+        assert "prod-search" in views[CAROL], "Carol approves through the on-call group"
+        assert "Nothing is waiting for you" in views[DAVE]
+        assert "Nothing is waiting for you" in views[ALICE], "never your own request"
+        assert "Waiting for approval" in views[ALICE] and "prod-search" in views[ALICE], "her recent restores"
+        assert job_id_of(card)

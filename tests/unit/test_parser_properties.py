@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.command_parser import (
     MAX_COMMAND_CHARS,
     MAX_PROBLEMS,
+    AuditCommand,
     HelpCommand,
     ListCommand,
     Rejected,
@@ -130,7 +131,7 @@ restore_requests = st.builds(
     deletion_protection=st.booleans(),
 )
 
-COMMAND_TYPES = (RestoreCommand, HelpCommand, UsageCommand, StatusCommand, ListCommand, Rejected)
+COMMAND_TYPES = (RestoreCommand, HelpCommand, UsageCommand, StatusCommand, ListCommand, AuditCommand, Rejected)
 
 
 def assert_request_follows_the_spec(request: RestoreRequest) -> None:

@@ -1,0 +1,35 @@
+"""The App Home tab: approvals waiting for the person who opened it, and their recent restores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import render
+from bot.jobs import Job, JobState
+from bot.services import Services
+
+
+def register_home(app: AsyncApp, services: Services) -> None:
+    @app.event("app_home_opened")
+    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user_id = str(event["user"])
+        mine = await services.store.recent_jobs(requester_id=user_id, limit=20)
+        waiting = [(job, await services.delivery.link(job)) for job in await awaiting(services, user_id)]
+        await client.views_publish(user_id=user_id, view=render.home_view(mine, waiting))
+
+
+async def awaiting(services: Services, user_id: str) -> list[Job]:
+    """Pending requests this person may decide (named, or through a group; never their own)."""
+    pending = [job for job in await services.store.active_jobs() if job.state is JobState.AWAITING_APPROVAL]
+    groups = frozenset(approver for job in pending for approver in job.approvers if approver.startswith("S"))
+    mine = await services.groups.groups_of(user_id, groups) if groups else frozenset()
+    return [
+        job
+        for job in pending
+        if job.requester_id != user_id and (user_id in job.approvers or mine & set(job.approvers))
+    ]
