@@ -1,34 +1,54 @@
-"""HTTP front door: `POST /slack/events` into Bolt, `GET /healthz` for orchestrators.
+"""HTTP front door: `POST /slack/events` into Bolt, `GET /healthz` for orchestrators, `GET /metrics`.
 
 The signature is checked here, on the raw bytes, before anything parses the body: an unsigned or
 mis-signed request gets 401 whatever it contains, and nothing of it is acted on. Bolt checks it
 again; the double check costs one HMAC. A signed body that cannot be parsed gets 400, never 500.
+
+`GET /metrics` is Prometheus' text format, served in HTTP mode and in Socket Mode (where this server
+only has the health check and the metrics). `POST /slack/events` is timed from receipt to answer
+(`restore_bot_ack_seconds`), whatever the answer.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.services import Services
 from bot.unexpected import log_unexpected
+from storage import StoreError
+
+log = logging.getLogger(__name__)
+SLACK_EVENTS = "/slack/events"
 
 
 def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
-    """`app` is None in Socket Mode, where only the health check is served over HTTP."""
-    web_app = web.Application()
+    """`app` is None in Socket Mode, where only the health check and the metrics are served over HTTP."""
+    web_app = web.Application(middlewares=[ack_timer(services.metrics)])
 
     async def healthz(_: web.Request) -> web.Response:
         if services.shutting_down:
             return web.json_response({"status": "shutting down"}, status=503)
         return web.json_response({"status": "ok"})
 
+    async def metrics(_: web.Request) -> web.Response:
+        try:
+            await services.metrics.refresh_jobs(services.store)
+        except StoreError as exc:  # the other metrics are still worth serving; the gauge keeps its last values
+            log.warning("metrics: could not count jobs in the store: %s", exc)
+        return web.Response(body=services.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     secret = services.settings.slack_signing_secret
     if app is not None and secret is not None:
         verifier = SignatureVerifier(secret.get_secret_value())
@@ -56,8 +76,24 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
                 return web.json_response({"error": f"malformed request (reference {reference})"}, status=400)
             return await to_aiohttp_response(bolt_response)
 
-        web_app.router.add_post("/slack/events", slack_events)
+        web_app.router.add_post(SLACK_EVENTS, slack_events)
     return web_app
+
+
+def ack_timer(metrics: Metrics) -> Middleware:
+    """Times every `POST /slack/events` from receipt to the answer (the ack Slack waits up to 3 s for)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method != "POST" or request.path != SLACK_EVENTS:
+            return await handler(request)
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            metrics.ack_seconds.observe(time.perf_counter() - started)
+
+    return middleware
 
 
 def is_signed(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:

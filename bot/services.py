@@ -6,6 +6,7 @@ Clients are injectable so tests (and later, other deployments) can hand in their
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -17,6 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import BackgroundTasks
 from bot.delivery import SlackDelivery
+from bot.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics
+from bot.observed_store import observe
 from bot.pinecone import PineconeClient
 from bot.policy_file import Policy, load_policy, policy_from_settings
 from bot.restore_service import RestoreService
@@ -40,30 +43,41 @@ class Services:
     groups: UserGroups
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     shutting_down: bool = False
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
         await self.pinecone.aclose()
         await self.store.close()
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        retry_handlers=[
+def slack_client(settings: Settings, *, metrics: Metrics | None = None) -> AsyncWebClient:
+    """With `metrics`, every Web API call is counted in restore_bot_slack_requests_total."""
+    options: dict[str, Any] = {
+        "token": settings.slack_bot_token.get_secret_value(),
+        "base_url": settings.slack_api_url,
+        "retry_handlers": [
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
-    )
+    }
+    if metrics is None:
+        return AsyncWebClient(**options)
+    return InstrumentedWebClient(metrics=metrics, **options)
 
 
-def pinecone_client(settings: Settings, http: httpx.AsyncClient | None = None) -> PineconeClient:
-    http = http or httpx.AsyncClient(
-        base_url=settings.pinecone_controller_host,
-        timeout=httpx.Timeout(settings.pinecone_timeout, connect=min(5.0, settings.pinecone_timeout)),
-        headers={"User-Agent": "restore-bot/0.1"},
-    )
+def pinecone_client(
+    settings: Settings, http: httpx.AsyncClient | None = None, *, metrics: Metrics | None = None
+) -> PineconeClient:
+    """With `metrics` (and no `http` handed in), every HTTP attempt is counted in
+    restore_bot_pinecone_requests_total."""
+    if http is None:
+        options: dict[str, Any] = {
+            "base_url": settings.pinecone_controller_host,
+            "timeout": httpx.Timeout(settings.pinecone_timeout, connect=min(5.0, settings.pinecone_timeout)),
+            "headers": {"User-Agent": "restore-bot/0.1"},
+        }
+        http = httpx.AsyncClient(**options) if metrics is None else InstrumentedPineconeHTTP(metrics=metrics, **options)
     return PineconeClient(http, settings.pinecone_api_key.get_secret_value())
 
 
@@ -75,9 +89,11 @@ async def build_services(
     slack: AsyncWebClient | None = None,
 ) -> Services:
     policy = policy_for(settings)  # before anything is opened: a bad policy file stops start-up
-    store = store or await open_store(settings.database_path)
-    pinecone = pinecone or pinecone_client(settings)
-    slack = slack or slack_client(settings)
+    metrics = Metrics()
+    # Every component gets the observed store: each state change is counted and logged.
+    store = observe(store or await open_store(settings.database_path), metrics)
+    pinecone = pinecone or pinecone_client(settings, metrics=metrics)
+    slack = slack or slack_client(settings, metrics=metrics)
     delivery = SlackDelivery(store, SlackPublisher(slack), policy.incident_channel)
     restores = RestoreService(store, pinecone, delivery)
     tracker = Tracker(
@@ -100,6 +116,7 @@ async def build_services(
         tracker=tracker,
         policy=policy,
         groups=UserGroups(slack),
+        metrics=metrics,
     )
 
 

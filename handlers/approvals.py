@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import ids, render
 from bot.jobs import Job, JobState
@@ -24,18 +23,14 @@ REASON_LIMIT = 2000
 
 def register_approvals(app: AsyncApp, services: Services) -> None:
     @app.action(ids.APPROVE_ACTION)
-    async def on_approve(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
+    async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await _open_decision(services, body, action, respond, client, approve=True)
+        await _open_decision(services, body, action, respond, approve=True)
 
     @app.action(ids.DENY_ACTION)
-    async def on_deny(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
+    async def on_deny(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await _open_decision(services, body, action, respond, client, approve=False)
+        await _open_decision(services, body, action, respond, approve=False)
 
     @app.action(ids.CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
@@ -89,7 +84,6 @@ async def _open_decision(
     body: dict[str, Any],
     action: dict[str, Any],
     respond: AsyncRespond,
-    client: AsyncWebClient,
     *,
     approve: bool,
 ) -> None:
@@ -99,7 +93,8 @@ async def _open_decision(
         await _tell(respond, refusal or _no_longer_pending(job))
         return
     view = render.approve_view(job) if approve else render.deny_view(job)
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+    # services.slack, not Bolt's per-request client: it carries the retry handlers and the metrics.
+    await services.slack.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def _decider_check(services: Services, job_id: str, user_id: str) -> tuple[Job | None, str | None]:

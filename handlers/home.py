@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import render
 from bot.jobs import Job, JobState
@@ -14,13 +13,13 @@ from bot.services import Services
 
 def register_home(app: AsyncApp, services: Services) -> None:
     @app.event("app_home_opened")
-    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
         user_id = str(event["user"])
         mine = await services.store.recent_jobs(requester_id=user_id, limit=20)
         waiting = [(job, await services.delivery.link(job)) for job in await awaiting(services, user_id)]
-        await client.views_publish(user_id=user_id, view=render.home_view(mine, waiting))
+        await services.slack.views_publish(user_id=user_id, view=render.home_view(mine, waiting))
 
 
 async def awaiting(services: Services, user_id: str) -> list[Job]:

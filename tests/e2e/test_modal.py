@@ -294,7 +294,7 @@ async def test_a_valid_submission_restores_into_the_prefilled_name_and_tells_the
     [create] = pinecone.create_index_calls
     assert create.json == {
         "name": "prod-search-restore-0131",
-        "tags": {"env": "prod", "team": "search infra"},
+        "tags": {"env": "prod", "team": "search infra", "restored-by": USER, "restored-from": backup["backup_id"]},
         "deletion_protection": "enabled",
     }
     assert create.path == f"/backups/{backup['backup_id']}/create-index"

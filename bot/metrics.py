@@ -1,0 +1,233 @@
+"""Prometheus metrics: restores, job states, approval waits, Slack acks, Pinecone and Slack calls.
+
+Everything lives in one `Metrics` object with its own `CollectorRegistry` (never the library's global
+default), so tests and several apps in one process do not collide. `GET /metrics` (bot/server.py)
+serves `Metrics.render()` after refreshing the job gauge from the store.
+
+Where each metric is fed:
+
+* `ObservedJobStore` (bot/observed_store.py): restores_total, restore_duration_seconds,
+  approval_wait_seconds, on every state change the store makes;
+* `Metrics.refresh_jobs`: the `jobs{state}` gauge, counted from the store's active jobs at scrape time;
+* `InstrumentedPineconeHTTP`: every HTTP attempt the Pinecone client makes (retries count one each);
+* `InstrumentedWebClient`: every Slack Web API call, once, after slack_sdk's own retries;
+* the aiohttp middleware in bot/server.py: ack_seconds for `POST /slack/events`.
+
+Label values are bounded: job states, HTTP methods, templated Pinecone paths (never an ID or a
+name), Slack method names and Slack error codes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.jobs import ACTIVE_STATES, Job, JobState
+
+if TYPE_CHECKING:
+    from storage.base import JobStore
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# From a quick restore to Pinecone's documented ~5 hours for 100M vectors (the default timeout is 6 h).
+RESTORE_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 21600.0)
+# Slack gives up on an ack after 3 s.
+ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0)
+# Approval timeouts default to an hour and may be set longer.
+APPROVAL_BUCKETS = (10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0)
+
+FINAL_STATES = tuple(state for state in JobState if state.final)
+GAUGED_STATES = tuple(state for state in JobState if state in ACTIVE_STATES)
+TIMED_OUTCOMES = frozenset({JobState.READY, JobState.FAILED, JobState.TIMED_OUT})
+# Leaving awaiting_approval: the decision that moved the job, by where it went.
+DECISIONS: dict[JobState, str] = {
+    JobState.REQUESTED: "approved",
+    JobState.DENIED: "denied",
+    JobState.CANCELLED: "cancelled",
+    JobState.EXPIRED: "expired",
+}
+
+
+class Metrics:
+    """The bot's metrics, registered in a registry of their own."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.restores = Counter(
+            "restore_bot_restores", "Jobs that reached a final state, by that state.", ["outcome"], registry=r
+        )
+        self.restore_duration = Histogram(
+            "restore_bot_restore_duration_seconds",
+            "From create-index being sent (submitted_at) to ready, failed or timed_out.",
+            buckets=RESTORE_BUCKETS,
+            registry=r,
+        )
+        self.jobs = Gauge(
+            "restore_bot_jobs", "Jobs in each active state, counted from the store.", ["state"], registry=r
+        )
+        self.pinecone_requests = Counter(
+            "restore_bot_pinecone_requests",
+            "HTTP attempts to Pinecone by method, templated endpoint and status (error: no HTTP answer).",
+            ["method", "endpoint", "status"],
+            registry=r,
+        )
+        self.slack_requests = Counter(
+            "restore_bot_slack_requests",
+            "Slack Web API calls by method and outcome (ok, the Slack error code, http_<status>, error).",
+            ["method", "status"],
+            registry=r,
+        )
+        self.ack_seconds = Histogram(
+            "restore_bot_ack_seconds",
+            "From receiving POST /slack/events to answering it.",
+            buckets=ACK_BUCKETS,
+            registry=r,
+        )
+        self.approval_wait = Histogram(
+            "restore_bot_approval_wait_seconds",
+            "From a request awaiting approval being created to its decision.",
+            ["decision"],
+            buckets=APPROVAL_BUCKETS,
+            registry=r,
+        )
+        # Known label values start at zero, so rate() and increase() see the first event.
+        for state in FINAL_STATES:
+            self.restores.labels(outcome=state.value)
+        for state in GAUGED_STATES:
+            self.jobs.labels(state=state.value).set(0)
+        for decision in DECISIONS.values():
+            self.approval_wait.labels(decision=decision)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    # -- jobs --------------------------------------------------------------------------------------
+
+    def job_changed(self, before: JobState | None, job: Job) -> None:
+        """A job was created (`before` None) or moved from `before` to `job.state`."""
+        if before is None or before is job.state:
+            return
+        if job.state.final:
+            self.restores.labels(outcome=job.state.value).inc()
+        if job.state in TIMED_OUTCOMES and job.submitted_at is not None:
+            end = job.finished_at or job.updated_at
+            self.restore_duration.observe(max(0.0, (end - job.submitted_at).total_seconds()))
+        if before is JobState.AWAITING_APPROVAL and job.state in DECISIONS:
+            decided = job.decided_at or job.updated_at
+            wait = max(0.0, (decided - job.created_at).total_seconds())
+            self.approval_wait.labels(decision=DECISIONS[job.state]).observe(wait)
+
+    async def refresh_jobs(self, store: JobStore) -> None:
+        """Set `jobs{state}` from the store's active jobs (final states are the counter's job)."""
+        counts = dict.fromkeys(GAUGED_STATES, 0)
+        for job in await store.active_jobs():
+            counts[job.state] = counts.get(job.state, 0) + 1
+        for state, count in counts.items():
+            self.jobs.labels(state=state.value).set(count)
+
+    # -- outbound calls ----------------------------------------------------------------------------
+
+    def pinecone_request(self, method: str, endpoint: str, status: str) -> None:
+        self.pinecone_requests.labels(method=method, endpoint=endpoint, status=status).inc()
+
+    def slack_request(self, method: str, status: str) -> None:
+        self.slack_requests.labels(method=method, status=status).inc()
+
+
+# -- Pinecone ---------------------------------------------------------------------------------------
+
+# Paths relative to PINECONE_CONTROLLER_HOST, each with its template; anything else is "other".
+_CONTROL_PLANE = (
+    (re.compile(r"/backups"), "/backups"),
+    (re.compile(r"/backups/[^/]+"), "/backups/{backup_id}"),
+    (re.compile(r"/backups/[^/]+/create-index"), "/backups/{backup_id}/create-index"),
+    (re.compile(r"/restore-jobs"), "/restore-jobs"),
+    (re.compile(r"/restore-jobs/[^/]+"), "/restore-jobs/{job_id}"),
+    (re.compile(r"/indexes"), "/indexes"),
+    (re.compile(r"/indexes/[^/]+"), "/indexes/{index_name}"),
+    (re.compile(r"/indexes/[^/]+/backups"), "/indexes/{index_name}/backups"),
+)
+# Data-plane calls go to the index's own host, so only the operation is kept, never the host.
+_DATA_PLANE = re.compile(r"(?:.*/)?describe_index_stats")
+
+
+def pinecone_endpoint(url: httpx.URL, base_url: httpx.URL | None = None) -> str:
+    """The templated endpoint of a Pinecone request URL: `/backups/{backup_id}`, never an ID."""
+    path = url.path
+    if base_url is not None and (url.scheme, url.host, url.port) == (base_url.scheme, base_url.host, base_url.port):
+        prefix = base_url.path.rstrip("/")
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix) :]
+    path = path.rstrip("/") or "/"
+    for pattern, template in _CONTROL_PLANE:
+        if pattern.fullmatch(path):
+            return template
+    if _DATA_PLANE.fullmatch(path):
+        return "/describe_index_stats"
+    return "other"
+
+
+class InstrumentedPineconeHTTP(httpx.AsyncClient):
+    """The Pinecone `httpx.AsyncClient`, counting every attempt: its status, or "error" when no answer came.
+
+    `send` is the one method every request goes through, including transport errors (timeouts,
+    refused or dropped connections), which response event hooks never see.
+    """
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._metrics = metrics
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        endpoint = pinecone_endpoint(request.url, self.base_url)
+        try:
+            response = await super().send(request, **kwargs)
+        except httpx.TransportError:
+            self._metrics.pinecone_request(request.method, endpoint, "error")
+            raise
+        self._metrics.pinecone_request(request.method, endpoint, str(response.status_code))
+        return response
+
+
+# -- Slack ------------------------------------------------------------------------------------------
+
+
+def slack_outcome(response: Any) -> str:
+    """ "ok", the Slack error code of an ok=false answer, or "http_<status>" for an HTTP error."""
+    status = getattr(response, "status_code", 200)
+    if status != 200:
+        return f"http_{status}"
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and not data.get("ok", False):
+        return str(data.get("error") or "unknown_error")[:64]
+    return "ok"
+
+
+class InstrumentedWebClient(AsyncWebClient):
+    """An `AsyncWebClient` that counts each Web API call once, after slack_sdk's own retries.
+
+    Every method (`chat_postMessage`, `views_open`, ...) goes through `api_call`.
+    """
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.metrics = metrics
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            response = await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            self.metrics.slack_request(api_method, slack_outcome(exc.response))
+            raise
+        except Exception:  # no answer: connection refused or dropped, timeout
+            self.metrics.slack_request(api_method, "error")
+            raise
+        self.metrics.slack_request(api_method, slack_outcome(response))
+        return response
