@@ -8,6 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
+from bot.check import check_main
 from bot.logs import configure_logging
 from bot.policy_file import PolicyError, check_policy_main
 from bot.runtime import serve
@@ -19,8 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["check-policy"]:
         return check_policy_main(args[1:])
+    if args[:1] == ["check"]:
+        return check_main(args[1:])
     if args:
-        print("usage: python -m bot [check-policy FILE]", file=sys.stderr)
+        print("usage: python -m bot [check | check-policy FILE]", file=sys.stderr)
         return 2
     try:
         settings = Settings()
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if secret is not None
     ]
-    configure_logging(secrets)
+    configure_logging(secrets, fmt=settings.log_format)
     log = logging.getLogger("bot")
     try:
         return asyncio.run(serve(settings))
