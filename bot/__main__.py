@@ -31,17 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in describe_settings_error(exc):
             print(f"restore-bot: cannot start: {line}", file=sys.stderr)
         return 2
-    secrets = [
-        secret.get_secret_value()
-        for secret in (
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-            settings.pinecone_api_key,
-        )
-        if secret is not None
-    ]
-    configure_logging(secrets, fmt=settings.log_format)
+    configure_logging(settings.secrets(), fmt=settings.log_format)
     log = logging.getLogger("bot")
     try:
         return asyncio.run(serve(settings))

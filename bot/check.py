@@ -324,16 +324,7 @@ def secrets_of(settings: Settings | None, environ: Mapping[str, str]) -> list[st
     """Every configured secret: from the settings, and from the environment in case they did not load."""
     found = [value for key, value in environ.items() if key.upper() in _SECRET_VARIABLES and value]
     if settings is not None:
-        found.extend(
-            secret.get_secret_value()
-            for secret in (
-                settings.slack_bot_token,
-                settings.slack_signing_secret,
-                settings.slack_app_token,
-                settings.pinecone_api_key,
-            )
-            if secret is not None
-        )
+        found.extend(settings.secrets())
     return found
 
 

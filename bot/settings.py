@@ -142,6 +142,11 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode (when SLACK_APP_TOKEN is unset)")
         return self
 
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for masking wherever text leaves the bot."""
+        configured = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.pinecone_api_key)
+        return [secret.get_secret_value() for secret in configured if secret is not None]
+
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
