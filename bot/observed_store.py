@@ -104,8 +104,11 @@ class ObservedJobStore:
     async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None:
         await self._inner.notice_failed(notice_id, retry_at, error)
 
-    async def remember_delivery(self, key: str, *, forget_before: datetime) -> bool:
-        return await self._inner.remember_delivery(key, forget_before=forget_before)
+    async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None:
+        await self._inner.record_deliveries(keys, forget_before=forget_before)
+
+    async def delivery_keys_since(self, since: datetime) -> set[str]:
+        return await self._inner.delivery_keys_since(since)
 
     async def active_jobs(self) -> list[Job]:
         return await self._inner.active_jobs()

@@ -33,7 +33,9 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
 
     runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services), access_log=None)
     socket_handler: AsyncSocketModeHandler | None = None
+    await services.seen.load()
     tracker = asyncio.create_task(services.tracker.run(stopping), name="tracker")
+    seen = asyncio.create_task(services.seen.run(stopping), name="seen-deliveries")
     delivery = asyncio.create_task(services.delivery.run(stopping), name="slack-delivery")
     try:
         await runner.setup()
@@ -54,6 +56,7 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
         stopping.set()
         await tracker
         await delivery
+        await seen
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()

@@ -23,6 +23,7 @@ from bot.observed_store import observe
 from bot.pinecone import PineconeClient
 from bot.policy_file import Policy, load_policy, policy_from_settings
 from bot.restore_service import RestoreService
+from bot.seen_deliveries import SeenDeliveries
 from bot.settings import Settings
 from bot.slack_publisher import SlackPublisher
 from bot.tracker import Tracker
@@ -41,6 +42,7 @@ class Services:
     tracker: Tracker
     policy: Policy
     groups: UserGroups
+    seen: SeenDeliveries
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     shutting_down: bool = False
     metrics: Metrics = field(default_factory=Metrics)
@@ -116,6 +118,7 @@ async def build_services(
         tracker=tracker,
         policy=policy,
         groups=UserGroups(slack),
+        seen=SeenDeliveries(store),
         metrics=metrics,
     )
 

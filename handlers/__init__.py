@@ -12,7 +12,7 @@ from handlers.modal import register_modal
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    register_dedupe(app, services.store)
+    register_dedupe(app, services.seen)
     register_commands(app, services)
     register_approvals(app, services)
     register_modal(app, services)

@@ -50,33 +50,23 @@ _THREADED = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
 _ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))
 
 
-# The ack path (Slack delivery de-duplication) must answer Slack within 3 s even when another
-# writer holds the database: it uses its own connection and gives up after this long.
-QUICK_BUSY_TIMEOUT_MS = 250
-
-
 async def open_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> SqliteJobStore:
     """Open (creating if needed) and migrate the database at `path`.
 
     `busy_timeout_ms`: how long a write waits for another writer's lock before giving up.
     """
     path = Path(path)
-    connections: list[aiosqlite.Connection] = []
     try:
         if path.parent != Path(""):
             path.parent.mkdir(parents=True, exist_ok=True)
-        connections.append(await aiosqlite.connect(path, isolation_level=None))
-        store = SqliteJobStore(connections[0])
-        await store.prepare(busy_timeout_ms)
-        connections.append(await aiosqlite.connect(path, isolation_level=None))
-        await store.attach_quick(connections[1], min(busy_timeout_ms, QUICK_BUSY_TIMEOUT_MS))
+        connection = await aiosqlite.connect(path, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
-        for connection in connections:
-            await connection.close()
         raise StoreError(f"cannot open the job store at {path}: {exc}") from exc
+    store = SqliteJobStore(connection)
+    try:
+        await store.prepare(busy_timeout_ms)
     except BaseException:
-        for connection in connections:
-            await connection.close()
+        await connection.close()
         raise
     return store
 
@@ -87,11 +77,6 @@ class SqliteJobStore:
         self._db.row_factory = aiosqlite.Row
         # One connection, many coroutines: transactions must not interleave on it.
         self._write_lock = asyncio.Lock()
-        self._quick: aiosqlite.Connection | None = None
-
-    async def attach_quick(self, connection: aiosqlite.Connection, busy_timeout_ms: int) -> None:
-        await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        self._quick = connection
 
     async def prepare(self, busy_timeout_ms: int) -> None:
         try:
@@ -123,8 +108,6 @@ class SqliteJobStore:
             await self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
 
     async def close(self) -> None:
-        if self._quick is not None:
-            await self._quick.close()
         await self._db.close()
 
     @asynccontextmanager
@@ -301,25 +284,27 @@ class SqliteJobStore:
 
     # -- Slack request de-duplication ------------------------------------------------------------------
 
-    async def remember_delivery(self, key: str, *, forget_before: datetime) -> bool:
-        """Record a Slack delivery key; False if it was seen already (a retry or a double submit).
-
-        Runs on the quick connection: it is on Slack's 3-second path, so it fails fast rather than wait.
-        """
-        db = self._quick or self._db
+    async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None:
+        """Record Slack delivery keys (in one transaction) and forget those older than `forget_before`."""
         now = utcnow().isoformat()
         try:
-            # One statement, one implicit transaction: nothing to interleave with.
-            cursor = await db.execute(
-                "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, now),
-            )
-            first = cursor.rowcount == 1
-            if first:
+            async with self._transaction() as db:
+                await db.executemany(
+                    "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    [(key, now) for key in keys],
+                )
                 await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
-            return first
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not record a Slack delivery: {exc}") from exc
+            raise StoreError(f"the job store could not record Slack deliveries: {exc}") from exc
+
+    async def delivery_keys_since(self, since: datetime) -> set[str]:
+        try:
+            async with self._db.execute(
+                "SELECT key FROM slack_deliveries WHERE received_at >= ?", (since.isoformat(),)
+            ) as cursor:
+                return {str(row[0]) for row in await cursor.fetchall()}
+        except sqlite3.Error as exc:
+            raise StoreError(f"the job store could not be read: {exc}") from exc
 
     async def active_jobs(self) -> list[Job]:
         return await self._many(

@@ -154,6 +154,22 @@ async def test_a_retried_slack_delivery_does_nothing_twice(
     assert len(pinecone.create_index_calls) == 1
 
 
+async def test_a_slack_retry_after_a_restart_is_still_recognised(
+    start_bot: StartBot, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], 0.3)
+    async with start_bot() as first:
+        body, _ = first.command_body(f"{backup['backup_id']} restored-index")
+        await first.post(body, content_type="application/x-www-form-urlencoded")
+        await ready_in_one_thread(slack, pinecone, first)
+        await first.stop()  # SIGTERM: the last seen keys are saved on the way out
+    async with start_bot() as second:
+        again = await second.post(body, content_type="application/x-www-form-urlencoded")
+        assert again.status_code == 200 and again.content == b""
+    assert len(pinecone.create_index_calls) == 1 and len(second.jobs()) == 1
+
+
 # -- transient faults --------------------------------------------------------------------------------
 
 

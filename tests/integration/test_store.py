@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.seen_deliveries import SeenDeliveries
 from storage import ActiveRestoreExists, SqliteJobStore, StaleJob, StoreError, open_store
 from storage.migrations import MIGRATIONS
 
@@ -235,12 +236,33 @@ async def test_rejected_jobs_never_need_a_parent(store: SqliteJobStore) -> None:
     assert await store.deliveries_due(utcnow()) == []
 
 
-async def test_slack_deliveries_are_remembered_once_and_forgotten_when_old(store: SqliteJobStore) -> None:
+async def test_slack_delivery_keys_are_saved_in_batches_and_forgotten_when_old(store: SqliteJobStore) -> None:
     long_ago = utcnow() - timedelta(days=2)
-    assert await store.remember_delivery("trigger_id:1", forget_before=long_ago) is True
-    assert await store.remember_delivery("trigger_id:1", forget_before=long_ago) is False
-    assert await store.remember_delivery("trigger_id:2", forget_before=utcnow() + timedelta(seconds=1)) is True
-    assert await store.remember_delivery("trigger_id:1", forget_before=long_ago) is True, "forgotten, so new again"
+    await store.record_deliveries(["trigger_id:1", "trigger_id:2"], forget_before=long_ago)
+    await store.record_deliveries(["trigger_id:2", "event_id:Ev1"], forget_before=long_ago)  # repeats are fine
+    assert await store.delivery_keys_since(long_ago) == {"trigger_id:1", "trigger_id:2", "event_id:Ev1"}
+    assert await store.delivery_keys_since(utcnow() + timedelta(seconds=1)) == set()
+    await store.record_deliveries(["trigger_id:3"], forget_before=utcnow() + timedelta(seconds=1))
+    assert await store.delivery_keys_since(long_ago) == set(), "older than forget_before: gone"
+
+
+async def test_seen_deliveries_answer_from_memory_and_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "seen.sqlite3"
+    store = await open_store(path)
+    seen = SeenDeliveries(store)
+    assert seen.first_time("trigger_id:1") is True
+    assert seen.first_time("trigger_id:1") is False
+    await seen.flush()
+    await store.close()
+
+    store = await open_store(path)
+    try:
+        after_restart = SeenDeliveries(store)
+        await after_restart.load()
+        assert after_restart.first_time("trigger_id:1") is False, "a retry after a restart is recognised"
+        assert after_restart.first_time("trigger_id:2") is True
+    finally:
+        await store.close()
 
 
 async def test_migration_1_databases_upgrade_in_place(tmp_path: Path) -> None:
