@@ -117,8 +117,6 @@ class RestoreService:
         self._store = store
         self._pinecone = pinecone
         self._delivery = delivery
-        # Read-only use by the tracker (verification), with this client's retries.
-        self.pinecone = pinecone
         self._retry_delay = retry_delay
         self._sleep = sleep
         # Jobs a request is driving right now; the tracker leaves them alone.

@@ -106,6 +106,7 @@ async def build_services(
         poll_interval=settings.poll_interval,
         restore_timeout=settings.restore_timeout,
         incident_channel=policy.incident_channel,
+        verifier=pinecone,
         data_plane_url=settings.data_plane_url,
     )
     return Services(

@@ -60,8 +60,11 @@ class Tracker:
         poll_interval: float,
         restore_timeout: float,
         incident_channel: str | None,
+        verifier: PineconeClient | None = None,
         data_plane_url: str = "https://{host}",
     ) -> None:
+        """`pinecone` polls without retries (the next cycle is the retry); `verifier`, a client with
+        retries, makes the one-off reads that compare a Ready index with its backup."""
         self._store = store
         self._pinecone = pinecone
         self._service = service
@@ -70,6 +73,7 @@ class Tracker:
         self._restore_timeout = restore_timeout
         self._incident_channel = incident_channel
         self._data_plane_url = data_plane_url
+        self._verifier = verifier or pinecone
         self._max_backoff = max(poll_interval, min(MAX_BACKOFF, poll_interval * MAX_BACKOFF_INTERVALS))
         self._limit = asyncio.Semaphore(CONCURRENCY)
         # Per job: consecutive failed polls and the monotonic time before which not to poll again.
@@ -235,8 +239,8 @@ class Tracker:
     async def _verify(self, job: Job, index: IndexModel) -> Verdict:
         """Compare the new index with its backup through the index's own describe_index_stats."""
         try:
-            backup = await self._service.pinecone.describe_backup(job.backup_id)
-            stats = await self._service.pinecone.describe_index_stats(self._data_plane_url.format(host=index.host))
+            backup = await self._verifier.describe_backup(job.backup_id)
+            stats = await self._verifier.describe_index_stats(self._data_plane_url.format(host=index.host))
         except PineconeError as exc:
             log.warning("job %s: could not verify the restored index: %s", job.id, exc)
             return unverifiable(f"Pinecone did not answer ({type(exc).__name__})")
