@@ -11,7 +11,8 @@ Where each metric is fed:
 * `Metrics.refresh_jobs`: the `jobs{state}` gauge, counted from the store's active jobs at scrape time;
 * `InstrumentedPineconeHTTP`: every HTTP attempt the Pinecone client makes (retries count one each);
 * `InstrumentedWebClient`: every Slack Web API call, once, after slack_sdk's own retries;
-* the aiohttp middleware in bot/server.py: ack_seconds for `POST /slack/events`.
+* the aiohttp middleware in bot/server.py: ack_seconds for `POST /slack/events`;
+* the tracker (bot/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle.
 
 Label values are bounded: job states, HTTP methods, templated Pinecone paths (never an ID or a
 name), Slack method names and Slack error codes.
@@ -39,6 +40,8 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 RESTORE_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 21600.0)
 # Slack gives up on an ack after 3 s.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0)
+# A tracking cycle is one list of restore jobs per 100 tracked plus the reads for jobs that finished.
+CYCLE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Approval timeouts default to an hour and may be set longer.
 APPROVAL_BUCKETS = (10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0)
 
@@ -96,6 +99,14 @@ class Metrics:
             ["decision"],
             buckets=APPROVAL_BUCKETS,
             registry=r,
+        )
+        self.tracker_cycles = Counter(
+            "restore_bot_tracker_cycles",
+            "Tracking cycles completed (each polls every due active job once).",
+            registry=r,
+        )
+        self.tracker_cycle_seconds = Histogram(
+            "restore_bot_tracker_cycle_seconds", "Wall time of one tracking cycle.", buckets=CYCLE_BUCKETS, registry=r
         )
         # Known label values start at zero, so rate() and increase() see the first event.
         for state in FINAL_STATES:

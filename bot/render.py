@@ -110,6 +110,14 @@ def _progress(job: Job) -> str:
     return f"`{'█' * filled}{'░' * (10 - filled)}` {job.percent_complete:.0f}%"
 
 
+def _as_of(job: Job) -> str:
+    """The parent is redrawn at milestones, not every poll, so its progress says when it was true."""
+    if job.percent_complete is None:
+        return ""
+    moment = job.updated_at
+    return f" as of <!date^{int(moment.timestamp())}^{{time}}|{moment.strftime('%H:%M UTC')}>"
+
+
 def _backup_line(job: Job) -> str:
     if job.state is JobState.AWAITING_APPROVAL:
         return _backup_facts(job)
@@ -125,7 +133,7 @@ def parent_message(job: Job) -> Message:
     """The one message a restore has in its channel; while awaiting approval it is the plan card."""
     label = STATE_LABELS[job.state]
     lines = [
-        f"*State:* {label}" + (f"  {_progress(job)}" if job.state is JobState.RESTORING else ""),
+        f"*State:* {label}" + (f"  {_progress(job)}{_as_of(job)}" if job.state is JobState.RESTORING else ""),
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {_backup_line(job)}",
         f"*Target index:* `{job.index_name}`" + _target_note(job),

@@ -108,6 +108,7 @@ async def build_services(
         incident_channel=policy.incident_channel,
         verifier=pinecone,
         data_plane_url=settings.data_plane_url,
+        metrics=metrics,
     )
     return Services(
         settings=settings,

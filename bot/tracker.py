@@ -4,6 +4,11 @@ One cycle looks at each active job once. Jobs a request is still driving are ski
 left in `requested`/`submitting` by a crash or a lost answer are finished here, through the
 same `RestoreService.advance` the request path uses, so reconciliation has one implementation.
 
+Restoring jobs are found in pages of `GET /restore-jobs` (bot/restore_listing.py), so a cycle
+costs about one request per 100 tracked jobs, not one per job; an index is described only once
+its restore job is done. A job the capped list did not reach is described on its own, a few
+per cycle.
+
 A poll that fails (429, 5xx, timeout, reset) never fails the restore: that job's next poll backs
 off with jitter, honouring Retry-After, and after a few failures in a row the thread is told once
 that Pinecone is not answering, and once more when it answers again.
@@ -16,22 +21,25 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
 from bot import render
 from bot.delivery import SlackDelivery
 from bot.jobs import Job, JobState, Notice, NoticeKind, utcnow
+from bot.metrics import Metrics
 from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
 from bot.pinecone.models import IndexModel, RestoreJob
 from bot.render import duration
+from bot.restore_listing import LOOKUPS_PER_CYCLE, list_wanted, page_budget
 from bot.restore_service import RestoreService
 from bot.verification import Verdict, compare, unverifiable
 from storage.base import JobStore, StaleJob, StoreError
 
 log = logging.getLogger(__name__)
 
-# Parent-message progress is redrawn only when it moves by this much, to spare chat.update.
+# Progress is stored (for `status`) when it moves by this much; the parent is redrawn only at milestones.
 PROGRESS_STEP = 5.0
 CONCURRENCY = 16
 # Consecutive failed polls of a job before its thread is told Pinecone is not answering.
@@ -49,6 +57,10 @@ class _Unreachable(Exception):
         self.retry_after = cause.retry_after if isinstance(cause, PineconeAPIError) else None
 
 
+# A restore job as Pinecone reports it, None if Pinecone no longer has it, or why there is no answer.
+_Observation = RestoreJob | None | _Unreachable
+
+
 class Tracker:
     def __init__(
         self,
@@ -62,6 +74,7 @@ class Tracker:
         incident_channel: str | None,
         verifier: PineconeClient | None = None,
         data_plane_url: str = "https://{host}",
+        metrics: Metrics | None = None,
     ) -> None:
         """`pinecone` polls without retries (the next cycle is the retry); `verifier`, a client with
         retries, makes the one-off reads that compare a Ready index with its backup."""
@@ -79,6 +92,9 @@ class Tracker:
         # Per job: consecutive failed polls and the monotonic time before which not to poll again.
         self._failures: dict[str, int] = {}
         self._not_before: dict[str, float] = {}
+        # Per job: when it was last described on its own because the capped list did not reach it.
+        self._looked_up: dict[str, float] = {}
+        self._metrics = metrics
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Cycle until `stopping` is set. A failing cycle is logged, never fatal."""
@@ -93,66 +109,112 @@ class Tracker:
                 await asyncio.wait_for(stopping.wait(), timeout=self._poll_interval)
 
     async def cycle(self) -> None:
+        started = time.monotonic()
         jobs = [job for job in await self._store.active_jobs() if job.id not in self._service.in_flight]
-        await asyncio.gather(*(self._guarded(job) for job in jobs))
+        restoring = [job for job in jobs if job.state is JobState.RESTORING]
+        others = [job for job in jobs if job.state is not JobState.RESTORING]
+        await asyncio.gather(*(self._guarded(self._move_on(job)) for job in others))
+        now = utcnow()
+        late = [job for job in restoring if job.elapsed(now) > self._restore_timeout]
+        await asyncio.gather(*(self._guarded(self._time_out(job)) for job in late))
+        live = [job for job in restoring if job.elapsed(now) <= self._restore_timeout]
+        observed = await self._observe(live)
+        await asyncio.gather(
+            *(self._guarded(self._after_poll(job, observed[job.id])) for job in live if job.id in observed)
+        )
         active = {job.id for job in jobs}
-        for job_id in set(self._failures) - active:
+        for job_id in (set(self._failures) | set(self._looked_up)) - active:
             self._forget(job_id)
+            self._looked_up.pop(job_id, None)
+        if self._metrics is not None:
+            self._metrics.tracker_cycles.inc()
+            self._metrics.tracker_cycle_seconds.observe(time.monotonic() - started)
 
-    async def _guarded(self, job: Job) -> None:
+    async def _guarded(self, step: Awaitable[None]) -> None:
         async with self._limit:
             try:
-                await self.track(job)
+                await step
             except (StoreError, StaleJob) as exc:
-                log.warning("job %s: not tracked this cycle: %s", job.id, exc)
+                log.warning("a job was not tracked this cycle: %s", exc)
 
-    async def track(self, job: Job) -> None:
+    async def _move_on(self, job: Job) -> None:
+        """A job Pinecone is not restoring yet: awaiting approval, or not yet (surely) sent."""
         if job.state is JobState.AWAITING_APPROVAL:
             # Nothing to ask Pinecone until someone approves; only the deadline moves it.
             await self._service.expire(job, utcnow())
             return
-        if job.state in (JobState.REQUESTED, JobState.SUBMITTING):
-            self._service.in_flight.add(job.id)
-            try:
-                await self._service.advance(job, tell_requester=True)
-            finally:
-                self._service.in_flight.discard(job.id)
-            return
-        now = utcnow()
-        if job.elapsed(now) > self._restore_timeout:
-            reason = (
-                f"not ready after {duration(self._restore_timeout)} (the limit set by RESTORE_BOT_RESTORE_TIMEOUT); "
-                "Pinecone may still finish it, check the index before retrying"
-            )
-            await self._finish(job, JobState.TIMED_OUT, reason=reason, now=now)
-            return
-        if self._not_before.get(job.id, 0.0) > time.monotonic():
-            return
+        self._service.in_flight.add(job.id)
         try:
-            restore_job, index = await self._observe(job)
-        except _Unreachable as exc:
-            await self._poll_failed(job, exc)
+            await self._service.advance(job, tell_requester=True)
+        finally:
+            self._service.in_flight.discard(job.id)
+
+    async def _time_out(self, job: Job) -> None:
+        reason = (
+            f"not ready after {duration(self._restore_timeout)} (the limit set by RESTORE_BOT_RESTORE_TIMEOUT); "
+            "Pinecone may still finish it, check the index before retrying"
+        )
+        await self._finish(job, JobState.TIMED_OUT, reason=reason)
+
+    async def _observe(self, jobs: list[Job]) -> dict[str, _Observation]:
+        """Each job's restore job as Pinecone lists it now (None: Pinecone no longer knows it).
+
+        Jobs still backing off are left out unless the pages read for the others happen to show
+        them; a job the capped list did not reach waits for a later cycle's single lookup."""
+        clock = time.monotonic()
+        due = [job for job in jobs if self._not_before.get(job.id, 0.0) <= clock]
+        if not due:
+            return {}
+        by_restore_id = {job.restore_job_id: job for job in jobs if job.restore_job_id}
+        wanted = [job.restore_job_id for job in due if job.restore_job_id]
+        listing = await list_wanted(self._pinecone, wanted, max_pages=page_budget(len(wanted)))
+        observed: dict[str, _Observation] = {
+            by_restore_id[restore_id].id: found for restore_id, found in listing.found.items()
+        }
+        # A job without a restore job ID cannot be listed; its index tells where it stands.
+        observed.update({job.id: None for job in due if not job.restore_job_id})
+        missing = [job for job in due if job.id not in observed]
+        if listing.error is not None:
+            for job in missing:
+                observed[job.id] = _Unreachable(listing.error)
+            return observed
+        if listing.exhausted:
+            # Read to the end: whatever is missing is not listed at all (Pinecone expired the record).
+            observed.update({job.id: None for job in missing})
+            return observed
+        # Not listed within the page cap: look the longest-waiting ones up one by one.
+        missing.sort(key=lambda job: self._looked_up.get(job.id, 0.0))
+        chosen = missing[:LOOKUPS_PER_CYCLE]
+        answers = await asyncio.gather(*(self._look_up(job) for job in chosen))
+        observed.update({job.id: answer for job, answer in zip(chosen, answers, strict=True)})
+        return observed
+
+    async def _look_up(self, job: Job) -> _Observation:
+        self._looked_up[job.id] = time.monotonic()
+        async with self._limit:
+            try:
+                return await self._pinecone.describe_restore_job(job.restore_job_id or "")
+            except NotFound:
+                return None  # Pinecone may expire old restore jobs; the index tells the rest
+            except PineconeError as exc:
+                return _Unreachable(exc)
+
+    async def _after_poll(self, job: Job, observation: _Observation) -> None:
+        if isinstance(observation, _Unreachable):
+            await self._poll_failed(job, observation)
             return
+        index: IndexModel | None = None
+        if observation is None or observation.completed:
+            try:
+                index = await self._pinecone.describe_index(job.index_name)
+            except NotFound:
+                index = None
+            except PineconeError as exc:
+                await self._poll_failed(job, _Unreachable(exc))
+                return
         if job.id in self._failures or job.outage_since is not None:
             job = await self._poll_recovered(job)
-        await self._apply(job, restore_job, index)
-
-    async def _observe(self, job: Job) -> tuple[RestoreJob | None, IndexModel | None]:
-        """What Pinecone says now: the restore job, and the index once the job is done (None: gone)."""
-        try:
-            restore_job: RestoreJob | None = await self._pinecone.describe_restore_job(job.restore_job_id or "")
-        except NotFound:
-            restore_job = None  # Pinecone may expire old restore jobs; the index tells the rest
-        except PineconeError as exc:
-            raise _Unreachable(exc) from exc
-        if restore_job is not None and not restore_job.completed:
-            return restore_job, None
-        try:
-            return restore_job, await self._pinecone.describe_index(job.index_name)
-        except NotFound:
-            return restore_job, None
-        except PineconeError as exc:
-            raise _Unreachable(exc) from exc
+        await self._apply(job, observation, index)
 
     async def _apply(self, job: Job, restore_job: RestoreJob | None, index: IndexModel | None) -> None:
         if restore_job is not None and restore_job.failed:
@@ -193,18 +255,20 @@ class Tracker:
         self._not_before.pop(job_id, None)
 
     async def _progress(self, job: Job, restore_job: RestoreJob) -> None:
+        """Record progress in steps; Slack hears of it only at milestones, so a poll costs Slack nothing."""
         percent = restore_job.percent_complete or 0.0
         before = job.percent_complete or 0.0
         milestone = render.next_milestone(job.model_copy(update={"percent_complete": percent}))
-        if milestone is None and abs(percent - before) < PROGRESS_STEP:
+        if milestone is None:
+            if abs(percent - before) >= PROGRESS_STEP:
+                await self._store.update(job.id, percent_complete=percent)  # for `status`; the parent waits
             return
-        notices = (Notice(kind=NoticeKind.MILESTONE, milestone=milestone),) if milestone else ()
         await self._store.update(
             job.id,
             percent_complete=percent,
-            milestone=milestone or job.milestone,
+            milestone=milestone,
             parent_dirty=True,
-            notices=notices,
+            notices=(Notice(kind=NoticeKind.MILESTONE, milestone=milestone),),
         )
         self._delivery.wake()
 

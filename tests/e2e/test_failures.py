@@ -176,7 +176,7 @@ async def test_tracking_survives_a_burst_of_pinecone_errors(
 ) -> None:
     backup = pinecone.add_backup()
     pinecone.set_restore_duration(backup["backup_id"], 0.5)
-    pinecone.inject("GET", "/restore-jobs/*", status=503, times=6)
+    pinecone.inject("GET", "/restore-jobs", status=503, times=6)
     await bot.command(f"{backup['backup_id']} restored-index")
     [parent] = await slack.wait_for(lambda: parents(slack, CHANNEL))
     await slack.wait_for(lambda: reply_containing(slack, parent["ts"], "is ready"), timeout=30)

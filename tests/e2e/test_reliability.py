@@ -178,9 +178,9 @@ async def test_a_pinecone_outage_while_tracking_is_said_once_and_its_end_once(
 ) -> None:
     backup = pinecone.add_backup()
     pinecone.set_restore_duration(backup["backup_id"], 0.5)
-    pinecone.inject("GET", "/restore-jobs/*", status=503, times=6)
-    pinecone.inject("GET", "/restore-jobs/*", status=429, retry_after=0.2, times=2)
-    pinecone.inject("GET", "/restore-jobs/*", status=0, drop_connection=True, times=1)
+    pinecone.inject("GET", "/restore-jobs", status=503, times=6)
+    pinecone.inject("GET", "/restore-jobs", status=429, retry_after=0.2, times=2)
+    pinecone.inject("GET", "/restore-jobs", status=0, drop_connection=True, times=1)
     await bot.command(f"{backup['backup_id']} restored-index")
     parent = await ready_in_one_thread(slack, pinecone, bot)
     outage = replies_with(slack, parent["ts"], "has not answered since")

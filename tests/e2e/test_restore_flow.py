@@ -115,3 +115,27 @@ async def test_the_requester_may_set_the_traceability_tags_themselves(
     await bot.command(f"{backup['backup_id']} restored-index restored-by=platform-team")
     [call] = await pinecone.wait_for(lambda: pinecone.create_index_calls)
     assert call.json["tags"] == {"restored-by": "platform-team", "restored-from": backup["backup_id"]}
+
+
+async def test_restores_are_tracked_by_listing_restore_jobs_and_slack_hears_only_of_changes(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], 2.0)
+    names = [f"restored-{n}" for n in range(3)]
+    for name in names:
+        await bot.command(f"{backup['backup_id']} {name}")
+    await slack.wait_for(lambda: len(bot.jobs()) == 3 and {job["state"] for job in bot.jobs()} == {"ready"}, timeout=30)
+
+    listed = pinecone.calls("GET", "/restore-jobs")
+    assert len(listed) >= 10, "tracked over many cycles"
+    assert all(call.query.get("limit") == "100" for call in listed)
+    assert not pinecone.calls("GET", "/restore-jobs/*"), "never one request per job per cycle"
+    for name in names:
+        described = pinecone.calls("GET", f"/indexes/{name}")
+        assert 1 <= len(described) <= 3, f"{name}: the index is described once its restore job is done"
+
+    # The parent is redrawn at milestones (25/50/75 %) and state changes, not at every poll.
+    for parent in parents(slack, CHANNEL):
+        updates = [c for c in slack.calls_to("chat.update") if c.args.get("ts") == parent["ts"]]
+        assert len(updates) <= 5, len(updates)
