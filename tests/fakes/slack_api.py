@@ -11,7 +11,10 @@ so everything it sends to Slack lands here, is recorded, and is answered the way
 * posted messages are kept, including edits, so tests can assert what a channel *looks like*;
 * ``response_url`` endpoints (:meth:`SlackStandIn.new_response_url`) record what the bot sends
   to interactive responses;
-* faults (rate limiting, 5xx, ``ok: false``) can be injected per method.
+* faults (rate limiting, 5xx, ``ok: false``) can be injected per method;
+* optionally (``rate_limits=True`` or :meth:`SlackStandIn.enable_rate_limits`), Slack's documented rate
+  limits are enforced with token buckets, answering ``429`` ``ratelimited`` with ``Retry-After`` the way
+  Slack does, and counted per method in :attr:`SlackStandIn.rate_limited`.  Off by default.
 
 Tests await conditions with :meth:`SlackStandIn.wait_for` instead of sleeping::
 
@@ -28,9 +31,12 @@ import fnmatch
 import hashlib
 import itertools
 import json
+import math
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -38,7 +44,17 @@ from aiohttp import web
 from tests.fakes._support import ChangeNotifier, LoopbackServer
 from tests.fakes.slack_blocks import validate_blocks, validate_view
 
-__all__ = ["MAX_TEXT_LENGTH", "SlackCall", "SlackFault", "SlackStandIn"]
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "MAX_TEXT_LENGTH",
+    "PER_CHANNEL",
+    "RateLimit",
+    "SlackCall",
+    "SlackFault",
+    "SlackRateLimiter",
+    "SlackStandIn",
+    "TokenBucket",
+]
 
 T = TypeVar("T")
 JSON = dict[str, Any]
@@ -58,6 +74,112 @@ _JSON_ARGS = {
 _NO_TEXT_FALLBACK = "This content can't be displayed."
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket's shape: up to ``capacity`` calls at once, refilled at ``per_minute`` calls a minute."""
+
+    capacity: float
+    per_minute: float
+
+    def __post_init__(self) -> None:
+        if self.capacity < 1 or self.per_minute <= 0:
+            raise ValueError(f"a rate limit needs capacity >= 1 and a positive refill rate, not {self}")
+
+
+#: Suffix of a limit key that applies per channel (e.g. "chat.postMessage" + PER_CHANNEL) instead of
+#: per workspace; both apply when both are given.
+PER_CHANNEL = ":channel"
+
+#: Slack's documented limits (https://docs.slack.dev/apis/web-api/rate-limits), per method and workspace,
+#: as token buckets.  The tiers say "50+ per minute" and so on: these are the floors, with a burst of one
+#: minute's worth.  Methods not listed are not limited.
+DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
+    {
+        # Special tier: "1 per second per channel, short bursts allowed", and a workspace-wide limit of
+        # "several hundred per minute".
+        "chat.postMessage" + PER_CHANNEL: RateLimit(capacity=10, per_minute=60),
+        "chat.postMessage": RateLimit(capacity=300, per_minute=300),
+        # Tier 3: 50+ per minute.
+        "chat.update": RateLimit(capacity=50, per_minute=50),
+        "conversations.history": RateLimit(capacity=50, per_minute=50),
+        "conversations.replies": RateLimit(capacity=50, per_minute=50),
+        "conversations.info": RateLimit(capacity=50, per_minute=50),
+        # Tier 4: 100+ per minute.
+        "chat.getPermalink": RateLimit(capacity=100, per_minute=100),
+        "chat.postEphemeral": RateLimit(capacity=100, per_minute=100),
+        "users.info": RateLimit(capacity=100, per_minute=100),
+        "views.open": RateLimit(capacity=100, per_minute=100),
+        "views.update": RateLimit(capacity=100, per_minute=100),
+        "views.publish": RateLimit(capacity=100, per_minute=100),
+        # Tier 2: 20+ per minute.
+        "usergroups.users.list": RateLimit(capacity=20, per_minute=20),
+    }
+)
+
+
+class TokenBucket:
+    """``capacity`` tokens, refilled continuously at ``per_minute / 60`` a second; a call takes one.
+
+    Time comes from ``clock`` (seconds, monotonic), so tests can move it instead of sleeping.
+    """
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float]) -> None:
+        self.capacity = float(limit.capacity)
+        self.per_second = limit.per_minute / 60.0
+        self._clock = clock
+        self._tokens = self.capacity
+        self._updated = clock()
+
+    @property
+    def tokens(self) -> float:
+        """Tokens available now (fractional while refilling)."""
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._updated) * self.per_second)
+        self._updated = now
+        return self._tokens
+
+    def wait(self) -> float:
+        """Seconds until one token is available (0.0: one is available now)."""
+        missing = 1.0 - self.tokens
+        return 0.0 if missing <= 0 else missing / self.per_second
+
+    def take(self) -> None:
+        """Use one token; call only after :meth:`wait` returned 0.0."""
+        self._tokens -= 1.0
+
+
+class SlackRateLimiter:
+    """Token buckets per method (and per channel where the limit says so), as Slack applies them per app
+    per workspace.  A call is admitted only if every bucket it falls under has a token; a refused call
+    takes none."""
+
+    def __init__(self, limits: Mapping[str, RateLimit], clock: Callable[[], float]) -> None:
+        self.limits = dict(limits)
+        self._clock = clock
+        self._buckets: dict[tuple[str, str | None], TokenBucket] = {}
+
+    def _bucket(self, key: str, channel: str | None) -> TokenBucket:
+        bucket = self._buckets.get((key, channel))
+        if bucket is None:
+            bucket = self._buckets[(key, channel)] = TokenBucket(self.limits[key], self._clock)
+        return bucket
+
+    def admit(self, method: str, channel: str | None) -> float | None:
+        """``None`` if the call may go ahead (its tokens are taken), else the seconds until it could."""
+        buckets: list[TokenBucket] = []
+        if method in self.limits:
+            buckets.append(self._bucket(method, None))
+        per_channel = method + PER_CHANNEL
+        if per_channel in self.limits and channel:
+            buckets.append(self._bucket(per_channel, channel))
+        wait = max((bucket.wait() for bucket in buckets), default=0.0)
+        if wait > 0:
+            return wait
+        for bucket in buckets:
+            bucket.take()
+        return None
+
+
 @dataclass
 class SlackCall:
     """One request the stand-in received (recorded before auth checks and faults)."""
@@ -73,6 +195,8 @@ class SlackCall:
     http_status: int = 200
     #: For response_url posts: the id of the URL (see :meth:`SlackStandIn.new_response_url`).
     response_url_id: str | None = None
+    #: True when the stand-in's rate limiter (not an injected fault) answered it with 429.
+    rate_limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -146,8 +270,14 @@ class SlackStandIn(LoopbackServer):
         bot_name: str = "restore-bot",
         app_id: str = "A0BOT",
         strict_lookups: bool = False,
+        rate_limits: bool | Mapping[str, RateLimit | None] = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``strict_lookups``: unknown channels/users are ``*_not_found`` instead of synthesised."""
+        """``strict_lookups``: unknown channels/users are ``*_not_found`` instead of synthesised.
+
+        ``rate_limits``: enforce Slack's rate limits (see :meth:`enable_rate_limits`; a mapping overrides
+        :data:`DEFAULT_RATE_LIMITS`); ``clock`` is the rate limiter's time source, in seconds.
+        """
         super().__init__()
         self.bot_token = bot_token
         self.app_token = app_token
@@ -171,6 +301,12 @@ class SlackStandIn(LoopbackServer):
         #: Ephemeral messages (chat.postEphemeral), in order.
         self.ephemerals: list[JSON] = []
         self._faults: list[SlackFault] = []
+        #: Calls the rate limiter answered with 429, per method (see :meth:`enable_rate_limits`).
+        self.rate_limited: Counter[str] = Counter()
+        self._clock = clock
+        self._rate_limiter: SlackRateLimiter | None = None
+        if rate_limits is not False:
+            self.enable_rate_limits(None if rate_limits is True else rate_limits)
         self._messages: dict[tuple[str, str], _Message] = {}
         self._views: dict[str, JSON] = {}
         self._home_views: dict[str, str] = {}  # user id -> view id of their App Home
@@ -275,6 +411,36 @@ class SlackStandIn(LoopbackServer):
         """Forget all injected faults, used or not."""
         self._faults.clear()
 
+    def enable_rate_limits(
+        self, overrides: Mapping[str, RateLimit | None] | None = None, *, clock: Callable[[], float] | None = None
+    ) -> None:
+        """Answer calls beyond Slack's rate limits with HTTP 429 ``{"ok": false, "error": "ratelimited"}``.
+
+        Limits are :data:`DEFAULT_RATE_LIMITS` with ``overrides`` applied (a ``None`` value removes
+        one); a key ending in :data:`PER_CHANNEL` is a bucket per channel.  ``Retry-After`` says, in
+        whole seconds rounded up, when the call could succeed.  A refused call is recorded (with
+        ``rate_limited=True``), counted in :attr:`rate_limited` and not applied.  Buckets start full;
+        calling this again starts them afresh.  ``clock`` replaces the time source given at construction.
+        """
+        limits: dict[str, RateLimit] = dict(DEFAULT_RATE_LIMITS)
+        for key, limit in (overrides or {}).items():
+            if limit is None:
+                limits.pop(key, None)
+            else:
+                limits[key] = limit
+        if clock is not None:
+            self._clock = clock
+        self._rate_limiter = SlackRateLimiter(limits, self._clock)
+
+    def disable_rate_limits(self) -> None:
+        """Stop enforcing rate limits (the default); :attr:`rate_limited` keeps its counts."""
+        self._rate_limiter = None
+
+    @property
+    def rate_limits(self) -> Mapping[str, RateLimit]:
+        """The limits being enforced (empty when off)."""
+        return MappingProxyType(self._rate_limiter.limits if self._rate_limiter is not None else {})
+
     # =====================================================================================
     # Test-facing API: inspection
     # =====================================================================================
@@ -342,7 +508,16 @@ class SlackStandIn(LoopbackServer):
         call = SlackCall(method=method, args=args, time=time.monotonic())
         self.calls.append(call)
         fault = self._take_fault(method)  # before any await: faults are consumed in arrival order
+        retry_after = None
+        if fault is None and self._rate_limiter is not None:  # tokens are taken in arrival order too
+            channel = args.get("channel")
+            retry_after = self._rate_limiter.admit(method, self._dm_channel(str(channel)) if channel else None)
         await self._notifier.notify()
+        if retry_after is not None:
+            call.rate_limited = True
+            self.rate_limited[method] += 1
+            headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
+            return await self._answer(call, 429, {"ok": False, "error": "ratelimited"}, headers)
         if fault is not None and not fault.then_process:
             return await self._answer_fault(call, fault)
         header = request.headers.get("Authorization", "")
@@ -509,6 +684,8 @@ class SlackStandIn(LoopbackServer):
             lines.append(f"    {c.method} {summary} -> HTTP {c.http_status} {answer}")
         if self.warnings:
             lines.append(f"  warnings: {self.warnings[-5:]}")
+        if self.rate_limited:
+            lines.append(f"  answered 429 by the rate limiter: {dict(self.rate_limited)}")
         return "\n".join(lines)
 
     # =====================================================================================
