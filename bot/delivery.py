@@ -9,6 +9,9 @@ in the same transaction. This sender then, per job and in order:
    so updates that pile up while Slack is slow collapse into one `chat.update` of the newest state;
 3. sends pending notices oldest first; one that fails is retried later with backoff, and the
    job's later notices wait behind it so the thread stays in order.
+
+Posts and redraws are paced to Slack's rate limits (bot/slack_pacing.py): each round takes only the
+jobs the buckets allow, and a call the buckets refuse is left for a later round, never dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot import render
-from bot.jobs import Job, NoticeKind, PendingNotice, utcnow
+from bot.jobs import DueDelivery, Job, NoticeKind, PendingNotice, utcnow
+from bot.slack_pacing import SlackPacing
 from bot.slack_publisher import Posted, SlackPublisher, SlackTrouble
 from storage.base import JobStore, StoreError
 
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 RETRY_FIRST = 2.0
 RETRY_MAX = 300.0
 IDLE_WAIT = 1.0
+# After a round the rate limits cut short, wait this long even if woken: the buckets refill slowly.
+PACED_PAUSE = 0.25
 CONCURRENCY = 8
 
 
@@ -41,8 +47,10 @@ class SlackDelivery:
         incident_channel: str | None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        pacing: SlackPacing | None = None,
     ) -> None:
         self._store = store
+        self._pacing = pacing or SlackPacing()
         self._publisher = publisher
         self._incident_channel = incident_channel
         self._clock = clock
@@ -59,20 +67,44 @@ class SlackDelivery:
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             self._wake.clear()
+            paced = False
             try:
-                await self.deliver_due()
+                paced = await self.deliver_due()
             except StoreError as exc:
                 log.error("Slack delivery skipped a round, the store is unavailable: %s", exc)
             except Exception:
                 log.exception("Slack delivery round failed")
+            if paced:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=PACED_PAUSE)
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
             await asyncio.wait(waiters, timeout=IDLE_WAIT, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
 
-    async def deliver_due(self) -> None:
-        jobs = await self._store.deliveries_due(self._clock())
-        await asyncio.gather(*(self._deliver_guarded(job.id) for job in jobs))
+    async def deliver_due(self) -> bool:
+        """One round over every job with something due; True if the rate limits held some back."""
+        due = await self._store.deliveries_due(self._clock())
+        chosen = self._within_rate_limits(due)
+        await asyncio.gather(*(self._deliver_guarded(job_id) for job_id in chosen))
+        return len(chosen) < len(due)
+
+    def _within_rate_limits(self, due: list[DueDelivery]) -> list[str]:
+        """The jobs whose next call the buckets allow now, oldest change first (a plan; calls still take)."""
+        posts: dict[str, int] = {}
+        updates = self._pacing.updates_available()
+        chosen = []
+        for item in due:
+            if item.job_id in self._delivering:
+                continue
+            left = posts.setdefault(item.channel_id, self._pacing.posts_available(item.channel_id))
+            if (item.needs_parent or item.notice_due) and left > 0:
+                posts[item.channel_id] = left - 1
+                chosen.append(item.job_id)
+            elif item.parent_dirty and not item.needs_parent and updates > 0:
+                updates -= 1
+                chosen.append(item.job_id)
+        return chosen
 
     async def _deliver_guarded(self, job_id: str) -> None:
         async with self._limit:
@@ -128,7 +160,12 @@ class SlackDelivery:
             if posted is None:
                 return  # notices wait for the thread they belong in
             job = posted
-        elif job.parent_dirty and job.message_ts is not None and await self._store.claim_parent_redraw(job.id):
+        elif (
+            job.parent_dirty
+            and job.message_ts is not None
+            and self._pacing.try_update()
+            and await self._store.claim_parent_redraw(job.id)
+        ):
             current = await self._store.get(job.id) or job
             result = await self._publisher.update(
                 job.channel_id, job.message_ts, render.parent_message(current), job_id=job.id
@@ -158,6 +195,8 @@ class SlackDelivery:
             log.info("job %s: found its parent message from before a restart", job.id)
             result: Posted | SlackTrouble = found
         else:
+            if not self._pacing.try_post(job.channel_id):
+                return None  # a later round posts it
             job = await self._store.update(job.id, parent_posting_since=self._clock())
             result = await self._publisher.post(
                 job.channel_id, render.parent_message(job), job_id=job.id, part="parent"
@@ -185,6 +224,8 @@ class SlackDelivery:
             if isinstance(found, Posted):
                 await self._store.notice_sent(notice.id)
                 return True
+        if not ephemeral and not self._pacing.try_post(channel):
+            return False  # a later round sends it, and the job's later notices after it
         await self._store.notice_sending(notice.id)
         link = await self.link(job) if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH) else None
         message = render.notice_message(job, notice, link)

@@ -25,6 +25,7 @@ enforced by the store.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -205,6 +206,17 @@ class PendingNotice(Notice):
     attempts: int = 0
     sending_since: datetime | None = None
     next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """What Slack still has to be told about one job, without loading the job."""
+
+    job_id: str
+    channel_id: str
+    needs_parent: bool
+    parent_dirty: bool
+    notice_due: bool
 
 
 class Decision(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from bot.jobs import Decision, Job, JobState, NewJob, Notice, PendingNotice
+from bot.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, PendingNotice
 from bot.metrics import Metrics
 from storage.base import JobStore
 
@@ -86,8 +86,8 @@ class ObservedJobStore:
     async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
         return await self._inner.update(job_id, notices=notices, **fields)
 
-    async def deliveries_due(self, now: datetime, limit: int = 100) -> list[Job]:
-        return await self._inner.deliveries_due(now, limit)
+    async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
+        return await self._inner.deliveries_due(now)
 
     async def claim_parent_redraw(self, job_id: str) -> bool:
         return await self._inner.claim_parent_redraw(job_id)

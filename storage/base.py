@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.jobs import Decision, Job, JobState, NewJob, Notice, PendingNotice
+from bot.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, PendingNotice
 
 
 class StoreError(Exception):
@@ -56,7 +56,9 @@ class JobStore(Protocol):
         """Set fields that are not the state (progress, message ts, ...) and record notices."""
         ...
 
-    async def deliveries_due(self, now: datetime, limit: int = 100) -> list[Job]: ...
+    async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
+        """Jobs whose parent message is missing or stale, or with a notice due, least recently changed first."""
+        ...
 
     async def claim_parent_redraw(self, job_id: str) -> bool: ...
 

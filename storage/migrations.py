@@ -165,4 +165,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN verification TEXT;
     ALTER TABLE jobs ADD COLUMN verified INTEGER;
     """,
+    # 5: the sender reads what is due every round; these keep that cheap however many jobs are finished
+    """
+    CREATE INDEX jobs_without_parent ON jobs (state) WHERE message_ts IS NULL;
+    CREATE INDEX jobs_parent_dirty ON jobs (id) WHERE parent_dirty = 1;
+    """,
 )

@@ -18,6 +18,7 @@ from bot.jobs import (
     ACTIVE_STATES,
     THREADED_STATES,
     Decision,
+    DueDelivery,
     Job,
     JobState,
     NewJob,
@@ -215,17 +216,33 @@ class SqliteJobStore:
 
     # -- Slack delivery ------------------------------------------------------------------------------
 
-    async def deliveries_due(self, now: datetime, limit: int = 100) -> list[Job]:
-        """Jobs whose parent message is missing or stale, or with a notice due for delivery."""
-        return await self._many(
-            f"""SELECT * FROM jobs WHERE
-                    (state IN ({_THREADED}) AND message_ts IS NULL)
-                    OR (message_ts IS NOT NULL AND parent_dirty = 1)
-                    OR id IN (SELECT job_id FROM notices WHERE sent_at IS NULL
-                              AND (next_attempt_at IS NULL OR next_attempt_at <= ?))
-                ORDER BY updated_at LIMIT ?""",
-            (now.isoformat(), limit),
-        )
+    async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
+        # Light rows, every due job: the sender picks what Slack's rate limits allow this round, so a
+        # busy channel never hides another channel's messages behind a LIMIT.
+        sql = f"""SELECT id, channel_id, message_ts IS NULL AS needs_parent, parent_dirty,
+                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL
+                               AND (next_attempt_at IS NULL OR next_attempt_at <= :now)) AS notice_due
+                FROM jobs WHERE id IN (
+                    SELECT id FROM jobs WHERE message_ts IS NULL AND state IN ({_THREADED})
+                    UNION SELECT id FROM jobs WHERE parent_dirty = 1 AND message_ts IS NOT NULL
+                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL
+                          AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
+                ORDER BY updated_at"""
+        try:
+            async with self._db.execute(sql, {"now": now.isoformat()}) as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"the job store could not be read: {exc}") from exc
+        return [
+            DueDelivery(
+                job_id=row["id"],
+                channel_id=row["channel_id"],
+                needs_parent=bool(row["needs_parent"]),
+                parent_dirty=bool(row["parent_dirty"]),
+                notice_due=bool(row["notice_due"]),
+            )
+            for row in rows
+        ]
 
     async def claim_parent_redraw(self, job_id: str) -> bool:
         """Clear the job's parent_dirty flag; True if it was set (the caller must redraw)."""

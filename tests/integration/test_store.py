@@ -190,8 +190,9 @@ async def test_a_transition_records_its_notices_and_flags_the_parent_atomically(
     assert job.parent_dirty is True
     [notice] = await store.pending_notices(job.id)
     assert notice.kind is NoticeKind.STARTED and notice.attempts == 0
-    due = await store.deliveries_due(utcnow())
-    assert [j.id for j in due] == [job.id], "a threaded job without a parent message is due"
+    [due] = await store.deliveries_due(utcnow())
+    assert due.job_id == job.id and due.channel_id == job.channel_id
+    assert due.needs_parent and due.notice_due, "a threaded job without a parent message is due"
 
 
 async def test_a_failed_transition_records_no_notice(store: SqliteJobStore) -> None:
@@ -225,7 +226,8 @@ async def test_notice_delivery_states(store: SqliteJobStore) -> None:
     [failed] = await store.pending_notices(job.id)
     assert failed.attempts == 1 and failed.sending_since is None and failed.next_attempt_at == later
     assert await store.deliveries_due(utcnow()) == [], "a postponed notice is not due yet"
-    assert [j.id for j in await store.deliveries_due(later)] == [job.id]
+    [due] = await store.deliveries_due(later)
+    assert (due.job_id, due.needs_parent, due.parent_dirty, due.notice_due) == (job.id, False, False, True)
     await store.notice_sent(notice.id)
     assert await store.pending_notices(job.id) == []
 
@@ -281,3 +283,22 @@ async def test_migration_1_databases_upgrade_in_place(tmp_path: Path) -> None:
         assert old is not None and old.state is JobState.RESTORING and old.parent_dirty is False
     finally:
         await store.close()
+
+
+async def test_every_due_delivery_is_listed_oldest_change_first_whatever_the_channel(store: SqliteJobStore) -> None:
+    jobs = [await accepted(store, f"restored-{n}") for n in range(150)]
+    for job in jobs[:100]:
+        await store.update(job.id, message_ts=f"1795560000.{job.id[:6]}")
+    await store.update(jobs[0].id, parent_dirty=True)  # a redraw only: posted, and its notice...
+    [notice] = await store.pending_notices(jobs[0].id)
+    await store.notice_sent(notice.id)
+    due = await store.deliveries_due(utcnow())
+    assert len(due) == 150, "no LIMIT hides jobs behind others"
+    by_id = {item.job_id: item for item in due}
+    assert (by_id[jobs[0].id].needs_parent, by_id[jobs[0].id].parent_dirty, by_id[jobs[0].id].notice_due) == (
+        False,
+        True,
+        False,
+    )
+    assert all(by_id[job.id].needs_parent for job in jobs[100:])
+    assert [item.job_id for item in due][-1] == jobs[0].id, "the most recently changed job comes last"
