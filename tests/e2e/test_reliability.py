@@ -7,6 +7,7 @@ what is in the store: one create-index call, one index, one parent message, ever
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import sqlite3
 from pathlib import Path
@@ -138,6 +139,24 @@ async def test_simultaneous_requests_for_one_name_start_one_restore(
     assert all(f"<#{CHANNEL}>" in a or "See its thread" in a for a in running)
     await ready_in_one_thread(slack, pinecone, bot)
     assert len(pinecone.create_index_calls) == 1
+
+
+async def test_a_burst_of_restores_in_one_channel_is_spread_within_slacks_rate_limits(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    slack.enable_rate_limits()  # Slack's documented limits: about one post a second per channel, short bursts
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], math.inf)  # only the parents and "started" replies
+    names = [f"restored-{n}" for n in range(8)]
+    await asyncio.gather(*(bot.command(f"{backup['backup_id']} {name}") for name in names))
+
+    def threads_started() -> bool:
+        posted = parents(slack, CHANNEL)
+        return len(posted) == len(names) and all(slack.thread(CHANNEL, p["ts"]) for p in posted)
+
+    await slack.wait_for(threads_started, timeout=40)
+    assert not slack.rate_limited, "every post went out within the limits, none was answered 429"
+    assert len(slack.calls_to("chat.postMessage")) == 2 * len(names), "and none was retried or dropped"
 
 
 async def test_a_retried_slack_delivery_does_nothing_twice(
