@@ -127,8 +127,8 @@ class Tracker:
             self._forget(job_id)
             self._looked_up.pop(job_id, None)
         if self._metrics is not None:
-            self._metrics.tracker_cycles.inc()
             self._metrics.tracker_cycle_seconds.observe(time.monotonic() - started)
+            self._metrics.tracker_cycles.inc()
 
     async def _guarded(self, step: Awaitable[None]) -> None:
         async with self._limit:

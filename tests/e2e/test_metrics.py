@@ -125,6 +125,10 @@ async def test_metrics_after_a_ready_and_a_failed_restore(
     for state in ("awaiting_approval", "requested", "submitting"):
         assert metrics("restore_bot_jobs", state=state) == 0, state
 
+    # Tracking cycles: counted once each, with their duration.
+    cycles = metrics("restore_bot_tracker_cycles_total")
+    assert cycles >= 1 and metrics("restore_bot_tracker_cycle_seconds_count") in (cycles, cycles + 1)
+
     # Pinecone: every attempt by method, templated endpoint and status; no ID or name as a label.
     create = "restore_bot_pinecone_requests_total"
     assert metrics(create, method="POST", endpoint="/backups/{backup_id}/create-index", status="202") == 3
