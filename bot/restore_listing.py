@@ -36,8 +36,6 @@ class Listing:
     pages: int = 0
     #: Why paging stopped early, when a page could not be read; `found` still holds the earlier pages.
     error: PineconeError | None = None
-    #: True when the last page was read (nothing else is listed), so a job not found is not listed at all.
-    exhausted: bool = False
 
 
 async def list_wanted(client: PineconeClient, wanted: Collection[str], *, max_pages: int) -> Listing:
@@ -58,6 +56,5 @@ async def list_wanted(client: PineconeClient, wanted: Collection[str], *, max_pa
                 listing.found[job.restore_job_id] = job
         token = page.pagination.next if page.pagination else None
         if not token:
-            listing.exhausted = True
             break
     return listing

@@ -159,8 +159,8 @@ class Tracker:
     async def _observe(self, jobs: list[Job]) -> dict[str, _Observation]:
         """Each job's restore job as Pinecone lists it now (None: Pinecone no longer knows it).
 
-        Jobs still backing off are left out unless the pages read for the others happen to show
-        them; a job the capped list did not reach waits for a later cycle's single lookup."""
+        Jobs still backing off are left out. A job the capped list did not reach is described on
+        its own, longest-waiting first, at most LOOKUPS_PER_CYCLE a cycle; the rest wait a cycle."""
         clock = time.monotonic()
         due = [job for job in jobs if self._not_before.get(job.id, 0.0) <= clock]
         if not due:
@@ -178,11 +178,8 @@ class Tracker:
             for job in missing:
                 observed[job.id] = _Unreachable(listing.error)
             return observed
-        if listing.exhausted:
-            # Read to the end: whatever is missing is not listed at all (Pinecone expired the record).
-            observed.update({job.id: None for job in missing})
-            return observed
-        # Not listed within the page cap: look the longest-waiting ones up one by one.
+        # Not reached within the page cap, or not listed at all (a record Pinecone expired, or one its
+        # list does not show yet): only describing the job says which, for the longest-waiting few.
         missing.sort(key=lambda job: self._looked_up.get(job.id, 0.0))
         chosen = missing[:LOOKUPS_PER_CYCLE]
         answers = await asyncio.gather(*(self._look_up(job) for job in chosen))

@@ -139,3 +139,25 @@ async def test_restores_are_tracked_by_listing_restore_jobs_and_slack_hears_only
     for parent in parents(slack, CHANNEL):
         updates = [c for c in slack.calls_to("chat.update") if c.args.get("ts") == parent["ts"]]
         assert len(updates) <= 5, len(updates)
+
+
+async def test_a_restore_far_down_a_crowded_list_is_still_tracked_at_a_bounded_cost(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], 1.0)
+    await bot.command(f"{backup['backup_id']} restored-index")
+    await slack.wait_for(lambda: [job for job in bot.jobs() if job["state"] == "restoring"], timeout=20)
+    others = pinecone.add_backup()
+    pinecone.set_restore_duration(others["backup_id"], float("inf"))
+    for n in range(450):  # another tool's restores, listed before ours
+        pinecone.start_restore(others["backup_id"], f"other-{n}")
+    listed_before = len(pinecone.calls("GET", "/restore-jobs"))
+
+    await slack.wait_for(lambda: bot.jobs()[0]["state"] == "ready", timeout=30)
+    assert pinecone.calls("GET", "/restore-jobs/*"), "looked up on its own once the capped list missed it"
+    cycles_listed = [
+        call for call in pinecone.calls("GET", "/restore-jobs")[listed_before:] if "paginationToken" not in call.query
+    ]
+    pages = len(pinecone.calls("GET", "/restore-jobs")) - listed_before
+    assert pages <= 3 * len(cycles_listed), "never more than ceil(1 / 100) + 2 pages a cycle"
