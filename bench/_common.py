@@ -1,0 +1,105 @@
+"""Helpers shared by the bench scripts: start and stop the real bot, sign slash commands, read /proc.
+
+Importing this module puts the repo root on `sys.path`, so `tests.e2e.harness` and `tests.fakes` import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.e2e.harness import READY_LINE, USER, new_trigger_id, sign  # noqa: E402
+from tests.fakes.slack_api import SlackStandIn  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def command_body(slack: SlackStandIn, text: str, channel: str, user: str = USER) -> str:
+    """A `/restore-index` slash-command payload as Slack sends it (form-encoded), with a fresh response_url."""
+    return urlencode(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": "T0TEST",
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "restores",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/restore-index",
+            "text": text,
+            "api_app_id": "A0RESTORE",
+            "is_enterprise_install": "false",
+            "response_url": slack.new_response_url(),
+            "trigger_id": new_trigger_id(),
+        }
+    )
+
+
+def signed_headers(body: str) -> dict[str, str]:
+    """Slack's v0 signature headers for `body` (with the e2e harness's signing secret) and the content type."""
+    return {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc/<pid>/stat; resolution 1 / CLK_TCK."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def memory_kib(pid: int, field: str) -> int:
+    """A field of /proc/<pid>/status in KiB, e.g. "VmRSS" (now) or "VmHWM" (peak resident set)."""
+    match = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"/proc/{pid}/status has no {field}")
+    return int(match.group(1))
+
+
+async def wait_for_line(path: Path, fragment: str, process: asyncio.subprocess.Process, timeout: float) -> None:
+    """Wait until `fragment` appears in the log file `path`; exit with the log's tail if it does not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and fragment in path.read_text(errors="replace"):
+            return
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{path.name}: '{fragment}' did not appear; log:\n{path.read_text(errors='replace')[-3000:]}")
+
+
+@contextlib.asynccontextmanager
+async def bot_process(env: dict[str, str], log: Path, start_timeout: float = 30.0) -> AsyncIterator[int]:
+    """`python -m bot` with `env`, its output in `log`; yields its pid once it is ready, SIGTERMs it after."""
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=REPO,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await wait_for_line(log, READY_LINE, process, start_timeout)
+            yield process.pid
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 30)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()

@@ -1,0 +1,722 @@
+"""Target 2 of issue 7 (tracking at scale) and its part of target 4 (cost growth), against the real bot.
+
+    .venv/bin/python bench/tracking.py            # N = 10, 100, 1000; crowded project at N = 100 and 1000
+    .venv/bin/python bench/tracking.py --quick    # N = 10, 100; crowded project at N = 100
+
+Set-up, per run (a fresh emulator, stand-in, bot and database each time; all on 127.0.0.1):
+* this process hosts the test suite's Pinecone emulator and Slack stand-in (tests/fakes), the stand-in with
+  Slack's rate limits ON (tests/fakes/slack_api.py, DEFAULT_RATE_LIMITS: chat.postMessage 10 at once then
+  1/s per channel and 300/min per workspace, chat.update 50/min, ...), answering 429 when they are exceeded;
+* the bot is `python -m bot`, started with tests/e2e/harness.py's environment, RESTORE_BOT_POLL_INTERVAL=1,
+  one allowed channel per 50 restores (restores spread evenly over them) and an incident channel;
+* "crowded project" runs first seed the emulator with 5,000 old, finished restore jobs (its Python API), so
+  `GET /restore-jobs` is long; the tracked restores are newer, as in a real project.
+* N restores are requested through the real path: signed `/restore-index` slash commands over HTTP (10 in
+  flight). The script waits (condition with a timeout) until all N jobs are `restoring` in the bot's SQLite
+  file, which it only ever opens read-only.
+
+Restores are long and the bench steers the emulator's clock (restores progress with it): the clock stands
+still while the restores are created, then jumps 1,200 s, so every job is already part-way (about 10%, or
+just under 25% or 20%, or 99.7%), and stands still again until the bot has seen that and Slack has been
+told everything (no pending notice, no parent to redraw, Slack quiet). Then it runs at real speed for the
+measured window, in which, about 3 s in: ~10% of the jobs cross the 25% milestone, ~4% complete (index
+Ready, verified against the backup) and ~1% fail (an incident notice each); the other ~85% keep restoring
+without reaching a milestone. So state changes, milestones and finishes are all exercised, next to jobs
+that do not change.
+
+Measured, over a window of W tracking cycles (default 10): the window starts when
+`restore_bot_tracker_cycles_total` (GET /metrics, polled before the window) moves, i.e. at the end of a
+cycle, and ends when it has moved W more times (the end is found through the emulator: after the W-th
+cycle's first `GET /restore-jobs` and 0.3 s without a Pinecone request, /metrics is read once more; the
+bot's CPU is read before that scrape, so scrapes are outside the window unless one came too early, which
+is reported). Then the emulator's clock stops again and the bench waits until the bot has delivered
+everything to Slack ("drain").
+* Pinecone requests per cycle, as the emulator recorded them, split by cycle at each cycle's first page
+  (`GET /restore-jobs` without paginationToken; checked against the metric): list pages and
+  describe_restore_job, and separately the reads for finished jobs (describe_index, describe_backup and the
+  index's describe_index_stats), counted from the window start to the end of the drain, per finished job;
+* the bot's CPU seconds per cycle: utime + stime from /proc/<pid>/stat over the window, divided by W (all
+  its work in the window: tracking, the SQLite thread, Slack deliveries, the idle poll interval);
+* the bot's peak RSS: VmHWM from /proc/<pid>/status at the end (set-up included), and the same above the
+  bot's VmRSS when it had just started (the baseline);
+* Slack: every Web API call the stand-in received from the window start to the end of the drain, by
+  method, each attributed to its job (message metadata, or the channel and ts of the parent it updates or
+  links to), against the jobs whose `state` or `milestone` column changed between the DB read at the window
+  start and the one at the end of the drain. Counting through the drain, not only within the W cycles, is
+  what makes this exact when the bot paces its Slack calls: a change made in the window may be delivered
+  after it, and nothing delivered in the drain can be about a change from before the window, because the
+  window only starts once everything earlier was delivered; and the clock is stopped in the drain, so no
+  new change happens then. Also every call answered 429 by the stand-in, set-up included.
+
+Targets (exit 1 if one is missed; each is printed with its figure):
+* per cycle: list pages + describe_restore_job <= ceil(N / 100) + 2, also in the crowded project;
+  describe_restore_job never once per job per cycle (fewer calls in every cycle than jobs tracked);
+* reads for finished jobs <= 3 per finished job;
+* peak RSS < 250 MB at N = 1000;
+* Slack: no call for a job that did not change (calls that cannot be attributed count as such);
+  chat.update <= changed jobs; chat.postMessage <= changed jobs + finished jobs (the finished reply in the
+  thread, plus an incident notice for a failure);
+* no call answered 429 by the stand-in, set-up included;
+* growth (target 4): from each N to the next (x10), requests per cycle, CPU seconds per cycle and RSS above
+  the baseline grow at most 10 x 1.5 (small figures are floored before dividing: 1 request, 5 ms, 5 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BENCH, bot_process, command_body, cpu_seconds, memory_kib, signed_headers
+
+from tests.e2e.harness import INCIDENT_CHANNEL, bot_env, free_port
+from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.pinecone_emulator import PineconeEmulator, RecordedRequest
+from tests.fakes.slack_api import SlackCall, SlackStandIn
+
+POLL_INTERVAL = 1.0
+JOBS_PER_CHANNEL = 50
+OLD_JOBS = 5000
+IN_FLIGHT = 10
+JUMP = 1200.0  # emulator seconds every restore has run when the measured window opens
+LEAD = 3.0  # emulator seconds into the window at which the milestones and finishes happen
+RSS_LIMIT_MB = 250.0
+GROWTH_TOLERANCE = 1.5
+FLOORS = {"requests/cycle": 1.0, "CPU s/cycle": 0.005, "RSS above baseline MB": 5.0}
+FINAL = ("ready", "failed", "timed_out", "rejected", "denied", "cancelled", "expired")
+QUIET = 1.5  # seconds without a Slack call before deliveries count as settled
+
+
+class SteeredEmulator(PineconeEmulator):
+    """The Pinecone emulator with a clock the bench can stop, restart and move; restores progress with it."""
+
+    def __init__(self, api_key: str) -> None:
+        super().__init__(api_key=api_key)
+        self._stopped_at: float | None = None
+
+    def _now(self) -> float:
+        return self._stopped_at if self._stopped_at is not None else super()._now()
+
+    def stop_clock(self) -> None:
+        if self._stopped_at is None:
+            self._stopped_at = super()._now()
+
+    def start_clock(self) -> None:
+        if self._stopped_at is not None:
+            self._clock_offset = self._stopped_at - time.monotonic()
+            self._stopped_at = None
+
+    def jump(self, seconds: float) -> None:
+        if self._stopped_at is not None:
+            self._stopped_at += seconds
+        else:
+            self.advance(seconds)
+
+
+@dataclass
+class Group:
+    """Restores from one backup, all started at the same emulator time, so they move in step."""
+
+    name: str
+    count: int
+    duration: float
+    fail_at: float | None = None
+    backup_id: str = ""
+
+
+def plan(n: int) -> list[Group]:
+    """Durations such that at JUMP seconds each group sits where the docstring says, and moves LEAD s later.
+
+    The emulator's percent is (elapsed - 0.1 d) / 0.9 d: 10% at 0.19 d, 25% at 0.325 d; a failure at p%
+    happens at (0.1 + 0.009 p) d.
+    """
+    crossers = max(1, round(n * 0.10))
+    finishers = max(1, round(n * 0.04))
+    failers = max(1, round(n * 0.01))
+    return [
+        Group("steady", n - crossers - finishers - failers, JUMP / 0.19),
+        Group("crosses 25%", crossers, (JUMP + LEAD) / 0.325),
+        Group("completes", finishers, JUMP + LEAD),
+        Group("fails at 20%", failers, (JUMP + LEAD + 1.0) / 0.28, fail_at=20.0),
+    ]
+
+
+# -- reading the bot's database (read-only) ------------------------------------------------------------
+
+
+def read_db(database: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute(sql, params).fetchall()
+
+
+def snapshot(database: Path) -> dict[str, dict[str, Any]]:
+    rows = read_db(database, "SELECT id, state, milestone, channel_id, message_ts, percent_complete FROM jobs")
+    return {row["id"]: dict(row) for row in rows}
+
+
+def states(database: Path) -> Counter[str]:
+    return Counter({row[0]: row[1] for row in read_db(database, "SELECT state, count(*) FROM jobs GROUP BY state")})
+
+
+def undelivered(database: Path) -> dict[str, int]:
+    """What the bot still owes Slack, according to its store."""
+    row = read_db(
+        database,
+        """SELECT (SELECT count(*) FROM notices WHERE sent_at IS NULL),
+                  (SELECT count(*) FROM jobs WHERE parent_dirty = 1),
+                  (SELECT count(*) FROM jobs WHERE message_ts IS NULL
+                          AND state IN ('restoring', 'ready', 'failed', 'timed_out'))""",
+    )[0]
+    return {"notices": row[0], "parents to redraw": row[1], "parents to post": row[2]}
+
+
+# -- waiting ---------------------------------------------------------------------------------------------
+
+
+async def wait_until(what: str, check: Any, timeout: float, interval: float = 0.25) -> Any:
+    """Await a truthy `check()`; exit with `what` (and the last value) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what} (last: {value!r})")
+
+
+async def settled(database: Path, slack: SlackStandIn, timeout: float) -> float:
+    """Wait until the store owes Slack nothing and Slack has been quiet for QUIET s; returns seconds waited."""
+    started = time.monotonic()
+
+    def done() -> bool:
+        if any(undelivered(database).values()):
+            return False
+        last = slack.calls[-1].time if slack.calls else 0.0
+        return time.monotonic() - last >= QUIET and all(c.response is not None for c in slack.calls[-50:])
+
+    await wait_until(f"Slack deliveries to settle ({undelivered(database)})", done, timeout)
+    return time.monotonic() - started
+
+
+async def pinecone_quiet(pinecone: PineconeEmulator, gap: float, timeout: float) -> None:
+    def quiet() -> bool:
+        if not pinecone.requests:
+            return True
+        last = pinecone.requests[-1]
+        return last.status is not None and time.monotonic() - last.time >= gap
+
+    await wait_until("a pause in the bot's Pinecone requests", quiet, timeout, interval=0.02)
+
+
+# -- the bot's /metrics --------------------------------------------------------------------------------
+
+
+class MetricsReader:
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self._session = session
+        self._url = url
+        self.scrapes = 0
+
+    async def read(self) -> dict[str, float]:
+        self.scrapes += 1
+        async with self._session.get(self._url) as response:
+            text = await response.text()
+        values: dict[str, float] = {}
+        for name in (
+            "restore_bot_tracker_cycles_total",
+            "restore_bot_tracker_cycle_seconds_sum",
+            "restore_bot_tracker_cycle_seconds_count",
+        ):
+            match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+            if match is not None:
+                values[name] = float(match.group(1))
+        if "restore_bot_tracker_cycles_total" not in values:
+            raise SystemExit("the bot's /metrics has no restore_bot_tracker_cycles_total; is the tracker change in?")
+        return values
+
+    async def cycles(self) -> float:
+        return (await self.read())["restore_bot_tracker_cycles_total"]
+
+
+# -- classifying what crossed the wire ---------------------------------------------------------------------
+
+
+def pinecone_kind(request: RecordedRequest) -> str:
+    path = request.path
+    if request.method == "GET" and path == "/restore-jobs":
+        return "list"
+    if request.method == "GET" and path.startswith("/restore-jobs/"):
+        return "describe_restore_job"
+    if request.method == "GET" and path.startswith("/indexes/"):
+        return "describe_index"
+    if request.method == "GET" and path.startswith("/backups/"):
+        return "describe_backup"
+    if path.endswith("/describe_index_stats"):
+        return "describe_index_stats"
+    return f"other {request.method} {path}"
+
+
+def first_page(request: RecordedRequest) -> bool:
+    return pinecone_kind(request) == "list" and "paginationToken" not in request.query
+
+
+def slack_job(call: SlackCall, by_message: dict[tuple[str, str], str]) -> str | None:
+    metadata = call.args.get("metadata")
+    if isinstance(metadata, dict):
+        job_id = (metadata.get("event_payload") or {}).get("job_id")
+        if job_id:
+            return str(job_id)
+    channel = str(call.args.get("channel") or "")
+    ts = call.args.get("ts") or call.args.get("message_ts")
+    if ts is not None:
+        return by_message.get((channel, str(ts)))
+    return None
+
+
+# -- one run -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    n: int
+    crowded: bool
+    cycles: int = 0
+    per_cycle: list[Counter[str]] = field(default_factory=list)
+    finish_reads: Counter[str] = field(default_factory=Counter)
+    cpu: float = 0.0
+    window_seconds: float = 0.0
+    cycle_seconds_mean: float | None = None
+    rss_base_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    slack_calls: Counter[str] = field(default_factory=Counter)
+    slack_in_window: Counter[str] = field(default_factory=Counter)
+    changed: int = 0
+    milestones: int = 0
+    finished: Counter[str] = field(default_factory=Counter)
+    calls_for_unchanged: int = 0
+    unattributed: list[str] = field(default_factory=list)
+    rate_limited_setup: Counter[str] = field(default_factory=Counter)
+    rate_limited_window: Counter[str] = field(default_factory=Counter)
+    scrapes_in_window: int = 0
+    markers: int = 0
+    setup_seconds: float = 0.0
+    drain_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"N={self.n}" + (" crowded" if self.crowded else "")
+
+    @property
+    def budget(self) -> int:
+        return math.ceil(self.n / 100) + 2
+
+    def polling(self, cycle: Counter[str]) -> int:
+        return cycle["list"] + cycle["describe_restore_job"]
+
+    @property
+    def requests_per_cycle(self) -> float:
+        return sum(self.polling(c) for c in self.per_cycle) / max(1, len(self.per_cycle))
+
+    @property
+    def cpu_per_cycle(self) -> float:
+        return self.cpu / max(1, self.cycles)
+
+    @property
+    def rss_growth_mb(self) -> float:
+        return self.rss_peak_mb - self.rss_base_mb
+
+
+async def run(n: int, crowded: bool, args: argparse.Namespace) -> Result:
+    result = Result(n=n, crowded=crowded)
+    workdir = Path(tempfile.mkdtemp(prefix=".work-tracking-", dir=BENCH))
+    database = workdir / "restore-bot.sqlite3"
+    channels = [f"C0TRK{i:04d}" for i in range(max(1, math.ceil(n / JOBS_PER_CHANNEL)))]
+    print(f"\n== {result.label}: {n} restores in {len(channels)} channels", flush=True)
+    try:
+        async with (
+            SteeredEmulator(api_key=PINECONE_API_KEY) as pinecone,
+            SlackStandIn(bot_token=SLACK_BOT_TOKEN, rate_limits=True) as slack,
+            aiohttp.ClientSession() as http,
+        ):
+            pinecone.stop_clock()
+            groups = plan(n)
+            for group in groups:
+                group.backup_id = pinecone.add_backup(source_index_name=f"src-{group.name.split()[0]}")["backup_id"]
+                pinecone.set_restore_duration(group.backup_id, group.duration)
+                if group.fail_at is not None:
+                    pinecone.fail_restore(group.backup_id, at_percent=group.fail_at)
+            if crowded:
+                old = pinecone.add_backup(source_index_name="src-old")["backup_id"]
+                pinecone.set_restore_duration(old, 0.0)
+                for i in range(args.old_jobs):
+                    pinecone.start_restore(old, f"old-{i:05d}")
+                print(f"  seeded {args.old_jobs} old finished restore jobs", flush=True)
+            port = free_port()
+            env = bot_env(
+                pinecone,
+                slack,
+                database,
+                port,
+                RESTORE_BOT_POLL_INTERVAL=str(args.poll_interval),
+                RESTORE_BOT_RESTORE_TIMEOUT="36000",
+                RESTORE_BOT_ALLOWED_CHANNELS=",".join(channels),
+                RESTORE_BOT_INCIDENT_CHANNEL=INCIDENT_CHANNEL,
+                RESTORE_BOT_LOG_FORMAT="json",
+            )
+            async with bot_process(env, workdir / "bot.log") as pid:
+                result.rss_base_mb = memory_kib(pid, "VmRSS") / 1024
+                metrics = MetricsReader(http, f"http://127.0.0.1:{port}/metrics")
+                await measure(result, args, pinecone, slack, http, metrics, database, pid, port, channels, groups)
+                result.rss_peak_mb = memory_kib(pid, "VmHWM") / 1024
+            if pinecone.spec_violations:
+                result.notes.append(f"{len(pinecone.spec_violations)} emulator spec violations")
+    finally:
+        if args.keep:
+            print(f"  kept {workdir}")
+        else:
+            for path in sorted(workdir.iterdir()):
+                path.unlink()
+            workdir.rmdir()
+    report(result)
+    return result
+
+
+async def measure(
+    result: Result,
+    args: argparse.Namespace,
+    pinecone: SteeredEmulator,
+    slack: SlackStandIn,
+    http: aiohttp.ClientSession,
+    metrics: MetricsReader,
+    database: Path,
+    pid: int,
+    port: int,
+    channels: list[str],
+    groups: list[Group],
+) -> None:
+    n = result.n
+    setup_started = time.monotonic()
+    # -- the restores, through signed slash commands -----------------------------------------------------
+    bodies: list[str] = []
+    for group in groups:
+        for i in range(group.count):
+            name = f"trk-{group.name.split()[0]}-{i:04d}"
+            channel = channels[len(bodies) % len(channels)]
+            bodies.append(command_body(slack, f"{group.backup_id} {name}", channel))
+    url = f"http://127.0.0.1:{port}/slack/events"
+    limit = asyncio.Semaphore(IN_FLIGHT)
+    bad: list[str] = []
+
+    async def send(body: str) -> None:
+        async with limit, http.post(url, data=body.encode(), headers=signed_headers(body)) as response:
+            text = await response.text()
+            if response.status != 200:
+                bad.append(f"HTTP {response.status}: {text[:200]}")
+
+    await asyncio.gather(*(send(body) for body in bodies))
+    if bad:
+        raise SystemExit(f"{len(bad)} slash commands were not acked with 200, e.g. {bad[:3]}")
+
+    def all_restoring() -> bool:
+        found = states(database)
+        if set(found) & set(FINAL):
+            raise SystemExit(f"not every restore started: {dict(found)}")
+        return found["restoring"] == n
+
+    await wait_until(f"all {n} jobs to be restoring", all_restoring, timeout=120 + 0.2 * n, interval=0.5)
+    print(f"  {n} jobs restoring after {time.monotonic() - setup_started:.1f} s", flush=True)
+
+    # -- every job part-way, and Slack told everything -----------------------------------------------------
+    pinecone.jump(JUMP)
+    await wait_until(
+        "the bot to see every job's progress after the jump",
+        lambda: (
+            read_db(database, "SELECT count(*) FROM jobs WHERE state = 'restoring' AND percent_complete >= 9")[0][0]
+            == n
+        ),
+        timeout=120 + 0.2 * n,
+        interval=0.5,
+    )
+    await settled(database, slack, timeout=900 + 1.0 * n)
+    result.setup_seconds = time.monotonic() - setup_started
+    result.rate_limited_setup = Counter(slack.rate_limited)
+    print(
+        f"  set-up done in {result.setup_seconds:.1f} s; Slack calls {len(slack.calls)}, "
+        f"answered 429: {dict(result.rate_limited_setup) or 0}",
+        flush=True,
+    )
+
+    # -- the window: W cycles ---------------------------------------------------------------------------------
+    before = await metrics.cycles()
+    while True:  # the window opens as a cycle ends
+        start = await metrics.read()
+        if start["restore_bot_tracker_cycles_total"] != before:
+            break
+        await asyncio.sleep(0.1)
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    r0, s0 = len(pinecone.requests), len(slack.calls)
+    limited0 = Counter(slack.rate_limited)
+    s_before = snapshot(database)
+    pinecone.start_clock()
+    window = args.cycles
+
+    def markers_since(start_index: int) -> int:
+        return sum(1 for r in pinecone.requests[start_index:] if first_page(r))
+
+    await wait_until(f"{window} cycles", lambda: markers_since(r0) >= window, timeout=60 + window * 30, interval=0.05)
+    scrapes = metrics.scrapes
+    while True:
+        await pinecone_quiet(pinecone, 0.3, timeout=120)
+        cpu1, t1, r1, s1 = cpu_seconds(pid), time.monotonic(), len(pinecone.requests), len(slack.calls)
+        end = await metrics.read()
+        if end["restore_bot_tracker_cycles_total"] - start["restore_bot_tracker_cycles_total"] >= window:
+            break
+        await asyncio.sleep(0.05)
+    pinecone.stop_clock()
+    result.scrapes_in_window = metrics.scrapes - scrapes - 1
+    result.cycles = int(end["restore_bot_tracker_cycles_total"] - start["restore_bot_tracker_cycles_total"])
+    result.cpu, result.window_seconds = cpu1 - cpu0, t1 - t0
+    count = end.get("restore_bot_tracker_cycle_seconds_count", 0) - start.get(
+        "restore_bot_tracker_cycle_seconds_count", 0
+    )
+    if count:
+        total = end["restore_bot_tracker_cycle_seconds_sum"] - start["restore_bot_tracker_cycle_seconds_sum"]
+        result.cycle_seconds_mean = total / count
+    in_window = pinecone.requests[r0:r1]
+    cycles: list[Counter[str]] = []
+    for request in in_window:
+        if first_page(request):
+            cycles.append(Counter())
+        if not cycles:
+            result.notes.append(f"a Pinecone request before the window's first cycle: {request.path}")
+            continue
+        cycles[-1][pinecone_kind(request)] += 1
+    result.per_cycle = cycles
+    result.markers = len(cycles)
+    if result.markers != result.cycles:
+        result.notes.append(
+            f"{result.markers} cycles began with a first page of GET /restore-jobs, "
+            f"but the metric counted {result.cycles} cycles"
+        )
+    result.slack_in_window = Counter(c.method for c in slack.calls[s0:s1])
+
+    # -- drain: what the window's changes cost Slack -----------------------------------------------------------
+    drain_started = time.monotonic()
+    await settled(database, slack, timeout=900 + 1.0 * n)
+    result.drain_seconds = time.monotonic() - drain_started
+    s_after = snapshot(database)
+    result.finish_reads = Counter(
+        kind
+        for r in pinecone.requests[r0:]
+        if (kind := pinecone_kind(r)) in ("describe_index", "describe_backup", "describe_index_stats")
+    )
+    changed: set[str] = set()
+    for job_id, row in s_after.items():
+        old = s_before.get(job_id)
+        if old is None or (old["state"], old["milestone"]) != (row["state"], row["milestone"]):
+            changed.add(job_id)
+            if old is not None and row["state"] != old["state"] and row["state"] in FINAL:
+                result.finished[row["state"]] += 1
+            elif old is not None and row["milestone"] != old["milestone"]:
+                result.milestones += 1
+    result.changed = len(changed)
+    by_message = {(row["channel_id"], row["message_ts"]): job_id for job_id, row in s_after.items()}
+    for call in slack.calls[s0:]:
+        result.slack_calls[call.method] += 1
+        job_id = slack_job(call, by_message)
+        if job_id is None:
+            result.unattributed.append(call.method)
+        elif job_id not in changed:
+            result.calls_for_unchanged += 1
+    result.rate_limited_window = Counter(slack.rate_limited) - limited0
+
+
+# -- reporting -----------------------------------------------------------------------------------------------
+
+
+def report(r: Result) -> None:
+    polling = [r.polling(c) for c in r.per_cycle] or [0]
+    describe = [c["describe_restore_job"] for c in r.per_cycle] or [0]
+    pages = [c["list"] for c in r.per_cycle] or [0]
+    finished = sum(r.finished.values())
+    reads = sum(r.finish_reads.values())
+    print(f"  window: {r.cycles} cycles in {r.window_seconds:.1f} s", end="")
+    if r.cycle_seconds_mean is not None:
+        print(f" (a cycle's own wall time {r.cycle_seconds_mean * 1000:.0f} ms on average, from the metric)", end="")
+    print(f"; set-up {r.setup_seconds:.0f} s, drain {r.drain_seconds:.1f} s")
+    print(
+        f"  Pinecone per cycle: list pages {min(pages)}-{max(pages)}, describe_restore_job {min(describe)}-"
+        f"{max(describe)}; together {min(polling)}-{max(polling)} (mean {r.requests_per_cycle:.2f}), "
+        f"budget ceil(N/100)+2 = {r.budget}"
+    )
+    print(
+        f"  reads for finished jobs: {dict(r.finish_reads)} = {reads} for {finished} finished jobs"
+        + (f" ({reads / finished:.2f} per job)" if finished else "")
+    )
+    print(
+        f"  bot CPU {r.cpu:.2f} s over the window = {r.cpu_per_cycle * 1000:.1f} ms per cycle; "
+        f"RSS at start {r.rss_base_mb:.1f} MB, peak {r.rss_peak_mb:.1f} MB (+{r.rss_growth_mb:.1f} MB)"
+    )
+    print(
+        f"  Slack from the window start to the end of the drain: {dict(r.slack_calls)} "
+        f"(within the {r.cycles} cycles: {dict(r.slack_in_window)})"
+    )
+    print(
+        f"  jobs changed: {r.changed} (milestone {r.milestones}, finished {dict(r.finished)}); "
+        f"calls for unchanged jobs {r.calls_for_unchanged}, unattributed {len(r.unattributed)}"
+        + (f" {sorted(set(r.unattributed))}" if r.unattributed else "")
+    )
+    print(
+        f"  answered 429: set-up {dict(r.rate_limited_setup) or 0}, window and drain "
+        f"{dict(r.rate_limited_window) or 0}; /metrics scrapes inside the window: {r.scrapes_in_window}"
+    )
+    for note in r.notes:
+        print(f"  note: {note}")
+
+
+def failures(r: Result) -> list[str]:
+    out: list[str] = []
+    worst = max((r.polling(c) for c in r.per_cycle), default=0)
+    if not r.per_cycle:
+        out.append(f"{r.label}: no cycle was measured")
+    if worst > r.budget:
+        out.append(f"{r.label}: a cycle made {worst} list/describe_restore_job requests > ceil(N/100)+2 = {r.budget}")
+    active = r.n - sum(r.finished.values())
+    if any(c["describe_restore_job"] >= max(2, active) for c in r.per_cycle):
+        out.append(f"{r.label}: a cycle described (about) every job on its own")
+    finished = sum(r.finished.values())
+    if sum(r.finish_reads.values()) > 3 * finished:
+        out.append(f"{r.label}: {sum(r.finish_reads.values())} reads for {finished} finished jobs (> 3 each)")
+    if r.n >= 1000 and r.rss_peak_mb >= RSS_LIMIT_MB:
+        out.append(f"{r.label}: peak RSS {r.rss_peak_mb:.0f} MB >= {RSS_LIMIT_MB:.0f} MB")
+    unchanged = r.calls_for_unchanged + len(r.unattributed)
+    if unchanged:
+        out.append(f"{r.label}: {unchanged} Slack calls for jobs that did not change (or not attributable)")
+    if r.slack_calls["chat.update"] > r.changed:
+        out.append(f"{r.label}: {r.slack_calls['chat.update']} chat.update > {r.changed} changed jobs")
+    if r.slack_calls["chat.postMessage"] > r.changed + finished:
+        out.append(
+            f"{r.label}: {r.slack_calls['chat.postMessage']} chat.postMessage > {r.changed} changed "
+            f"+ {finished} finished jobs"
+        )
+    limited = r.rate_limited_setup + r.rate_limited_window
+    if limited:
+        out.append(f"{r.label}: Slack answered 429 to {dict(limited)}")
+    if r.changed == 0 or finished == 0:
+        out.append(f"{r.label}: the window exercised no change ({r.changed}) or no finish ({finished}): bench bug")
+    return out
+
+
+def growth(results: list[Result]) -> list[str]:
+    plain = sorted((r for r in results if not r.crowded), key=lambda r: r.n)
+    if not plain:
+        return []
+    figures = {
+        "requests/cycle": lambda r: r.requests_per_cycle,
+        "CPU s/cycle": lambda r: r.cpu_per_cycle,
+        "RSS above baseline MB": lambda r: r.rss_growth_mb,
+    }
+    context = {
+        "peak RSS MB": lambda r: r.rss_peak_mb,
+        "cycle wall ms (metric)": lambda r: (r.cycle_seconds_mean or 0.0) * 1000,
+        "Slack calls / changed job": lambda r: sum(r.slack_calls.values()) / max(1, r.changed),
+    }
+    print("\ngrowth (target 4: no figure grows faster than the number of jobs; x1.5 tolerance)")
+    header = f"{'figure':<26}" + "".join(f"{'N=' + str(r.n):>12}" for r in plain)
+    print(header + "   step ratios (limit)")
+    out: list[str] = []
+    for name, get in {**figures, **context}.items():
+        values = [get(r) for r in plain]
+        line = f"{name:<26}" + "".join(f"{v:12.3f}" if v < 10 else f"{v:12.1f}" for v in values)
+        if name in figures:
+            steps = []
+            for a, b, va, vb in zip(plain, plain[1:], values, values[1:], strict=False):
+                ratio = max(vb, FLOORS[name]) / max(va, FLOORS[name])
+                limit = b.n / a.n * GROWTH_TOLERANCE
+                steps.append(f"{ratio:.2f} ({limit:.0f})")
+                if ratio > limit:
+                    out.append(f"{name} grew {ratio:.1f}x from N={a.n} to N={b.n} (limit {limit:.0f}x)")
+            line += "   " + ", ".join(steps)
+        print(line)
+    crowded = {r.n: r for r in results if r.crowded}
+    for r in plain:
+        if r.n in crowded:
+            c = crowded[r.n]
+            print(
+                f"crowded project at N={r.n}: requests/cycle {c.requests_per_cycle:.2f} vs {r.requests_per_cycle:.2f}, "
+                f"CPU/cycle {c.cpu_per_cycle * 1000:.1f} vs {r.cpu_per_cycle * 1000:.1f} ms"
+            )
+    return out
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="N = 10 and 100; crowded project at 100")
+    parser.add_argument("--sizes", help="comma-separated N (default 10,100,1000; quick 10,100)")
+    parser.add_argument("--crowded", help="comma-separated N for the crowded project (default 100,1000; quick 100)")
+    parser.add_argument("--old-jobs", type=int, default=OLD_JOBS, help="old restore jobs in the crowded project")
+    parser.add_argument("--cycles", type=int, default=10, help="tracking cycles measured per run")
+    parser.add_argument("--poll-interval", type=float, default=POLL_INTERVAL, help="RESTORE_BOT_POLL_INTERVAL")
+    parser.add_argument("--keep", action="store_true", help="keep each run's directory (bot log, database)")
+    args = parser.parse_args()
+    sizes_text = args.sizes if args.sizes is not None else ("10,100" if args.quick else "10,100,1000")
+    crowded_text = args.crowded if args.crowded is not None else ("100" if args.quick else "100,1000")
+    sizes = [int(x) for x in sizes_text.split(",") if x]
+    crowded = [int(x) for x in crowded_text.split(",") if x]
+    print(
+        f"tracking at scale: N = {sizes}, crowded project ({args.old_jobs} old jobs) at N = {crowded}; "
+        f"{args.cycles} cycles each, poll interval {args.poll_interval} s, Slack rate limits on"
+    )
+    results = [await run(n, False, args) for n in sizes]
+    results += [await run(n, True, args) for n in crowded]
+    missed = [problem for r in results for problem in failures(r)]
+    missed += growth(results)
+    print("\nfigures as JSON:", json.dumps([summary(r) for r in results]))
+    if missed:
+        print("\nTARGET MISSED:\n  " + "\n  ".join(missed))
+        return 1
+    print("\ntargets met")
+    return 0
+
+
+def summary(r: Result) -> dict[str, Any]:
+    return {
+        "n": r.n,
+        "crowded": r.crowded,
+        "cycles": r.cycles,
+        "requests_per_cycle": round(r.requests_per_cycle, 3),
+        "max_requests_per_cycle": max((r.polling(c) for c in r.per_cycle), default=0),
+        "finish_reads": dict(r.finish_reads),
+        "finished": dict(r.finished),
+        "cpu_per_cycle_s": round(r.cpu_per_cycle, 4),
+        "rss_base_mb": round(r.rss_base_mb, 1),
+        "rss_peak_mb": round(r.rss_peak_mb, 1),
+        "slack_calls": dict(r.slack_calls),
+        "changed_jobs": r.changed,
+        "calls_for_unchanged": r.calls_for_unchanged + len(r.unattributed),
+        "rate_limited": dict(r.rate_limited_setup + r.rate_limited_window),
+        "setup_s": round(r.setup_seconds, 1),
+        "drain_s": round(r.drain_seconds, 1),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
