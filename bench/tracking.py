@@ -66,6 +66,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import re
@@ -290,6 +291,31 @@ def slack_job(call: SlackCall, by_message: dict[tuple[str, str], str]) -> str | 
     return None
 
 
+_AS_OF = re.compile(r" as of <!date\^\d+\^\{time\}\|[^>]*>")
+
+
+def idle_updates(slack: SlackStandIn, jobs: dict[str, dict[str, Any]], since_wall: float) -> tuple[int, int]:
+    """chat.update calls whose result looks exactly like the message before (the "as of" time aside),
+    before and after the wall-clock time `since_wall`."""
+
+    def seen(version: dict[str, Any]) -> str:
+        text = _AS_OF.sub("", json.dumps([version.get("text"), version.get("blocks")], sort_keys=True))
+        return text
+
+    before = after = 0
+    for row in jobs.values():
+        if not row["message_ts"]:
+            continue
+        versions = slack.message_history(row["channel_id"], row["message_ts"])
+        for previous, current in itertools.pairwise(versions):
+            if seen(previous) == seen(current):
+                if float(current["edited"]["ts"]) < since_wall:
+                    before += 1
+                else:
+                    after += 1
+    return before, after
+
+
 # -- one run -----------------------------------------------------------------------------------------------
 
 
@@ -312,6 +338,9 @@ class Result:
     finished: Counter[str] = field(default_factory=Counter)
     calls_for_unchanged: int = 0
     unattributed: list[str] = field(default_factory=list)
+    slack_setup: Counter[str] = field(default_factory=Counter)
+    #: chat.update calls that changed nothing a reader sees (the "as of" time aside): set-up, window + drain.
+    idle_updates: tuple[int, int] = (0, 0)
     rate_limited_setup: Counter[str] = field(default_factory=Counter)
     rate_limited_window: Counter[str] = field(default_factory=Counter)
     scrapes_in_window: int = 0
@@ -471,8 +500,9 @@ async def measure(
         if start["restore_bot_tracker_cycles_total"] != before:
             break
         await asyncio.sleep(0.1)
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    cpu0, t0, wall0 = cpu_seconds(pid), time.monotonic(), time.time()
     r0, s0 = len(pinecone.requests), len(slack.calls)
+    result.slack_setup = Counter(c.method for c in slack.calls[:s0])
     limited0 = Counter(slack.rate_limited)
     s_before = snapshot(database)
     pinecone.start_clock()
@@ -547,6 +577,7 @@ async def measure(
         elif job_id not in changed:
             result.calls_for_unchanged += 1
     result.rate_limited_window = Counter(slack.rate_limited) - limited0
+    result.idle_updates = idle_updates(slack, s_after, wall0)
 
 
 # -- reporting -----------------------------------------------------------------------------------------------
@@ -583,6 +614,10 @@ def report(r: Result) -> None:
         f"  jobs changed: {r.changed} (milestone {r.milestones}, finished {dict(r.finished)}); "
         f"calls for unchanged jobs {r.calls_for_unchanged}, unattributed {len(r.unattributed)}"
         + (f" {sorted(set(r.unattributed))}" if r.unattributed else "")
+    )
+    print(
+        f"  Slack in the set-up: {dict(r.slack_setup)}; chat.update that changed nothing visible (apart from "
+        f"the 'as of' time): set-up {r.idle_updates[0]}, window and drain {r.idle_updates[1]}"
     )
     print(
         f"  answered 429: set-up {dict(r.rate_limited_setup) or 0}, window and drain "
@@ -648,7 +683,7 @@ def growth(results: list[Result]) -> list[str]:
         line = f"{name:<26}" + "".join(f"{v:12.3f}" if v < 10 else f"{v:12.1f}" for v in values)
         if name in figures:
             steps = []
-            for a, b, va, vb in zip(plain, plain[1:], values, values[1:], strict=False):
+            for (a, va), (b, vb) in itertools.pairwise(zip(plain, values, strict=True)):
                 ratio = max(vb, FLOORS[name]) / max(va, FLOORS[name])
                 limit = b.n / a.n * GROWTH_TOLERANCE
                 steps.append(f"{ratio:.2f} ({limit:.0f})")
@@ -713,6 +748,7 @@ def summary(r: Result) -> dict[str, Any]:
         "changed_jobs": r.changed,
         "calls_for_unchanged": r.calls_for_unchanged + len(r.unattributed),
         "rate_limited": dict(r.rate_limited_setup + r.rate_limited_window),
+        "idle_updates": list(r.idle_updates),
         "setup_s": round(r.setup_seconds, 1),
         "drain_s": round(r.drain_seconds, 1),
     }
