@@ -3,6 +3,9 @@
     .venv/bin/python bench/tracking.py            # N = 10, 100, 1000; crowded project at N = 100 and 1000
     .venv/bin/python bench/tracking.py --quick    # N = 10, 100; crowded project at N = 100
 
+The full run takes about an hour, the quick one about 5 minutes: creating N restores costs Slack 2 N posts
+and N parent redraws, which the bot spreads within Slack's limits (about 4 posts and 0.75 updates a second).
+
 Set-up, per run (a fresh emulator, stand-in, bot and database each time; all on 127.0.0.1):
 * this process hosts the test suite's Pinecone emulator and Slack stand-in (tests/fakes), the stand-in with
   Slack's rate limits ON (tests/fakes/slack_api.py, DEFAULT_RATE_LIMITS: chat.postMessage 10 at once then
@@ -24,19 +27,21 @@ Ready, verified against the backup) and ~1% fail (an incident notice each); the 
 without reaching a milestone. So state changes, milestones and finishes are all exercised, next to jobs
 that do not change.
 
-Measured, over a window of W tracking cycles (default 10): the window starts when
-`restore_bot_tracker_cycles_total` (GET /metrics, polled before the window) moves, i.e. at the end of a
-cycle, and ends when it has moved W more times (the end is found through the emulator: after the W-th
-cycle's first `GET /restore-jobs` and 0.3 s without a Pinecone request, /metrics is read once more; the
-bot's CPU is read before that scrape, so scrapes are outside the window unless one came too early, which
-is reported). Then the emulator's clock stops again and the bench waits until the bot has delivered
-everything to Slack ("drain").
-* Pinecone requests per cycle, as the emulator recorded them, split by cycle at each cycle's first page
-  (`GET /restore-jobs` without paginationToken; checked against the metric): list pages and
-  describe_restore_job, and separately the reads for finished jobs (describe_index, describe_backup and the
+Measured, over windows of whole tracking cycles: a window starts when `restore_bot_tracker_cycles_total`
+(GET /metrics, polled before the window) moves, i.e. at the end of a cycle, and ends when it has moved W
+more times (the end is found through the emulator: after the W-th cycle's first `GET /restore-jobs` and
+0.3 s without a Pinecone request, /metrics is read once more; the bot's CPU is read before that scrape, so
+scrapes are outside the window unless one came too early, which is reported). First a quiet window of 5
+cycles with the clock still stopped (nothing changes: the pure cost of tracking N jobs), then the measured
+window of W cycles (default 10) with the clock running. Then the emulator's clock stops again and the bench
+waits until the bot has delivered everything to Slack ("drain"). `--py-spy PREFIX` profiles the bot through
+each measured window (py-spy raw folded stacks, PREFIX-<N>.txt).
+* Pinecone requests per cycle (both windows), as the emulator recorded them, split by cycle at each
+  cycle's first page (`GET /restore-jobs` without paginationToken; checked against the metric): list pages
+  and describe_restore_job, and separately the reads for finished jobs (describe_index, describe_backup and the
   index's describe_index_stats), counted from the window start to the end of the drain, per finished job;
-* the bot's CPU seconds per cycle: utime + stime from /proc/<pid>/stat over the window, divided by W (all
-  its work in the window: tracking, the SQLite thread, Slack deliveries, the idle poll interval);
+* the bot's CPU seconds per cycle: utime + stime from /proc/<pid>/stat over a window, divided by its cycles
+  (all its work in the window: tracking, the SQLite thread, Slack deliveries, the idle poll interval);
 * the bot's peak RSS: VmHWM from /proc/<pid>/status at the end (set-up included), and the same above the
   bot's VmRSS when it had just started (the baseline);
 * Slack: every Web API call the stand-in received from the window start to the end of the drain, by
@@ -53,12 +58,14 @@ Targets (exit 1 if one is missed; each is printed with its figure):
   describe_restore_job never once per job per cycle (fewer calls in every cycle than jobs tracked);
 * reads for finished jobs <= 3 per finished job;
 * peak RSS < 250 MB at N = 1000;
-* Slack: no call for a job that did not change (calls that cannot be attributed count as such);
+* Slack: no call for a job that did not change (calls that cannot be attributed count as such, and so
+  does any call in the quiet window);
   chat.update <= changed jobs; chat.postMessage <= changed jobs + finished jobs (the finished reply in the
   thread, plus an incident notice for a failure);
 * no call answered 429 by the stand-in, set-up included;
-* growth (target 4): from each N to the next (x10), requests per cycle, CPU seconds per cycle and RSS above
-  the baseline grow at most 10 x 1.5 (small figures are floored before dividing: 1 request, 5 ms, 5 MB).
+* growth (target 4): from each N to the next (x10), requests per cycle, CPU seconds per cycle (measured
+  window and quiet window) and RSS above the baseline grow at most 10 x 1.5 (small figures are floored
+  before dividing: 1 request, 5 ms, 5 MB).
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +106,7 @@ JUMP = 1200.0  # emulator seconds every restore has run when the measured window
 LEAD = 3.0  # emulator seconds into the window at which the milestones and finishes happen
 RSS_LIMIT_MB = 250.0
 GROWTH_TOLERANCE = 1.5
-FLOORS = {"requests/cycle": 1.0, "CPU s/cycle": 0.005, "RSS above baseline MB": 5.0}
+FLOORS = {"requests/cycle": 1.0, "CPU s/cycle": 0.005, "RSS above baseline MB": 5.0}  # before dividing
 FINAL = ("ready", "failed", "timed_out", "rejected", "denied", "cancelled", "expired")
 QUIET = 1.5  # seconds without a Slack call before deliveries count as settled
 
@@ -316,6 +324,128 @@ def idle_updates(slack: SlackStandIn, jobs: dict[str, dict[str, Any]], since_wal
     return before, after
 
 
+@dataclass
+class Mark:
+    """A moment between two tracking cycles: the bot's CPU, where the recordings were, the cycle metrics."""
+
+    cpu: float
+    t: float
+    r: int  # len(pinecone.requests)
+    s: int  # len(slack.calls)
+    values: dict[str, float]
+
+    @property
+    def cycles(self) -> float:
+        return self.values["restore_bot_tracker_cycles_total"]
+
+
+@dataclass
+class Window:
+    """W whole tracking cycles, from one Mark to another."""
+
+    cycles: int = 0
+    cpu: float = 0.0
+    seconds: float = 0.0
+    per_cycle: list[Counter[str]] = field(default_factory=list)
+    cycle_seconds_mean: float | None = None
+    scrapes_inside: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def polling(cycle: Counter[str]) -> int:
+        return cycle["list"] + cycle["describe_restore_job"]
+
+    @property
+    def requests_per_cycle(self) -> float:
+        return sum(self.polling(c) for c in self.per_cycle) / max(1, len(self.per_cycle))
+
+    @property
+    def max_requests(self) -> int:
+        return max((self.polling(c) for c in self.per_cycle), default=0)
+
+    @property
+    def cpu_per_cycle(self) -> float:
+        return self.cpu / max(1, self.cycles)
+
+
+async def cycle_end(metrics: MetricsReader, pinecone: PineconeEmulator, slack: SlackStandIn, pid: int) -> Mark:
+    """Poll /metrics (10 a second; only outside the windows) until a cycle ends; the mark is taken right then."""
+    before = await metrics.cycles()
+    while True:
+        values = await metrics.read()
+        if values["restore_bot_tracker_cycles_total"] != before:
+            return Mark(cpu_seconds(pid), time.monotonic(), len(pinecone.requests), len(slack.calls), values)
+        await asyncio.sleep(0.1)
+
+
+async def cycles_window(
+    count: int, start: Mark, pinecone: PineconeEmulator, slack: SlackStandIn, metrics: MetricsReader, pid: int
+) -> tuple[Window, Mark]:
+    """Wait for `count` more cycles after `start`; returns them and a mark between the last and the next cycle.
+
+    The end is found without polling /metrics inside the window: once the emulator has seen the `count`-th
+    cycle's first page and then 0.3 s without a request, the CPU is read and /metrics asked whether the cycle
+    has ended (if not, that scrape was inside the window and is reported). The returned mark's CPU is read
+    again after that scrape, so it can open the next window.
+    """
+
+    def markers() -> int:
+        return sum(1 for r in pinecone.requests[start.r :] if first_page(r))
+
+    await wait_until(f"{count} cycles", lambda: markers() >= count, timeout=60 + count * 30, interval=0.05)
+    window = Window()
+    while True:
+        await pinecone_quiet(pinecone, 0.3, timeout=120)
+        cpu, t, r = cpu_seconds(pid), time.monotonic(), len(pinecone.requests)
+        values = await metrics.read()
+        if values["restore_bot_tracker_cycles_total"] - start.cycles >= count:
+            break
+        window.scrapes_inside += 1
+        await asyncio.sleep(0.05)
+    end = Mark(cpu_seconds(pid), time.monotonic(), r, len(slack.calls), values)
+    window.cycles = int(end.cycles - start.cycles)
+    window.cpu, window.seconds = cpu - start.cpu, t - start.t
+    count_key, sum_key = "restore_bot_tracker_cycle_seconds_count", "restore_bot_tracker_cycle_seconds_sum"
+    if values.get(count_key, 0) - start.values.get(count_key, 0):
+        window.cycle_seconds_mean = (values[sum_key] - start.values[sum_key]) / (
+            values[count_key] - start.values[count_key]
+        )
+    for request in pinecone.requests[start.r : r]:
+        if first_page(request):
+            window.per_cycle.append(Counter())
+        if not window.per_cycle:
+            window.notes.append(f"a Pinecone request before the window's first cycle: {request.path}")
+            continue
+        window.per_cycle[-1][pinecone_kind(request)] += 1
+    if len(window.per_cycle) != window.cycles:
+        window.notes.append(
+            f"{len(window.per_cycle)} cycles began with a first page of GET /restore-jobs, "
+            f"but the metric counted {window.cycles} cycles"
+        )
+    return window, end
+
+
+async def start_py_spy(output: str, pid: int, result: Result) -> asyncio.subprocess.Process:
+    """py-spy record the bot through the measured window (raw folded stacks, 100 Hz, not pausing it)."""
+    path = f"{output}-{result.n}{'-crowded' if result.crowded else ''}.txt"
+    result.notes.append(f"py-spy profile of the window in {path}")
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "-p",
+        str(pid),
+        "-r",
+        "100",
+        "--format",
+        "raw",
+        "-o",
+        path,
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 # -- one run -----------------------------------------------------------------------------------------------
 
 
@@ -323,16 +453,15 @@ def idle_updates(slack: SlackStandIn, jobs: dict[str, dict[str, Any]], since_wal
 class Result:
     n: int
     crowded: bool
-    cycles: int = 0
-    per_cycle: list[Counter[str]] = field(default_factory=list)
+    #: The measured window (the emulator's clock running) and, before it, a quiet one (clock stopped).
+    window: Window = field(default_factory=Window)
+    quiet: Window = field(default_factory=Window)
     finish_reads: Counter[str] = field(default_factory=Counter)
-    cpu: float = 0.0
-    window_seconds: float = 0.0
-    cycle_seconds_mean: float | None = None
     rss_base_mb: float = 0.0
     rss_peak_mb: float = 0.0
     slack_calls: Counter[str] = field(default_factory=Counter)
     slack_in_window: Counter[str] = field(default_factory=Counter)
+    slack_quiet: Counter[str] = field(default_factory=Counter)
     changed: int = 0
     milestones: int = 0
     finished: Counter[str] = field(default_factory=Counter)
@@ -343,8 +472,6 @@ class Result:
     idle_updates: tuple[int, int] = (0, 0)
     rate_limited_setup: Counter[str] = field(default_factory=Counter)
     rate_limited_window: Counter[str] = field(default_factory=Counter)
-    scrapes_in_window: int = 0
-    markers: int = 0
     setup_seconds: float = 0.0
     drain_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -356,17 +483,6 @@ class Result:
     @property
     def budget(self) -> int:
         return math.ceil(self.n / 100) + 2
-
-    def polling(self, cycle: Counter[str]) -> int:
-        return cycle["list"] + cycle["describe_restore_job"]
-
-    @property
-    def requests_per_cycle(self) -> float:
-        return sum(self.polling(c) for c in self.per_cycle) / max(1, len(self.per_cycle))
-
-    @property
-    def cpu_per_cycle(self) -> float:
-        return self.cpu / max(1, self.cycles)
 
     @property
     def rss_growth_mb(self) -> float:
@@ -494,60 +610,24 @@ async def measure(
         flush=True,
     )
 
-    # -- the window: W cycles ---------------------------------------------------------------------------------
-    before = await metrics.cycles()
-    while True:  # the window opens as a cycle ends
-        start = await metrics.read()
-        if start["restore_bot_tracker_cycles_total"] != before:
-            break
-        await asyncio.sleep(0.1)
-    cpu0, t0, wall0 = cpu_seconds(pid), time.monotonic(), time.time()
-    r0, s0 = len(pinecone.requests), len(slack.calls)
-    result.slack_setup = Counter(c.method for c in slack.calls[:s0])
+    # -- a quiet window (the clock stopped: nothing changes), then the measured one ---------------------------
+    first = await cycle_end(metrics, pinecone, slack, pid)
+    result.slack_setup = Counter(c.method for c in slack.calls[: first.s])
+    result.quiet, mark = await cycles_window(args.quiet_cycles, first, pinecone, slack, metrics, pid)
+    result.slack_quiet = Counter(c.method for c in slack.calls[first.s : mark.s])
+    wall0 = time.time()
     limited0 = Counter(slack.rate_limited)
     s_before = snapshot(database)
+    spy = await start_py_spy(args.py_spy, pid, result) if args.py_spy else None
     pinecone.start_clock()
-    window = args.cycles
-
-    def markers_since(start_index: int) -> int:
-        return sum(1 for r in pinecone.requests[start_index:] if first_page(r))
-
-    await wait_until(f"{window} cycles", lambda: markers_since(r0) >= window, timeout=60 + window * 30, interval=0.05)
-    scrapes = metrics.scrapes
-    while True:
-        await pinecone_quiet(pinecone, 0.3, timeout=120)
-        cpu1, t1, r1, s1 = cpu_seconds(pid), time.monotonic(), len(pinecone.requests), len(slack.calls)
-        end = await metrics.read()
-        if end["restore_bot_tracker_cycles_total"] - start["restore_bot_tracker_cycles_total"] >= window:
-            break
-        await asyncio.sleep(0.05)
+    main, last = await cycles_window(args.cycles, mark, pinecone, slack, metrics, pid)
     pinecone.stop_clock()
-    result.scrapes_in_window = metrics.scrapes - scrapes - 1
-    result.cycles = int(end["restore_bot_tracker_cycles_total"] - start["restore_bot_tracker_cycles_total"])
-    result.cpu, result.window_seconds = cpu1 - cpu0, t1 - t0
-    count = end.get("restore_bot_tracker_cycle_seconds_count", 0) - start.get(
-        "restore_bot_tracker_cycle_seconds_count", 0
-    )
-    if count:
-        total = end["restore_bot_tracker_cycle_seconds_sum"] - start["restore_bot_tracker_cycle_seconds_sum"]
-        result.cycle_seconds_mean = total / count
-    in_window = pinecone.requests[r0:r1]
-    cycles: list[Counter[str]] = []
-    for request in in_window:
-        if first_page(request):
-            cycles.append(Counter())
-        if not cycles:
-            result.notes.append(f"a Pinecone request before the window's first cycle: {request.path}")
-            continue
-        cycles[-1][pinecone_kind(request)] += 1
-    result.per_cycle = cycles
-    result.markers = len(cycles)
-    if result.markers != result.cycles:
-        result.notes.append(
-            f"{result.markers} cycles began with a first page of GET /restore-jobs, "
-            f"but the metric counted {result.cycles} cycles"
-        )
-    result.slack_in_window = Counter(c.method for c in slack.calls[s0:s1])
+    if spy is not None:
+        spy.send_signal(2)  # SIGINT: py-spy writes what it has
+        await asyncio.wait_for(spy.wait(), 60)
+    result.window = main
+    result.slack_in_window = Counter(c.method for c in slack.calls[mark.s : last.s])
+    r0, s0 = mark.r, mark.s
 
     # -- drain: what the window's changes cost Slack -----------------------------------------------------------
     drain_started = time.monotonic()
@@ -572,10 +652,10 @@ async def measure(
     by_message = {(row["channel_id"], row["message_ts"]): job_id for job_id, row in s_after.items()}
     for call in slack.calls[s0:]:
         result.slack_calls[call.method] += 1
-        job_id = slack_job(call, by_message)
-        if job_id is None:
+        about = slack_job(call, by_message)
+        if about is None:
             result.unattributed.append(call.method)
-        elif job_id not in changed:
+        elif about not in changed:
             result.calls_for_unchanged += 1
     result.rate_limited_window = Counter(slack.rate_limited) - limited0
     result.idle_updates = idle_updates(slack, s_after, wall0)
@@ -585,31 +665,36 @@ async def measure(
 
 
 def report(r: Result) -> None:
-    polling = [r.polling(c) for c in r.per_cycle] or [0]
-    describe = [c["describe_restore_job"] for c in r.per_cycle] or [0]
-    pages = [c["list"] for c in r.per_cycle] or [0]
+    w, q = r.window, r.quiet
     finished = sum(r.finished.values())
     reads = sum(r.finish_reads.values())
-    print(f"  window: {r.cycles} cycles in {r.window_seconds:.1f} s", end="")
-    if r.cycle_seconds_mean is not None:
-        print(f" (a cycle's own wall time {r.cycle_seconds_mean * 1000:.0f} ms on average, from the metric)", end="")
-    print(f"; set-up {r.setup_seconds:.0f} s, drain {r.drain_seconds:.1f} s")
+
+    def spread(values: list[int]) -> str:
+        return f"{min(values, default=0)}-{max(values, default=0)}"
+
+    wall = f", a cycle's own wall time {w.cycle_seconds_mean * 1000:.0f} ms" if w.cycle_seconds_mean else ""
     print(
-        f"  Pinecone per cycle: list pages {min(pages)}-{max(pages)}, describe_restore_job {min(describe)}-"
-        f"{max(describe)}; together {min(polling)}-{max(polling)} (mean {r.requests_per_cycle:.2f}), "
-        f"budget ceil(N/100)+2 = {r.budget}"
+        f"  window: {w.cycles} cycles in {w.seconds:.1f} s{wall}; set-up {r.setup_seconds:.0f} s, "
+        f"drain {r.drain_seconds:.1f} s"
+    )
+    print(
+        f"  Pinecone per cycle: list pages {spread([c['list'] for c in w.per_cycle])}, describe_restore_job "
+        f"{spread([c['describe_restore_job'] for c in w.per_cycle])}; together "
+        f"{spread([w.polling(c) for c in w.per_cycle])} (mean {w.requests_per_cycle:.2f}), budget ceil(N/100)+2 "
+        f"= {r.budget}; with nothing changing: {spread([q.polling(c) for c in q.per_cycle])}"
     )
     print(
         f"  reads for finished jobs: {dict(r.finish_reads)} = {reads} for {finished} finished jobs"
         + (f" ({reads / finished:.2f} per job)" if finished else "")
     )
     print(
-        f"  bot CPU {r.cpu:.2f} s over the window = {r.cpu_per_cycle * 1000:.1f} ms per cycle; "
-        f"RSS at start {r.rss_base_mb:.1f} MB, peak {r.rss_peak_mb:.1f} MB (+{r.rss_growth_mb:.1f} MB)"
+        f"  bot CPU per cycle: {w.cpu_per_cycle * 1000:.1f} ms ({w.cpu:.2f} s over the window); with nothing "
+        f"changing {q.cpu_per_cycle * 1000:.1f} ms ({q.cpu:.2f} s over {q.cycles} cycles)"
     )
+    print(f"  RSS at start {r.rss_base_mb:.1f} MB, peak {r.rss_peak_mb:.1f} MB (+{r.rss_growth_mb:.1f} MB)")
     print(
         f"  Slack from the window start to the end of the drain: {dict(r.slack_calls)} "
-        f"(within the {r.cycles} cycles: {dict(r.slack_in_window)})"
+        f"(within the {w.cycles} cycles: {dict(r.slack_in_window)}; while nothing changed: {dict(r.slack_quiet)})"
     )
     print(
         f"  jobs changed: {r.changed} (milestone {r.milestones}, finished {dict(r.finished)}); "
@@ -622,28 +707,30 @@ def report(r: Result) -> None:
     )
     print(
         f"  answered 429: set-up {dict(r.rate_limited_setup) or 0}, window and drain "
-        f"{dict(r.rate_limited_window) or 0}; /metrics scrapes inside the window: {r.scrapes_in_window}"
+        f"{dict(r.rate_limited_window) or 0}; /metrics scrapes inside the windows: "
+        f"{q.scrapes_inside + w.scrapes_inside}"
     )
-    for note in r.notes:
+    for note in r.notes + q.notes + w.notes:
         print(f"  note: {note}")
 
 
 def failures(r: Result) -> list[str]:
     out: list[str] = []
-    worst = max((r.polling(c) for c in r.per_cycle), default=0)
-    if not r.per_cycle:
+    w = r.window
+    if not w.per_cycle or not r.quiet.per_cycle:
         out.append(f"{r.label}: no cycle was measured")
+    worst = max(w.max_requests, r.quiet.max_requests)
     if worst > r.budget:
         out.append(f"{r.label}: a cycle made {worst} list/describe_restore_job requests > ceil(N/100)+2 = {r.budget}")
-    active = r.n - sum(r.finished.values())
-    if any(c["describe_restore_job"] >= max(2, active) for c in r.per_cycle):
-        out.append(f"{r.label}: a cycle described (about) every job on its own")
     finished = sum(r.finished.values())
+    active = r.n - finished
+    if any(c["describe_restore_job"] >= max(2, active) for c in w.per_cycle + r.quiet.per_cycle):
+        out.append(f"{r.label}: a cycle described (about) every job on its own")
     if sum(r.finish_reads.values()) > 3 * finished:
         out.append(f"{r.label}: {sum(r.finish_reads.values())} reads for {finished} finished jobs (> 3 each)")
     if r.n >= 1000 and r.rss_peak_mb >= RSS_LIMIT_MB:
         out.append(f"{r.label}: peak RSS {r.rss_peak_mb:.0f} MB >= {RSS_LIMIT_MB:.0f} MB")
-    unchanged = r.calls_for_unchanged + len(r.unattributed)
+    unchanged = r.calls_for_unchanged + len(r.unattributed) + sum(r.slack_quiet.values())
     if unchanged:
         out.append(f"{r.label}: {unchanged} Slack calls for jobs that did not change (or not attributable)")
     if r.slack_calls["chat.update"] > r.changed:
@@ -665,27 +752,29 @@ def growth(results: list[Result]) -> list[str]:
     plain = sorted((r for r in results if not r.crowded), key=lambda r: r.n)
     if not plain:
         return []
-    figures = {
-        "requests/cycle": lambda r: r.requests_per_cycle,
-        "CPU s/cycle": lambda r: r.cpu_per_cycle,
+    checked: dict[str, Callable[[Result], float]] = {
+        "requests/cycle": lambda r: r.window.requests_per_cycle,
+        "CPU s/cycle": lambda r: r.window.cpu_per_cycle,
+        "CPU s/cycle, no change": lambda r: r.quiet.cpu_per_cycle,
         "RSS above baseline MB": lambda r: r.rss_growth_mb,
     }
-    context = {
+    context: dict[str, Callable[[Result], float]] = {
         "peak RSS MB": lambda r: r.rss_peak_mb,
-        "cycle wall ms (metric)": lambda r: (r.cycle_seconds_mean or 0.0) * 1000,
+        "cycle wall ms (metric)": lambda r: (r.window.cycle_seconds_mean or 0.0) * 1000,
         "Slack calls / changed job": lambda r: sum(r.slack_calls.values()) / max(1, r.changed),
     }
     print("\ngrowth (target 4: no figure grows faster than the number of jobs; x1.5 tolerance)")
     header = f"{'figure':<26}" + "".join(f"{'N=' + str(r.n):>12}" for r in plain)
     print(header + "   step ratios (limit)")
     out: list[str] = []
-    for name, get in {**figures, **context}.items():
+    for name, get in {**checked, **context}.items():
         values = [get(r) for r in plain]
         line = f"{name:<26}" + "".join(f"{v:12.3f}" if v < 10 else f"{v:12.1f}" for v in values)
-        if name in figures:
+        if name in checked:
+            floor = FLOORS[name.split(",")[0]]
             steps = []
             for (a, va), (b, vb) in itertools.pairwise(zip(plain, values, strict=True)):
-                ratio = max(vb, FLOORS[name]) / max(va, FLOORS[name])
+                ratio = max(vb, floor) / max(va, floor)
                 limit = b.n / a.n * GROWTH_TOLERANCE
                 steps.append(f"{ratio:.2f} ({limit:.0f})")
                 if ratio > limit:
@@ -697,8 +786,10 @@ def growth(results: list[Result]) -> list[str]:
         if r.n in crowded:
             c = crowded[r.n]
             print(
-                f"crowded project at N={r.n}: requests/cycle {c.requests_per_cycle:.2f} vs {r.requests_per_cycle:.2f}, "
-                f"CPU/cycle {c.cpu_per_cycle * 1000:.1f} vs {r.cpu_per_cycle * 1000:.1f} ms"
+                f"crowded project at N={r.n}: requests/cycle {c.window.requests_per_cycle:.2f} vs "
+                f"{r.window.requests_per_cycle:.2f}, CPU/cycle {c.window.cpu_per_cycle * 1000:.1f} vs "
+                f"{r.window.cpu_per_cycle * 1000:.1f} ms (no change: {c.quiet.cpu_per_cycle * 1000:.1f} vs "
+                f"{r.quiet.cpu_per_cycle * 1000:.1f} ms)"
             )
     return out
 
@@ -710,6 +801,10 @@ async def main() -> int:
     parser.add_argument("--crowded", help="comma-separated N for the crowded project (default 100,1000; quick 100)")
     parser.add_argument("--old-jobs", type=int, default=OLD_JOBS, help="old restore jobs in the crowded project")
     parser.add_argument("--cycles", type=int, default=10, help="tracking cycles measured per run")
+    parser.add_argument(
+        "--quiet-cycles", type=int, default=5, help="cycles measured before the window, with nothing changing"
+    )
+    parser.add_argument("--py-spy", metavar="PREFIX", help="py-spy record the bot through each measured window")
     parser.add_argument("--poll-interval", type=float, default=POLL_INTERVAL, help="RESTORE_BOT_POLL_INTERVAL")
     parser.add_argument("--keep", action="store_true", help="keep each run's directory (bot log, database)")
     args = parser.parse_args()
@@ -737,17 +832,21 @@ def summary(r: Result) -> dict[str, Any]:
     return {
         "n": r.n,
         "crowded": r.crowded,
-        "cycles": r.cycles,
-        "requests_per_cycle": round(r.requests_per_cycle, 3),
-        "max_requests_per_cycle": max((r.polling(c) for c in r.per_cycle), default=0),
+        "cycles": r.window.cycles,
+        "requests_per_cycle": round(r.window.requests_per_cycle, 3),
+        "max_requests_per_cycle": r.window.max_requests,
+        "quiet_max_requests_per_cycle": r.quiet.max_requests,
         "finish_reads": dict(r.finish_reads),
         "finished": dict(r.finished),
-        "cpu_per_cycle_s": round(r.cpu_per_cycle, 4),
+        "cpu_per_cycle_s": round(r.window.cpu_per_cycle, 4),
+        "quiet_cpu_per_cycle_s": round(r.quiet.cpu_per_cycle, 4),
+        "cycle_wall_s": round(r.window.cycle_seconds_mean or 0.0, 4),
         "rss_base_mb": round(r.rss_base_mb, 1),
         "rss_peak_mb": round(r.rss_peak_mb, 1),
         "slack_calls": dict(r.slack_calls),
+        "slack_setup": dict(r.slack_setup),
         "changed_jobs": r.changed,
-        "calls_for_unchanged": r.calls_for_unchanged + len(r.unattributed),
+        "calls_for_unchanged": r.calls_for_unchanged + len(r.unattributed) + sum(r.slack_quiet.values()),
         "rate_limited": dict(r.rate_limited_setup + r.rate_limited_window),
         "idle_updates": list(r.idle_updates),
         "setup_s": round(r.setup_seconds, 1),
