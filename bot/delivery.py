@@ -197,6 +197,8 @@ class SlackDelivery:
         else:
             if not self._pacing.try_post(job.channel_id):
                 return None  # a later round posts it
+            # This post draws the current state: a redraw right after it would cost a chat.update for nothing.
+            await self._store.claim_parent_redraw(job.id)
             job = await self._store.update(job.id, parent_posting_since=self._clock())
             result = await self._publisher.post(
                 job.channel_id, render.parent_message(job), job_id=job.id, part="parent"
@@ -205,6 +207,9 @@ class SlackDelivery:
             self._parent_retry[job.id] = (failures + 1, self._clock() + timedelta(seconds=_backoff(failures + 1)))
             return None
         self._parent_retry.pop(job.id, None)
+        if isinstance(found, Posted):
+            # Drawn from a state before the restart: redraw it.
+            return await self._store.update(job.id, message_ts=result.ts, parent_posting_since=None, parent_dirty=True)
         return await self._store.update(job.id, message_ts=result.ts, parent_posting_since=None)
 
     async def _send_notice(self, job: Job, notice: PendingNotice, now: datetime) -> bool:

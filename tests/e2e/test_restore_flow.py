@@ -161,3 +161,16 @@ async def test_a_restore_far_down_a_crowded_list_is_still_tracked_at_a_bounded_c
     ]
     pages = len(pinecone.calls("GET", "/restore-jobs")) - listed_before
     assert pages <= 3 * len(cycles_listed), "never more than ceil(1 / 100) + 2 pages a cycle"
+
+
+async def test_a_new_parent_is_not_redrawn_until_something_changes(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], float("inf"))  # stays Pending: nothing changes
+    await bot.command(f"{backup['backup_id']} restored-index")
+    [parent] = await slack.wait_for(lambda: parents(slack, CHANNEL))
+    await slack.wait_for(lambda: slack.thread(CHANNEL, parent["ts"]))  # the "accepted" reply follows the parent
+    polls = len(pinecone.calls("GET", "/restore-jobs"))
+    await pinecone.wait_for(lambda: len(pinecone.calls("GET", "/restore-jobs")) >= polls + 10, timeout=20)
+    assert not slack.calls_to("chat.update"), "the parent was drawn from the current state when it was posted"
