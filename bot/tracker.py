@@ -113,14 +113,14 @@ class Tracker:
         jobs = [job for job in await self._store.active_jobs() if job.id not in self._service.in_flight]
         restoring = [job for job in jobs if job.state is JobState.RESTORING]
         others = [job for job in jobs if job.state is not JobState.RESTORING]
-        await asyncio.gather(*(self._guarded(self._move_on(job)) for job in others))
+        await asyncio.gather(*(self._guarded(job, self._move_on(job)) for job in others))
         now = utcnow()
         late = [job for job in restoring if job.elapsed(now) > self._restore_timeout]
-        await asyncio.gather(*(self._guarded(self._time_out(job)) for job in late))
+        await asyncio.gather(*(self._guarded(job, self._time_out(job)) for job in late))
         live = [job for job in restoring if job.elapsed(now) <= self._restore_timeout]
         observed = await self._observe(live)
         await asyncio.gather(
-            *(self._guarded(self._after_poll(job, observed[job.id])) for job in live if job.id in observed)
+            *(self._guarded(job, self._after_poll(job, observed[job.id])) for job in live if job.id in observed)
         )
         active = {job.id for job in jobs}
         for job_id in (set(self._failures) | set(self._looked_up)) - active:
@@ -130,12 +130,12 @@ class Tracker:
             self._metrics.tracker_cycle_seconds.observe(time.monotonic() - started)
             self._metrics.tracker_cycles.inc()
 
-    async def _guarded(self, step: Awaitable[None]) -> None:
+    async def _guarded(self, job: Job, step: Awaitable[None]) -> None:
         async with self._limit:
             try:
                 await step
             except (StoreError, StaleJob) as exc:
-                log.warning("a job was not tracked this cycle: %s", exc)
+                log.warning("job %s: not tracked this cycle: %s", job.id, exc)
 
     async def _move_on(self, job: Job) -> None:
         """A job Pinecone is not restoring yet: awaiting approval, or not yet (surely) sent."""
