@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.jobs import utcnow
@@ -24,34 +26,49 @@ FLUSH_EVERY = 0.2
 
 
 class SeenDeliveries:
-    def __init__(self, store: JobStore, *, remember_for: timedelta = REMEMBER_FOR) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        remember_for: timedelta = REMEMBER_FOR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._remember_for = remember_for
-        self._expires: dict[str, float] = {}
+        self._clock = clock
+        # In the order the keys expire (every key lives `remember_for` from when it was noted), so
+        # forgetting the expired ones only ever looks at the front: O(1) per ack, however many are kept.
+        self._expires: OrderedDict[str, float] = OrderedDict()
         self._unsaved: list[str] = []
         self._pending = asyncio.Event()
 
     async def load(self) -> None:
         """Read the keys of the last day from the store (at start-up)."""
         keys = await self._store.delivery_keys_since(utcnow() - self._remember_for)
-        expiry = time.monotonic() + self._remember_for.total_seconds()
+        expiry = self._clock() + self._remember_for.total_seconds()
         for key in keys:
             self._expires.setdefault(key, expiry)
 
     def first_time(self, key: str) -> bool:
         """True the first time `key` is seen (and records it); False for a repeat."""
-        now = time.monotonic()
-        if self._expires.get(key, 0.0) > now:
+        now = self._clock()
+        self._forget_expired(now)
+        if key in self._expires:
             return False
         self._expires[key] = now + self._remember_for.total_seconds()
         self._unsaved.append(key)
         self._pending.set()
-        if len(self._expires) > 2 * len(self._unsaved) + 10_000:
-            self._forget_expired(now)
         return True
 
+    def __len__(self) -> int:
+        return len(self._expires)
+
     def _forget_expired(self, now: float) -> None:
-        self._expires = {key: expiry for key, expiry in self._expires.items() if expiry > now}
+        while self._expires:
+            key, expiry = next(iter(self._expires.items()))
+            if expiry > now:
+                return
+            del self._expires[key]
 
     async def flush(self) -> None:
         """Write the keys not saved yet, in one transaction."""
