@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.ack_priority import AckPriority
 from bot.delivery import SlackDelivery
 from bot.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
@@ -35,6 +36,10 @@ STORE_UNAVAILABLE = (
 )
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
+# Requests recorded at once after a burst of acks: the store writes them one at a time anyway.
+RECORDING_SLOTS = 16
+# Requests talking to Pinecone at once: as many as the tracker's polls (bot/tracker.py).
+SUBMITTING_SLOTS = 16
 
 
 @dataclass(frozen=True)
@@ -113,23 +118,31 @@ class RestoreService:
         *,
         retry_delay: float = 1.0,
         sleep: Sleep = asyncio.sleep,
+        acks: AckPriority | None = None,
     ) -> None:
         self._store = store
         self._pinecone = pinecone
         self._delivery = delivery
         self._retry_delay = retry_delay
         self._sleep = sleep
+        # A burst of commands is answered first; then its requests are recorded, then sent to Pinecone,
+        # each with its own slots, so recording never queues behind Pinecone's answers.
+        self.acks = acks or AckPriority()
+        self._recording = self.acks.turns(RECORDING_SLOTS)
+        self._submitting = self.acks.turns(SUBMITTING_SLOTS)
         # Jobs a request is driving right now; the tracker leaves them alone.
         self.in_flight: set[str] = set()
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
-        job = await self._record(request, requester_id, channel_id)
+        async with self._recording.turn():
+            job = await self._record(request, requester_id, channel_id)
         if not isinstance(job, Job):
             return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
         self.in_flight.add(job.id)
         try:
-            outcome = await self.advance(job, tell_requester=False)
+            async with self._submitting.turn():
+                outcome = await self.advance(job, tell_requester=False)
         finally:
             self.in_flight.discard(job.id)
         if isinstance(outcome, Started):
@@ -152,10 +165,11 @@ class RestoreService:
     ) -> Outcome:
         """Record the request as a plan card awaiting approval. Reads Pinecone, never writes to it."""
         try:
-            backup = await self._pinecone.describe_backup(request.backup_id)
-            if not backup.ready:
-                raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
-            target_free = await self._name_is_free(request.index_name)
+            async with self._submitting.turn():
+                backup = await self._pinecone.describe_backup(request.backup_id)
+                if not backup.ready:
+                    raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
+                target_free = await self._name_is_free(request.index_name)
         except PineconeError as exc:
             return Refused(explain(exc, backup_id=request.backup_id, index_name=request.index_name))
         if not target_free:
@@ -222,7 +236,8 @@ class RestoreService:
     async def run_approved(self, job: Job) -> None:
         """Drive an approved job to `restoring`; the thread and, on refusal, the requester are told."""
         try:
-            await self.advance(job, tell_requester=True)
+            async with self._submitting.turn():
+                await self.advance(job, tell_requester=True)
         finally:
             self.in_flight.discard(job.id)
 
