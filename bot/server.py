@@ -1,8 +1,14 @@
-"""HTTP front door: `POST /slack/events` into Bolt, `GET /healthz` for orchestrators, `GET /metrics`.
+"""HTTP front door: `POST /slack/events`, `GET /healthz` for orchestrators, `GET /metrics`.
 
 The signature is checked here, on the raw bytes, before anything parses the body: an unsigned or
-mis-signed request gets 401 whatever it contains, and nothing of it is acted on. Bolt checks it
-again; the double check costs one HMAC. A signed body that cannot be parsed gets 400, never 500.
+mis-signed request gets 401 whatever it contains, and nothing of it is acted on. It is the only check
+(Bolt's own is switched off in bot/app.py: it would repeat the same HMAC over the same bytes). A signed
+body that cannot be parsed gets 400, never 500.
+
+`/restore-index` slash commands, the hot path in an incident, are answered by
+`handlers.commands.answer_directly` without Bolt's per-request pipeline; everything else (interactions,
+modals, events, Slack's SSL check) goes to Bolt. Every answer counts as an ack being answered for
+`bot.ack_priority`, so the restores a burst of commands starts wait until the burst has been answered.
 
 `GET /metrics` is Prometheus' text format, served in HTTP mode and in Socket Mode (where this server
 only has the health check and the metrics). `POST /slack/events` is timed from receipt to answer
@@ -25,6 +31,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.services import Services
 from bot.unexpected import log_unexpected
+from handlers.commands import answer_directly, slash_command
 from storage import StoreError
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,10 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
         verifier = SignatureVerifier(secret.get_secret_value())
 
         async def slack_events(request: web.Request) -> web.Response:
+            with services.restores.acks.answering():
+                return await answer(request)
+
+        async def answer(request: web.Request) -> web.Response:
             raw = await request.read()
             try:
                 body = raw.decode("utf-8")
@@ -61,6 +72,10 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
                 return web.json_response({"error": "invalid request signature"}, status=401)
             if not is_signed(verifier, body, request.headers):
                 return web.json_response({"error": "invalid request signature"}, status=401)
+            command = slash_command(body, request.headers.get("Content-Type"))
+            if command is not None:
+                bolt_response = await answer_directly(services, command)
+                return await to_aiohttp_response(bolt_response)
             try:
                 bolt_request = AsyncBoltRequest(
                     body=body,

@@ -17,6 +17,7 @@ from bot.jobs import Job, JobState
 from bot.policy_file import ChannelRules, may_approve
 from bot.restore_service import DecisionRefused
 from bot.services import Services
+from handlers.errors import after_ack
 
 REASON_LIMIT = 2000
 
@@ -25,27 +26,19 @@ def register_approvals(app: AsyncApp, services: Services) -> None:
     @app.action(ids.APPROVE_ACTION)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await _open_decision(services, body, action, respond, approve=True)
+        decision = _open_decision(services, body, action, respond, approve=True)
+        after_ack(services, decision, body=body, name="open the approve form")
 
     @app.action(ids.DENY_ACTION)
     async def on_deny(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await _open_decision(services, body, action, respond, approve=False)
+        decision = _open_decision(services, body, action, respond, approve=False)
+        after_ack(services, decision, body=body, name="open the deny form")
 
     @app.action(ids.CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        user_id = str(body["user"]["id"])
-        job = await services.store.get(str(action.get("value") or ""))
-        if job is None or job.state is not JobState.AWAITING_APPROVAL:
-            await _tell(respond, _no_longer_pending(job))
-            return
-        if user_id != job.requester_id:
-            await _tell(respond, f"Only <@{job.requester_id}>, who asked for this restore, can cancel it.")
-            return
-        result = await services.restores.cancel(job.id, requester_id=user_id)
-        if isinstance(result, DecisionRefused):
-            await _tell(respond, result.reason)
+        after_ack(services, _cancel(services, body, action, respond), body=body, name="cancel a request")
 
     @app.view(ids.APPROVE_VIEW)
     async def on_approve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -77,6 +70,20 @@ def register_approvals(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors={ids.DECISION_REASON_BLOCK: result.reason})
             return
         await ack()
+
+
+async def _cancel(services: Services, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    user_id = str(body["user"]["id"])
+    job = await services.store.get(str(action.get("value") or ""))
+    if job is None or job.state is not JobState.AWAITING_APPROVAL:
+        await _tell(respond, _no_longer_pending(job))
+        return
+    if user_id != job.requester_id:
+        await _tell(respond, f"Only <@{job.requester_id}>, who asked for this restore, can cancel it.")
+        return
+    result = await services.restores.cancel(job.id, requester_id=user_id)
+    if isinstance(result, DecisionRefused):
+        await _tell(respond, result.reason)
 
 
 async def _open_decision(

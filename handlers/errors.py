@@ -1,14 +1,22 @@
-"""The single error handler: log with a reference, tell the user the reference, never a traceback."""
+"""The single error handler: log with a reference, tell the user the reference, never a traceback.
+
+Listeners answer Slack first and do the rest in a background task started with `after_ack`
+(the app runs with `process_before_response=True`, so Bolt sends its answer only when the listener
+returns). A failure in that task gets the same treatment as one Bolt catches: logged with a
+reference, and the reference sent to the user.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.services import Services
 from bot.unexpected import apology, log_unexpected
 
 log = logging.getLogger(__name__)
@@ -17,13 +25,30 @@ log = logging.getLogger(__name__)
 def register_error_handler(app: AsyncApp) -> None:
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
-        reference = log_unexpected(error, f"Slack request {body.get('command') or body.get('type') or 'unknown'}")
-        response_url = body.get("response_url")
         # Only a request that passed verification and authorization may make the bot call a URL it names.
-        if context.get("authorize_result") is not None and isinstance(response_url, str):
-            try:
-                await AsyncWebhookClient(response_url).send(text=apology(reference), response_type="ephemeral")
-            except Exception as exc:  # the apology is best effort; the error is already logged
-                log.warning("could not deliver the error reference %s: %s", reference, type(exc).__name__)
+        await apologise(error, body, authorized=context.get("authorize_result") is not None)
         # 200: Slack would show its own "failed with the error" banner for a 5xx and retry events.
         return BoltResponse(status=200, body="")
+
+
+def after_ack(services: Services, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
+    """Run `work` after the answer to Slack, tracked for shutdown. Only listeners call this, so the
+    request has passed Bolt's authorization and its response_url may be used for the apology."""
+
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception as exc:
+            await apologise(exc, body, authorized=True)
+
+    services.tasks.spawn(guarded(), name=name)
+
+
+async def apologise(error: Exception, body: dict[str, Any], *, authorized: bool) -> None:
+    reference = log_unexpected(error, f"Slack request {body.get('command') or body.get('type') or 'unknown'}")
+    response_url = body.get("response_url")
+    if authorized and isinstance(response_url, str):
+        try:
+            await AsyncWebhookClient(response_url).send(text=apology(reference), response_type="ephemeral")
+        except Exception as exc:  # the apology is best effort; the error is already logged
+            log.warning("could not deliver the error reference %s: %s", reference, type(exc).__name__)

@@ -9,17 +9,22 @@ from slack_bolt.async_app import AsyncApp
 from bot import render
 from bot.jobs import Job, JobState
 from bot.services import Services
+from handlers.errors import after_ack
 
 
 def register_home(app: AsyncApp, services: Services) -> None:
     @app.event("app_home_opened")
-    async def on_home_opened(event: dict[str, Any]) -> None:
+    async def on_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        user_id = str(event["user"])
-        mine = await services.store.recent_jobs(requester_id=user_id, limit=20)
-        waiting = [(job, await services.delivery.link(job)) for job in await awaiting(services, user_id)]
-        await services.slack.views_publish(user_id=user_id, view=render.home_view(mine, waiting))
+        # Bolt acks an event when its listener returns; the tab is drawn after that.
+        after_ack(services, _publish(services, str(event["user"])), body=body, name="draw the App Home")
+
+
+async def _publish(services: Services, user_id: str) -> None:
+    mine = await services.store.recent_jobs(requester_id=user_id, limit=20)
+    waiting = [(job, await services.delivery.link(job)) for job in await awaiting(services, user_id)]
+    await services.slack.views_publish(user_id=user_id, view=render.home_view(mine, waiting))
 
 
 async def awaiting(services: Services, user_id: str) -> list[Job]:

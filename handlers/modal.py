@@ -24,6 +24,7 @@ from bot.pinecone.errors import NotFound, PineconeError
 from bot.pinecone.models import Backup
 from bot.services import Services
 from bot.validation import validate_backup_id
+from handlers.errors import after_ack
 from handlers.requests import Reply, handle_restore_request, refusal_before_work
 
 __all__ = ["BackupCache", "ephemeral_reply", "find_backup_options", "open_restore_modal", "register_modal"]
@@ -185,6 +186,36 @@ def _slack_error(exc: BaseException) -> str:
 # --- the listeners ----------------------------------------------------------------------------------
 
 
+async def _redraw(
+    services: Services, cache: BackupCache, choices: _LatestChoice, body: dict[str, Any], action: dict[str, Any]
+) -> None:
+    """Redraw the form for the backup just chosen: its source, size and a suggested name."""
+    view = body.get("view")
+    option = action.get("selected_option")
+    backup_id = option.get("value") if isinstance(option, dict) else None
+    if not isinstance(view, dict) or not isinstance(view.get("id"), str) or not isinstance(backup_id, str):
+        return  # cleared, or not from a modal: nothing to redraw
+    if not isinstance(validate_backup_id(backup_id), str):
+        return  # the "Pinecone did not answer" option; the submission says so if it is kept
+    view_id: str = view["id"]
+    stamp = _stamp(action.get("action_ts"))
+    choices.note(view_id, stamp)
+    backup = cache.get(backup_id) or await _look_up(services, backup_id)
+    if backup is None or not choices.is_latest(view_id, stamp):
+        return
+    channel_id = modal.modal_channel(view)
+    refusal = refusal_before_work(services, channel_id) if channel_id else None
+    redrawn = modal.view_after_choice(
+        view, backup, today=datetime.now(UTC).date(), notice=refusal.text if refusal else None
+    )
+    if redrawn is None:
+        return
+    try:
+        await services.slack.views_update(view_id=view_id, view=redrawn)
+    except _SLACK_ERRORS as exc:
+        log.warning("could not redraw the restore modal: %s", _slack_error(exc))
+
+
 def register_modal(app: AsyncApp, services: Services) -> None:
     cache = BackupCache()
     choices = _LatestChoice()
@@ -198,30 +229,7 @@ def register_modal(app: AsyncApp, services: Services) -> None:
     @app.action(MODAL_BACKUP_ACTION)
     async def on_backup_chosen(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        view = body.get("view")
-        option = action.get("selected_option")
-        backup_id = option.get("value") if isinstance(option, dict) else None
-        if not isinstance(view, dict) or not isinstance(view.get("id"), str) or not isinstance(backup_id, str):
-            return  # cleared, or not from a modal: nothing to redraw
-        if not isinstance(validate_backup_id(backup_id), str):
-            return  # the "Pinecone did not answer" option; the submission says so if it is kept
-        view_id: str = view["id"]
-        stamp = _stamp(action.get("action_ts"))
-        choices.note(view_id, stamp)
-        backup = cache.get(backup_id) or await _look_up(services, backup_id)
-        if backup is None or not choices.is_latest(view_id, stamp):
-            return
-        channel_id = modal.modal_channel(view)
-        refusal = refusal_before_work(services, channel_id) if channel_id else None
-        redrawn = modal.view_after_choice(
-            view, backup, today=datetime.now(UTC).date(), notice=refusal.text if refusal else None
-        )
-        if redrawn is None:
-            return
-        try:
-            await services.slack.views_update(view_id=view_id, view=redrawn)
-        except _SLACK_ERRORS as exc:
-            log.warning("could not redraw the restore modal: %s", _slack_error(exc))
+        after_ack(services, _redraw(services, cache, choices, body, action), body=body, name="redraw the restore modal")
 
     @app.view_submission(RESTORE_MODAL_CALLBACK)
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

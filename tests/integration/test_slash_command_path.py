@@ -1,0 +1,104 @@
+"""The slash command's direct path (without Bolt's pipeline) reads, de-duplicates and fails as the Bolt path does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import pytest_asyncio
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.services import Services, build_services
+from bot.settings import Settings
+from handlers.commands import answer_directly, slash_command
+from handlers.errors import after_ack
+from tests.e2e.harness import CHANNEL, USER, new_trigger_id, response_posts
+from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.slack_api import SlackStandIn
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def command(slack: SlackStandIn, text: str, **extra: str) -> tuple[str, str]:
+    response_url = slack.new_response_url()
+    fields = {
+        "token": "deprecated",
+        "team_id": "T0TEST",
+        "channel_id": CHANNEL,
+        "user_id": USER,
+        "command": "/restore-index",
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": new_trigger_id(),
+        **extra,
+    }
+    return urlencode(fields), response_url
+
+
+@pytest_asyncio.fixture
+async def services(slack: SlackStandIn, tmp_path: Path) -> AsyncIterator[Services]:
+    settings = Settings(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET="signing-secret-for-tests",
+        SLACK_API_URL=slack.api_url,
+        PINECONE_API_KEY=PINECONE_API_KEY,
+        PINECONE_CONTROLLER_HOST="http://127.0.0.1:9",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'restore-bot.sqlite3'}",
+        RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
+    )
+    built = await build_services(settings)
+    try:
+        yield built
+    finally:
+        await built.tasks.drain(5)
+        await built.close()
+
+
+@pytest.mark.parametrize(
+    "text", ['a65ff585-d987-4da5-a622-72e19a6ed5f4 restored-index team="search infra"', "", "ünï cödé +1 %20 &amp;"]
+)
+async def test_a_slash_command_is_read_exactly_as_bolt_reads_it(slack: SlackStandIn, text: str) -> None:
+    body, _ = command(slack, text)
+    assert slash_command(body, FORM) == AsyncBoltRequest(body=body, headers={"content-type": [FORM]}).body
+
+
+async def test_everything_else_is_left_to_bolt(slack: SlackStandIn) -> None:
+    body, _ = command(slack, "help")
+    assert slash_command(body, FORM) is not None
+    assert slash_command(command(slack, "help", ssl_check="1")[0], FORM) is None, "Slack's SSL check"
+    assert slash_command(command(slack, "a payload word")[0], FORM) is None, "Bolt reads any 'payload' as a payload="
+    assert slash_command(urlencode({"payload": json.dumps({"type": "block_actions"})}), FORM) is None
+    assert slash_command(json.dumps({"type": "event_callback"}), "application/json") is None
+    assert slash_command(urlencode({"command": "/other", "text": "x"}), FORM) is None
+
+
+async def test_a_repeated_delivery_is_answered_empty_and_does_nothing_twice(
+    services: Services, slack: SlackStandIn
+) -> None:
+    body, response_url = command(slack, "list")
+    fields = slash_command(body, FORM)
+    assert fields is not None
+    first = await answer_directly(services, fields)
+    again = await answer_directly(services, dict(fields))
+    assert (first.status, again.status, again.body) == (200, 200, "")
+    assert await services.tasks.drain(5)
+    assert len(response_posts(slack, response_url)) == 1, "the list was sent once"
+
+
+async def test_a_failure_after_the_ack_is_logged_and_its_reference_sent_to_the_user(
+    services: Services, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, response_url = command(slack, "list")
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    after_ack(services, broken(), body={"command": "/restore-index", "response_url": response_url}, name="broken")
+    [apology] = await slack.wait_for(lambda: response_posts(slack, response_url))
+    logged = [r for r in caplog.records if r.name == "bot.unexpected"]
+    assert len(logged) == 1 and "a bug" in str(logged[0].exc_info)
+    reference = logged[0].args[0] if isinstance(logged[0].args, tuple) else None
+    assert reference and f"`{reference}`" in apology["text"] and apology["response_type"] == "ephemeral"
