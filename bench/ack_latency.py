@@ -1,7 +1,7 @@
-"""Target 1 of issue 7: ack latency of the real bot against a bare Bolt AsyncApp, same requests, same run.
+"""Targets 1 and 4 (acks) of issue 7: ack latency of the real bot against a bare Bolt AsyncApp, and how it grows.
 
-    .venv/bin/python bench/ack_latency.py            # 1,000 commands per round, 4 rounds per server per level
-    .venv/bin/python bench/ack_latency.py --quick    # 200 commands per round, 2 rounds
+    .venv/bin/python bench/ack_latency.py            # 10, 100 and 1,000 commands per round; 10 and 100 in flight
+    .venv/bin/python bench/ack_latency.py --quick    # the same sizes and levels, fewer rounds (a few minutes)
 
 Set-up (all on 127.0.0.1):
 * this process hosts the test suite's Pinecone emulator and Slack stand-in (tests/fakes) and orchestrates;
@@ -10,13 +10,23 @@ Set-up (all on 127.0.0.1):
   served by aiohttp the same way, with the same signing secret;
 * every round's load comes from a fresh bench/_loadgen.py process (aiohttp client, N in flight).
 
-Each round sends N signed slash commands: half valid restores into distinct names, a quarter with a bad index
-name, a quarter from a channel that is not allowed. Rounds alternate between the two servers (bot/bare, then
-bare/bot, ...), the bare app getting exactly the bodies the bot got in that round. After each bot round the
-script waits until the bot has no active job left and its CPU is idle, so its background work does not spill
-into the next round.
+A round sends `size` signed slash commands: half valid restores into distinct names, a quarter with a bad index
+name, a quarter from a channel that is not allowed. For each level (commands in flight) and size, rounds
+alternate between the two servers (bot/bare, then bare/bot, ...), the bare app getting exactly the bodies the
+bot got in that round. After each bot round the script waits until every valid restore sent so far is recorded
+and Ready and the bot's CPU is idle, so one round's work never spills into the next; the bot's CPU is read from
+/proc/<pid>/stat from the start of the round to that point, so "CPU per command" is all a command costs: its ack,
+its restore, the tracking to Ready and the Slack messages.
 
-Targets (exit 1 if missed): at 10 in flight every ack < 3 s; at every level p99(bot) <= 2 x p99(bare).
+Targets (exit 1 if any is missed):
+* target 1, at 1,000 commands per round: at 10 in flight every ack < 3 s; at each level p99(bot) <= 2 x p99(bare)
+  over all rounds pooled (nearest-rank percentiles);
+* target 4, cost growth, from each size to the next (10 -> 100 -> 1,000) at each level: the bot's CPU per command
+  grows by at most CPU_TOLERANCE (total CPU at most that much faster than linear in the number of commands; the
+  tolerance is for a shared machine's noise), and the bot's p99 ack grows by at most the factor the command count
+  grows (latency at a fixed number in flight should not grow at all; compared only from a size that can keep the
+  level in flight, e.g. not from 10 commands at 100 in flight);
+* nothing dropped: every request answered 200 and every valid restore Ready at the end.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -32,6 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -48,9 +60,14 @@ BENCH = Path(__file__).resolve().parent
 OTHER_CHANNEL = "C0NOTALLOW"
 ACK_LIMIT = 3.0
 RATIO_LIMIT = 2.0
+TARGET_SIZE = 1000
+# Per-command CPU may grow this much from one size to the next before it counts as faster than linear.
+CPU_TOLERANCE = 1.5
 ROUND_TIMEOUT = 300.0
-SETTLE_TIMEOUT = 180.0
+SETTLE_TIMEOUT = 300.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+FULL_ROUNDS = {10: 10, 100: 6, 1000: 6}
+QUICK_ROUNDS = {10: 4, 100: 2, 1000: 2}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -103,6 +120,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+@dataclass
+class Cell:
+    """Everything measured for one (level, size)."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"bot": [], "bare": []})
+    round_p99: dict[str, list[float]] = field(default_factory=lambda: {"bot": [], "bare": []})
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    commands: dict[str, int] = field(default_factory=lambda: {"bot": 0, "bare": 0})
+    ack_cpu: dict[str, float] = field(default_factory=lambda: {"bot": 0.0, "bare": 0.0})
+    total_cpu: float = 0.0  # the bot, from the start of each round until it settled
+    settle: list[float] = field(default_factory=list)
+
+    def ratio(self) -> float:
+        return summary(self.latencies["bot"])["p99"] / summary(self.latencies["bare"])["p99"]
+
+    def per_round(self) -> list[float]:
+        return [b / a for b, a in zip(self.round_p99["bot"], self.round_p99["bare"], strict=True)]
+
+    def cpu_per_command(self) -> float:
+        return self.total_cpu / self.commands["bot"]
+
+
 async def wait_for_line(path: Path, fragment: str, process: asyncio.subprocess.Process, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -134,44 +173,53 @@ async def load(url: str, concurrency: int, bodies: list[list[str]], warmup: list
     return json.loads(out)
 
 
-async def settle(database: Path, pid: int) -> float:
-    """Wait until the bot has no active job and has been idle (< 5% CPU) for a second; returns seconds waited."""
+def job_counts(database: Path) -> tuple[int, int, int]:
+    """(jobs recorded, jobs still active, jobs Ready)."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
+        recorded, active, ready = db.execute(
+            "SELECT count(*), "
+            "coalesce(sum(state IN ('requested','submitting','restoring','awaiting_approval')), 0), "
+            "coalesce(sum(state = 'ready'), 0) FROM jobs"
+        ).fetchone()
+    return int(recorded), int(active), int(ready)
+
+
+async def settle(database: Path, pid: int, expected: int) -> float:
+    """Wait until all `expected` valid restores are recorded and none is active (requests still waiting in
+    the bot's memory are not in the store yet, so the count matters), then for a second of idle CPU."""
     started = time.monotonic()
-    uri = f"file:{database}?mode=ro"
     while time.monotonic() - started < SETTLE_TIMEOUT:
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as db:
-            active = db.execute(
-                "SELECT count(*) FROM jobs WHERE state IN ('requested','submitting','restoring')"
-            ).fetchone()[0]
-        if active == 0:
+        recorded, active, _ = job_counts(database)
+        if recorded >= expected and active == 0:
             before = cpu_seconds(pid)
             await asyncio.sleep(1.0)
             if cpu_seconds(pid) - before < 0.05:
                 return time.monotonic() - started
         else:
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.25)
     print(f"  warning: the bot did not settle within {SETTLE_TIMEOUT:.0f} s", flush=True)
     return time.monotonic() - started
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="200 commands per round, 2 rounds per server")
-    parser.add_argument("--requests", type=int, help="commands per round (default 1000, quick 200)")
-    parser.add_argument("--rounds", type=int, help="rounds per server per level (default 4, quick 2)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds per size (4, 2, 2 instead of 10, 6, 6)")
+    parser.add_argument("--sizes", default="10,100,1000", help="commands per round, comma-separated")
+    parser.add_argument("--rounds", type=int, help="rounds per server for every size (default: by size)")
     parser.add_argument("--levels", default="10,100", help="requests in flight, comma-separated")
     parser.add_argument(
         "--poll-interval", default="10", help="RESTORE_BOT_POLL_INTERVAL for the bot (production default 10)"
     )
     parser.add_argument("--restore-seconds", type=float, default=1.0, help="how long the emulator takes per restore")
     parser.add_argument(
-        "--py-spy", metavar="FILE", help="py-spy record the bot during its first round at the top level"
+        "--py-spy", metavar="FILE", help="py-spy record the bot during its first round at the top level and size"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (bot log, database)")
     args = parser.parse_args()
-    count = args.requests or (200 if args.quick else 1000)
-    rounds = args.rounds or (2 if args.quick else 4)
+    sizes = sorted(int(x) for x in args.sizes.split(","))
     levels = [int(x) for x in args.levels.split(",")]
+    table = QUICK_ROUNDS if args.quick else FULL_ROUNDS
+    rounds = {size: args.rounds or table.get(size, 2) for size in sizes}
 
     workdir = Path(tempfile.mkdtemp(prefix=".work-ack-", dir=BENCH))
     database = workdir / "restore-bot.sqlite3"
@@ -216,9 +264,9 @@ async def main() -> int:
             try:
                 await wait_for_line(bot_log, READY_LINE, bot, 30)
                 await wait_for_line(bare_log, "bare ready", bare, 30)
-                return await measure(
-                    args, count, rounds, levels, slack, backup_id, bot, bot_port, bare_port, database, pinecone
-                )
+                bench = Bench(args, slack, backup_id, bot, bare, bot_port, bare_port, database)
+                cells = await bench.run(levels, sizes, rounds)
+                return report(cells, levels, sizes, bench, database, pinecone, slack)
             finally:
                 for process in (bot, bare):
                     if process.returncode is None:
@@ -236,126 +284,197 @@ async def main() -> int:
                     workdir.rmdir()
 
 
-async def measure(
-    args: argparse.Namespace,
-    count: int,
-    rounds: int,
+class Bench:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        slack: SlackStandIn,
+        backup_id: str,
+        bot: asyncio.subprocess.Process,
+        bare: asyncio.subprocess.Process,
+        bot_port: int,
+        bare_port: int,
+        database: Path,
+    ) -> None:
+        self.args = args
+        self.slack = slack
+        self.backup_id = backup_id
+        self.pids = {"bot": bot.pid, "bare": bare.pid}
+        self.urls = {
+            "bot": f"http://127.0.0.1:{bot_port}/slack/events",
+            "bare": f"http://127.0.0.1:{bare_port}/slack/events",
+        }
+        self.database = database
+        self.valid_sent = 0
+        self.bad_status: list[str] = []
+        self.samples: dict[str, str] = {}
+
+    async def run(self, levels: list[int], sizes: list[int], rounds: dict[int, int]) -> dict[tuple[int, int], Cell]:
+        print(
+            f"ack latency: levels {levels} in flight; commands per round {sizes}, rounds per server "
+            f"{[rounds[s] for s in sizes]}; bot pid {self.pids['bot']}, poll interval {self.args.poll_interval} s",
+            flush=True,
+        )
+        cells: dict[tuple[int, int], Cell] = {}
+        for level in levels:
+            for size in sizes:
+                cell = cells[(level, size)] = Cell()
+                for r in range(rounds[size]):
+                    spy = bool(self.args.py_spy) and level == levels[-1] and size == sizes[-1] and r == 0
+                    await self.round(cell, level, size, r, spy)
+        return cells
+
+    async def round(self, cell: Cell, level: int, size: int, r: int, spy: bool) -> None:
+        tag = f"{level}-{size}-{r}"
+        bodies = round_bodies(self.slack, self.backup_id, size, tag)
+        order = ["bot", "bare"] if r % 2 == 0 else ["bare", "bot"]
+        for server in order:
+            warmup = [command_body(self.slack, "help", CHANNEL) for _ in range(level)]
+            profiler = await self.start_py_spy() if spy and server == "bot" else None
+            cpu_before = cpu_seconds(self.pids[server])
+            result = await load(self.urls[server], level, bodies, warmup)
+            ack_cpu = cpu_seconds(self.pids[server]) - cpu_before
+            if profiler is not None:
+                profiler.send_signal(2)  # SIGINT: py-spy writes what it has
+                await asyncio.wait_for(profiler.wait(), 60)
+            values: list[float] = result["latencies"]
+            for kind, status, latency in zip(result["kinds"], result["statuses"], values, strict=True):
+                if status != 200:
+                    self.bad_status.append(f"{server} {kind} -> {status}")
+                if server == "bot":
+                    cell.by_kind.setdefault(kind, []).append(latency)
+            self.samples.update({f"{server}/{k}": v for k, v in result["samples"].items()})
+            cell.latencies[server].extend(values)
+            cell.commands[server] += len(values)
+            cell.ack_cpu[server] += ack_cpu
+            s = summary(values)
+            cell.round_p99[server].append(s["p99"])
+            line = (
+                f"  level {level:3d} size {size:4d} round {r + 1:2d} {server:4s}: p50 {s['p50'] * 1000:6.1f} ms  "
+                f"p99 {s['p99'] * 1000:6.1f} ms  max {s['max'] * 1000:6.1f} ms  "
+                f"({len(values)} in {result['wall']:.2f} s)"
+            )
+            if server == "bot":
+                self.valid_sent += sum(1 for kind, _ in bodies if kind == "valid")
+                waited = await settle(self.database, self.pids["bot"], self.valid_sent)
+                total = cpu_seconds(self.pids["bot"]) - cpu_before
+                cell.total_cpu += total
+                cell.settle.append(waited)
+                line += f"  bot CPU {ack_cpu:.2f} s during the acks, {total:.2f} s until settled ({waited:.1f} s)"
+            print(line, flush=True)
+
+    async def start_py_spy(self) -> asyncio.subprocess.Process:
+        spy = await asyncio.create_subprocess_exec(
+            str(REPO / ".venv/bin/py-spy"),
+            "record",
+            "-p",
+            str(self.pids["bot"]),
+            "-r",
+            "200",
+            "-d",
+            "60",
+            "--format",
+            "raw",
+            "-o",
+            self.args.py_spy,
+            "--nonblocking",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.sleep(1.0)
+        return spy
+
+
+def report(
+    cells: dict[tuple[int, int], Cell],
     levels: list[int],
-    slack: SlackStandIn,
-    backup_id: str,
-    bot: asyncio.subprocess.Process,
-    bot_port: int,
-    bare_port: int,
+    sizes: list[int],
+    bench: Bench,
     database: Path,
     pinecone: PineconeEmulator,
+    slack: SlackStandIn,
 ) -> int:
-    urls = {"bot": f"http://127.0.0.1:{bot_port}/slack/events", "bare": f"http://127.0.0.1:{bare_port}/slack/events"}
-    latencies: dict[tuple[str, int], list[float]] = {}
-    by_kind: dict[tuple[int, str], list[float]] = {}
-    round_p99: dict[tuple[str, int], list[float]] = {}
-    bad_status: list[str] = []
-    samples: dict[str, str] = {}
-    print(
-        f"ack latency: {count} commands per round, {rounds} rounds per server per level, levels {levels}; "
-        f"bot pid {bot.pid}, poll interval {args.poll_interval} s",
-        flush=True,
-    )
-    for level in levels:
-        for r in range(rounds):
-            tag = f"{level}-{r}"
-            bodies = round_bodies(slack, backup_id, count, tag)
-            order = ["bot", "bare"] if r % 2 == 0 else ["bare", "bot"]
-            for server in order:
-                warmup = [command_body(slack, "help", CHANNEL) for _ in range(level)]
-                spy = None
-                if server == "bot" and args.py_spy and level == levels[-1] and r == 0:
-                    spy = await asyncio.create_subprocess_exec(
-                        str(REPO / ".venv/bin/py-spy"),
-                        "record",
-                        "-p",
-                        str(bot.pid),
-                        "-r",
-                        "200",
-                        "-d",
-                        "60",
-                        "--format",
-                        "raw",
-                        "-o",
-                        args.py_spy,
-                        "--nonblocking",
-                        stdout=asyncio.subprocess.DEVNULL,
-                        stderr=asyncio.subprocess.DEVNULL,
-                    )
-                    await asyncio.sleep(1.0)
-                cpu_before = cpu_seconds(bot.pid)
-                result = await load(urls[server], level, bodies, warmup)
-                cpu_round = cpu_seconds(bot.pid) - cpu_before
-                if spy is not None:
-                    spy.send_signal(2)  # SIGINT: py-spy writes what it has
-                    await asyncio.wait_for(spy.wait(), 60)
-                values = result["latencies"]
-                for kind, status, latency in zip(result["kinds"], result["statuses"], values, strict=False):
-                    if status != 200:
-                        bad_status.append(f"{server} {kind} -> {status}")
-                    if server == "bot":
-                        by_kind.setdefault((level, kind), []).append(latency)
-                samples.update({f"{server}/{k}": v for k, v in result["samples"].items()})
-                latencies.setdefault((server, level), []).extend(values)
-                s = summary(values)
-                round_p99.setdefault((server, level), []).append(s["p99"])
-                line = (
-                    f"  level {level:3d} round {r + 1} {server:4s}: p50 {s['p50'] * 1000:7.1f} ms  "
-                    f"p99 {s['p99'] * 1000:7.1f} ms  max {s['max'] * 1000:7.1f} ms  "
-                    f"({len(values)} in {result['wall']:.2f} s)"
-                )
-                if server == "bot":
-                    waited = await settle(database, bot.pid)
-                    line += f"  bot CPU in round {cpu_round:.2f} s, settled in {waited:.1f} s"
-                print(line, flush=True)
-
-    print("\nresults (all rounds pooled; nearest-rank percentiles):")
-    print(f"{'level':>5} {'server':>6} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}")
     failures: list[str] = []
+    ms = 1000.0
+    print("\nresults (all rounds of a size pooled; nearest-rank percentiles; CPU from /proc/<pid>/stat):")
     for level in levels:
-        for server in ("bot", "bare"):
-            s = summary(latencies[(server, level)])
-            print(
-                f"{level:5d} {server:>6} {s['n']:6d} "
-                f"{s['p50'] * 1000:9.1f} {s['p99'] * 1000:9.1f} {s['max'] * 1000:9.1f}"
-            )
-        bot_s, bare_s = summary(latencies[("bot", level)]), summary(latencies[("bare", level)])
-        ratio = bot_s["p99"] / bare_s["p99"]
-        per_round = [b / a for b, a in zip(round_p99[("bot", level)], round_p99[("bare", level)], strict=False)]
+        print(f"\n{level} in flight")
         print(
-            f"      p99 ratio bot/bare: {ratio:.2f} (target <= {RATIO_LIMIT:.0f}); per round: "
-            + ", ".join(f"{x:.2f}" for x in per_round)
-            + f"; median {statistics.median(per_round):.2f}"
+            f"{'commands':>8} {'rounds':>6} | {'bot p50':>8} {'p99':>7} {'max':>7} | {'bare p50':>8} {'p99':>7} "
+            f"{'max':>7} | {'ratio':>5} {'per round (median)':>22} | {'bot CPU/cmd':>11} {'acks only':>9} "
+            f"{'bare':>6}"
         )
-        kinds = ", ".join(
-            f"{kind} p50 {percentile(v, 50) * 1000:.1f} / p99 {percentile(v, 99) * 1000:.1f} ms"
-            for (lv, kind), v in sorted(by_kind.items())
-            if lv == level
+        for size in sizes:
+            cell = cells[(level, size)]
+            bot, bare = summary(cell.latencies["bot"]), summary(cell.latencies["bare"])
+            per_round = cell.per_round()
+            rounds = f"{min(per_round):.2f}-{max(per_round):.2f} ({statistics.median(per_round):.2f})"
+            acks_only = {server: cell.ack_cpu[server] / cell.commands[server] * ms for server in ("bot", "bare")}
+            print(
+                f"{size:8d} {len(per_round):6d} | "
+                f"{bot['p50'] * ms:8.1f} {bot['p99'] * ms:7.1f} {bot['max'] * ms:7.1f} | "
+                f"{bare['p50'] * ms:8.1f} {bare['p99'] * ms:7.1f} {bare['max'] * ms:7.1f} | {cell.ratio():5.2f} "
+                f"{rounds:>22} | {cell.cpu_per_command() * ms:8.2f} ms {acks_only['bot']:6.2f} ms "
+                f"{acks_only['bare']:3.2f} ms"
+            )
+            if level == 10 and bot["max"] >= ACK_LIMIT:
+                failures.append(f"{size} commands at 10 in flight: the slowest ack took {bot['max']:.2f} s >= 3 s")
+            if size == TARGET_SIZE and cell.ratio() > RATIO_LIMIT:
+                failures.append(
+                    f"{size} commands at {level} in flight: p99(bot) = {cell.ratio():.2f} x p99(bare) "
+                    f"> {RATIO_LIMIT:.0f}x"
+                )
+        kinds = cells[(level, sizes[-1])].by_kind
+        print(
+            f"  bot by kind at {sizes[-1]} commands: "
+            + ", ".join(
+                f"{kind} p50 {percentile(v, 50) * ms:.1f} / p99 {percentile(v, 99) * ms:.1f} ms"
+                for kind, v in sorted(kinds.items())
+            )
         )
-        print(f"      bot by kind: {kinds}")
-        if ratio > RATIO_LIMIT:
-            failures.append(f"at {level} in flight p99(bot) = {ratio:.2f} x p99(bare) > {RATIO_LIMIT:.0f}x")
-        if level == 10 and bot_s["max"] >= ACK_LIMIT:
-            failures.append(f"at 10 in flight the slowest ack took {bot_s['max']:.2f} s >= {ACK_LIMIT:.0f} s")
-    jobs = (
-        sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-        .execute("SELECT state, count(*) FROM jobs GROUP BY state")
-        .fetchall()
-    )
+        print("  growth (bot), from each size to the next:")
+        for small, big in itertools.pairwise(sizes):
+            a, b = cells[(level, small)], cells[(level, big)]
+            factor = big / small
+            cpu_growth = b.cpu_per_command() / a.cpu_per_command()
+            line = (
+                f"    {small} -> {big} commands (x{factor:.0f}): "
+                f"CPU per command x{cpu_growth:.2f} (limit x{CPU_TOLERANCE})"
+            )
+            if cpu_growth > CPU_TOLERANCE:
+                failures.append(
+                    f"at {level} in flight the bot's CPU per command grew x{cpu_growth:.2f} from {small} to {big} "
+                    f"commands (> x{CPU_TOLERANCE}: faster than linear)"
+                )
+            if small >= level:
+                p99_growth = summary(b.latencies["bot"])["p99"] / summary(a.latencies["bot"])["p99"]
+                line += f", p99 ack x{p99_growth:.2f} (limit x{factor:.0f})"
+                if p99_growth > factor:
+                    failures.append(
+                        f"at {level} in flight the bot's p99 ack grew x{p99_growth:.2f} from {small} to {big} "
+                        f"commands (> x{factor:.0f}: faster than the command count)"
+                    )
+            else:
+                # Fewer commands than the level: fewer in flight, so shorter queues; nothing to compare.
+                line += f", p99 ack not compared ({small} commands cannot keep {level} in flight)"
+            print(line)
+    recorded, active, ready = job_counts(database)
     print(
-        f"\nbot's jobs after the run: {dict(jobs)}; Pinecone requests {len(pinecone.requests)}, "
-        f"Slack calls {len(slack.calls)}, spec violations {len(pinecone.spec_violations)}"
+        f"\nvalid restores sent {bench.valid_sent}: recorded {recorded}, Ready {ready}, still active {active}; "
+        f"Pinecone requests {len(pinecone.requests)}, Slack calls {len(slack.calls)}, "
+        f"spec violations {len(pinecone.spec_violations)}"
     )
-    if bad_status:
-        failures.append(f"{len(bad_status)} requests did not get HTTP 200, e.g. {bad_status[:3]}")
+    if ready != bench.valid_sent:
+        failures.append(f"{bench.valid_sent - ready} of {bench.valid_sent} valid restores did not reach Ready")
+    if bench.bad_status:
+        failures.append(f"{len(bench.bad_status)} requests did not get HTTP 200, e.g. {bench.bad_status[:3]}")
     if failures:
         print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
         return 1
-    print("\ntargets met: every ack at 10 in flight < 3 s; p99(bot) <= 2 x p99(bare) at every level")
+    print(
+        f"\ntargets met: at {TARGET_SIZE} commands p99(bot) <= {RATIO_LIMIT:.0f} x p99(bare) at every level and every "
+        "ack at 10 in flight < 3 s; no figure grew faster than linearly; every valid restore Ready"
+    )
     return 0
 
 
