@@ -360,7 +360,7 @@ class Bench:
                 total = cpu_seconds(self.pids["bot"]) - cpu_before
                 cell.total_cpu += total
                 cell.settle.append(waited)
-                line += f"  bot CPU {ack_cpu:.2f} s during the acks, {total:.2f} s until settled ({waited:.1f} s)"
+                line += f"  bot CPU {ack_cpu:.2f} s while loaded, {total:.2f} s until settled ({waited:.1f} s)"
             print(line, flush=True)
 
     async def start_py_spy(self) -> asyncio.subprocess.Process:
@@ -396,12 +396,16 @@ def report(
 ) -> int:
     failures: list[str] = []
     ms = 1000.0
-    print("\nresults (all rounds of a size pooled; nearest-rank percentiles; CPU from /proc/<pid>/stat):")
+    print(
+        "\nresults (all rounds of a size pooled; nearest-rank percentiles; CPU from /proc/<pid>/stat: 'bot CPU/cmd'"
+        " from the start of a round until every restore is Ready, 'loaded' while the load generator ran, bot then"
+        " bare)"
+    )
     for level in levels:
         print(f"\n{level} in flight")
         print(
             f"{'commands':>8} {'rounds':>6} | {'bot p50':>8} {'p99':>7} {'max':>7} | {'bare p50':>8} {'p99':>7} "
-            f"{'max':>7} | {'ratio':>5} {'per round (median)':>22} | {'bot CPU/cmd':>11} {'acks only':>9} "
+            f"{'max':>7} | {'ratio':>5} {'per round (median)':>22} | {'bot CPU/cmd':>11} {'loaded':>9} "
             f"{'bare':>6}"
         )
         for size in sizes:
@@ -409,13 +413,14 @@ def report(
             bot, bare = summary(cell.latencies["bot"]), summary(cell.latencies["bare"])
             per_round = cell.per_round()
             rounds = f"{min(per_round):.2f}-{max(per_round):.2f} ({statistics.median(per_round):.2f})"
-            acks_only = {server: cell.ack_cpu[server] / cell.commands[server] * ms for server in ("bot", "bare")}
+            # CPU while the load generator ran (the acks, its warm-up, whatever the server did meanwhile).
+            loaded = {server: cell.ack_cpu[server] / cell.commands[server] * ms for server in ("bot", "bare")}
             print(
                 f"{size:8d} {len(per_round):6d} | "
                 f"{bot['p50'] * ms:8.1f} {bot['p99'] * ms:7.1f} {bot['max'] * ms:7.1f} | "
                 f"{bare['p50'] * ms:8.1f} {bare['p99'] * ms:7.1f} {bare['max'] * ms:7.1f} | {cell.ratio():5.2f} "
-                f"{rounds:>22} | {cell.cpu_per_command() * ms:8.2f} ms {acks_only['bot']:6.2f} ms "
-                f"{acks_only['bare']:3.2f} ms"
+                f"{rounds:>22} | {cell.cpu_per_command() * ms:8.2f} ms {loaded['bot']:6.2f} ms "
+                f"{loaded['bare']:3.2f} ms"
             )
             if level == 10 and bot["max"] >= ACK_LIMIT:
                 failures.append(f"{size} commands at 10 in flight: the slowest ack took {bot['max']:.2f} s >= 3 s")
@@ -471,9 +476,14 @@ def report(
     if failures:
         print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
         return 1
+    ratio = (
+        f"at {TARGET_SIZE} commands p99(bot) <= {RATIO_LIMIT:.0f} x p99(bare) at every level"
+        if TARGET_SIZE in sizes
+        else f"(no {TARGET_SIZE}-command rounds: the p99 ratio of target 1 was not checked)"
+    )
     print(
-        f"\ntargets met: at {TARGET_SIZE} commands p99(bot) <= {RATIO_LIMIT:.0f} x p99(bare) at every level and every "
-        "ack at 10 in flight < 3 s; no figure grew faster than linearly; every valid restore Ready"
+        f"\ntargets met: {ratio}; every ack at 10 in flight < 3 s; no figure grew faster than linearly; "
+        "every valid restore Ready"
     )
     return 0
 
