@@ -98,13 +98,16 @@ def register_commands(app: AsyncApp, services: Services) -> None:
 
 
 def slash_command(body: str, content_type: str | None) -> dict[str, str] | None:
-    """The fields of a `/restore-index` slash command, read exactly as Bolt reads a form body; None for
-    anything else (Slack's SSL check, interactions, events, JSON), which goes to Bolt."""
-    # Bolt's own test (slack_bolt.request.internals.parse_body): JSON, or a form with `payload=` in it.
-    if content_type == "application/json" or body.startswith("{") or "payload" in body:
+    """The fields of a `/restore-index` slash command, read as Bolt reads a form body; None for anything
+    else (Slack's SSL check, interactions, events, JSON), which goes to Bolt.
+
+    One difference: Bolt takes any form body containing the text "payload" for an interaction and reads a
+    command such as `/restore-index <backup> payload-index` as an empty body, which no listener answers.
+    Here only a `payload` field counts."""
+    if content_type == "application/json" or body.startswith("{"):
         return None
     fields = dict(parse_qsl(body, keep_blank_values=True))
-    if fields.get("command") != RESTORE_COMMAND or "ssl_check" in fields:
+    if fields.get("command") != RESTORE_COMMAND or "payload" in fields or "ssl_check" in fields:
         return None
     return fields
 

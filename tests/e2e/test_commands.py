@@ -116,3 +116,14 @@ async def test_status_and_list_report_what_the_store_knows(
     elsewhere = await bot.command("list", channel="C0OTHER001")
     [answer] = await slack.wait_for(lambda: response_posts(slack, elsewhere.response_url))
     assert "No restores" in answer["text"]
+
+
+async def test_a_restore_into_a_name_with_payload_in_it_is_started(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    # Bolt reads any form body containing "payload" as an interaction; the command is read whole.
+    backup = pinecone.add_backup()
+    command = await bot.command(f"{backup['backup_id']} payload-index")
+    assert command.response.status_code == 200 and "Checking backup" in command.ack_text
+    [call] = await pinecone.wait_for(lambda: pinecone.create_index_calls)
+    assert call.json["name"] == "payload-index"

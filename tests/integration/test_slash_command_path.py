@@ -69,10 +69,18 @@ async def test_everything_else_is_left_to_bolt(slack: SlackStandIn) -> None:
     body, _ = command(slack, "help")
     assert slash_command(body, FORM) is not None
     assert slash_command(command(slack, "help", ssl_check="1")[0], FORM) is None, "Slack's SSL check"
-    assert slash_command(command(slack, "a payload word")[0], FORM) is None, "Bolt reads any 'payload' as a payload="
+    payload_field = urlencode({"payload": "{}", "command": "/restore-index"})
+    assert slash_command(payload_field, FORM) is None, "an interaction's payload= field"
     assert slash_command(urlencode({"payload": json.dumps({"type": "block_actions"})}), FORM) is None
     assert slash_command(json.dumps({"type": "event_callback"}), "application/json") is None
     assert slash_command(urlencode({"command": "/other", "text": "x"}), FORM) is None
+
+
+async def test_a_command_that_mentions_payload_is_read_whole(slack: SlackStandIn) -> None:
+    body, _ = command(slack, "a65ff585-d987-4da5-a622-72e19a6ed5f4 payload-index")
+    assert AsyncBoltRequest(body=body, headers={"content-type": [FORM]}).body == {}, "Bolt's reading"
+    fields = slash_command(body, FORM)
+    assert fields is not None and fields["text"].endswith(" payload-index")
 
 
 async def test_a_repeated_delivery_is_answered_empty_and_does_nothing_twice(
