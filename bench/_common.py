@@ -13,13 +13,12 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.e2e.harness import READY_LINE, USER, new_trigger_id, sign  # noqa: E402
+from tests.e2e.harness import READY_LINE, USER, sign, slash_command_body  # noqa: E402
 from tests.fakes.slack_api import SlackStandIn  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -28,23 +27,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 def command_body(slack: SlackStandIn, text: str, channel: str, user: str = USER) -> str:
     """A `/restore-index` slash-command payload as Slack sends it (form-encoded), with a fresh response_url."""
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": "T0TEST",
-            "team_domain": "example",
-            "channel_id": channel,
-            "channel_name": "restores",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/restore-index",
-            "text": text,
-            "api_app_id": "A0RESTORE",
-            "is_enterprise_install": "false",
-            "response_url": slack.new_response_url(),
-            "trigger_id": new_trigger_id(),
-        }
-    )
+    return slash_command_body(text, user=user, channel=channel, response_url=slack.new_response_url())
 
 
 def signed_headers(body: str) -> dict[str, str]:

@@ -37,7 +37,6 @@ import contextlib
 import itertools
 import json
 import math
-import os
 import sqlite3
 import statistics
 import sys
@@ -46,17 +45,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.e2e.harness import CHANNEL, READY_LINE, SIGNING_SECRET, USER, bot_env, free_port, new_trigger_id  # noqa: E402
-from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN  # noqa: E402
-from tests.fakes.pinecone_emulator import PineconeEmulator  # noqa: E402
-from tests.fakes.slack_api import SlackStandIn  # noqa: E402
+from _common import BENCH, REPO, command_body, cpu_seconds, wait_for_line
 
-BENCH = Path(__file__).resolve().parent
+from tests.e2e.harness import CHANNEL, READY_LINE, SIGNING_SECRET, bot_env, free_port
+from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.slack_api import SlackStandIn
+
 OTHER_CHANNEL = "C0NOTALLOW"
 ACK_LIMIT = 3.0
 RATIO_LIMIT = 2.0
@@ -65,7 +63,6 @@ TARGET_SIZE = 1000
 CPU_TOLERANCE = 1.5
 ROUND_TIMEOUT = 300.0
 SETTLE_TIMEOUT = 300.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 FULL_ROUNDS = {10: 10, 100: 6, 1000: 6}
 QUICK_ROUNDS = {10: 4, 100: 2, 1000: 2}
 
@@ -81,26 +78,6 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"p50": percentile(values, 50), "p99": percentile(values, 99), "max": max(values), "n": len(values)}
 
 
-def command_body(slack: SlackStandIn, text: str, channel: str) -> str:
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": "T0TEST",
-            "team_domain": "example",
-            "channel_id": channel,
-            "channel_name": "restores",
-            "user_id": USER,
-            "user_name": USER.lower(),
-            "command": "/restore-index",
-            "text": text,
-            "api_app_id": "A0RESTORE",
-            "is_enterprise_install": "false",
-            "response_url": slack.new_response_url(),
-            "trigger_id": new_trigger_id(),
-        }
-    )
-
-
 def round_bodies(slack: SlackStandIn, backup_id: str, count: int, tag: str) -> list[list[str]]:
     """Half valid restores into distinct names, a quarter bad names, a quarter from a channel not allowed."""
     bodies: list[list[str]] = []
@@ -113,11 +90,6 @@ def round_bodies(slack: SlackStandIn, backup_id: str, count: int, tag: str) -> l
             kind, text, channel = "wrong_channel", f"{backup_id} bench-{tag}-x{i}", OTHER_CHANNEL
         bodies.append([kind, command_body(slack, text, channel)])
     return bodies
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 @dataclass
@@ -140,17 +112,6 @@ class Cell:
 
     def cpu_per_command(self) -> float:
         return self.total_cpu / self.commands["bot"]
-
-
-async def wait_for_line(path: Path, fragment: str, process: asyncio.subprocess.Process, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and fragment in path.read_text(errors="replace"):
-            return
-        if process.returncode is not None:
-            break
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"{path.name}: '{fragment}' did not appear; log:\n{path.read_text(errors='replace')[-3000:]}")
 
 
 async def load(url: str, concurrency: int, bodies: list[list[str]], warmup: list[str]) -> dict[str, Any]:

@@ -146,22 +146,7 @@ class BotProcess:
     def command_body(self, text: str, *, user: str = USER, channel: str = CHANNEL) -> tuple[str, str]:
         """A slash-command payload as Slack sends it, and the response_url it carries."""
         response_url = self.slack.new_response_url()
-        fields = {
-            "token": "deprecated-verification-token",
-            "team_id": "T0TEST",
-            "team_domain": "example",
-            "channel_id": channel,
-            "channel_name": "restores",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/restore-index",
-            "text": text,
-            "api_app_id": "A0RESTORE",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": new_trigger_id(),
-        }
-        return urlencode(fields), response_url
+        return slash_command_body(text, user=user, channel=channel, response_url=response_url), response_url
 
     async def command(self, text: str, *, user: str = USER, channel: str = CHANNEL) -> Command:
         body, response_url = self.command_body(text, user=user, channel=channel)
@@ -309,6 +294,27 @@ async def running_bot(
         yield bot
     finally:
         await bot.stop()
+
+
+def slash_command_body(text: str, *, user: str, channel: str, response_url: str) -> str:
+    """A `/restore-index` slash-command payload as Slack sends it (form-encoded), with a fresh trigger_id."""
+    return urlencode(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": "T0TEST",
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "restores",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/restore-index",
+            "text": text,
+            "api_app_id": "A0RESTORE",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": new_trigger_id(),
+        }
+    )
 
 
 def parents(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
