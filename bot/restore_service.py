@@ -36,8 +36,6 @@ STORE_UNAVAILABLE = (
 )
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
-# Requests recorded at once after a burst of acks: the store writes them one at a time anyway.
-RECORDING_SLOTS = 16
 # Requests talking to Pinecone at once: as many as the tracker's polls (bot/tracker.py).
 SUBMITTING_SLOTS = 16
 
@@ -125,17 +123,15 @@ class RestoreService:
         self._delivery = delivery
         self._retry_delay = retry_delay
         self._sleep = sleep
-        # A burst of commands is answered first; then its requests are recorded, then sent to Pinecone,
-        # each with its own slots, so recording never queues behind Pinecone's answers.
+        # A request is recorded as soon as it is acked, so a crash cannot lose it; what it then asks of
+        # Pinecone waits until a burst of commands has been answered (bot/ack_priority.py).
         self.acks = acks or AckPriority()
-        self._recording = self.acks.turns(RECORDING_SLOTS)
         self._submitting = self.acks.turns(SUBMITTING_SLOTS)
         # Jobs a request is driving right now; the tracker leaves them alone.
         self.in_flight: set[str] = set()
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
-        async with self._recording.turn():
-            job = await self._record(request, requester_id, channel_id)
+        job = await self._record(request, requester_id, channel_id)
         if not isinstance(job, Job):
             return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)

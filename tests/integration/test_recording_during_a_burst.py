@@ -1,0 +1,68 @@
+"""A restore request is in the store as soon as it is acked, even while a burst of acks holds back its Pinecone calls.
+
+Otherwise a crash during a burst (an incident: many people restoring at once) would lose requests their
+requesters had already been told were being checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+
+from bot.ack_priority import AckPriority
+from bot.restore_service import RestoreService, Started
+from bot.services import Services, build_services
+from bot.settings import Settings
+from bot.validation import RestoreRequest
+from tests.e2e.harness import CHANNEL, USER
+from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.slack_api import SlackStandIn
+
+
+@pytest_asyncio.fixture
+async def services(slack: SlackStandIn, pinecone: PineconeEmulator, tmp_path: Path) -> AsyncIterator[Services]:
+    settings = Settings(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET="signing-secret-for-tests",
+        SLACK_API_URL=slack.api_url,
+        PINECONE_API_KEY=PINECONE_API_KEY,
+        PINECONE_CONTROLLER_HOST=pinecone.base_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'restore-bot.sqlite3'}",
+        RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
+    )
+    built = await build_services(settings)
+    stopping = asyncio.Event()
+    sender = asyncio.create_task(built.delivery.run(stopping))
+    try:
+        yield built
+    finally:
+        stopping.set()
+        await sender
+        await built.close()
+
+
+async def test_a_request_is_recorded_while_acks_are_answered_and_sent_to_pinecone_after(
+    services: Services, pinecone: PineconeEmulator
+) -> None:
+    backup = pinecone.add_backup()
+    # A long max_wait: only the end of the burst may let the Pinecone calls go.
+    acks = AckPriority(max_wait=60, quiet_after=0.01)
+    restores = RestoreService(services.store, services.pinecone, services.delivery, acks=acks)
+    request = RestoreRequest(backup_id=backup["backup_id"], index_name="restored-index")
+
+    with acks.answering():  # a burst of acks is still being answered
+        requested = asyncio.create_task(restores.request(request, requester_id=USER, channel_id=CHANNEL))
+        async with asyncio.timeout(5):
+            while (job := await services.store.latest_for_index("restored-index")) is None:
+                await asyncio.sleep(0.01)
+        assert job.requester_id == USER
+        assert pinecone.calls(path_glob="/backups*") == [], "Pinecone was called before the burst ended"
+
+    async with asyncio.timeout(10):
+        outcome = await requested
+    assert isinstance(outcome, Started) and outcome.job.id == job.id and outcome.thread_link is not None
+    assert len(pinecone.create_index_calls) == 1
