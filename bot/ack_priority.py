@@ -3,7 +3,8 @@
 Acks and the work they start share one event loop. In a burst of slash commands (an incident: many
 people, many restores at once) every valid command used to start its restore at once, and the restores'
 store writes, Pinecone calls and log lines took turns on the loop with the acks still waiting to be
-answered (bench/ack_latency.py). Now that work takes `Turns`:
+answered (bench/ack_latency.py). Now the request is recorded at once (one store write, so a crash cannot
+lose an acked request) and the rest of that work takes `Turns`:
 
 * a turn starts once no Slack request has been answered for `quiet_after` seconds (the burst is over),
   or after `max_wait` seconds at the latest, so a steady stream of acks delays the work by at most that
