@@ -6,6 +6,7 @@ Pure functions: jobs and facts in, `Message` out. Slack's limits (≤ 50 blocks,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -107,7 +108,12 @@ def _progress(job: Job) -> str:
     if job.percent_complete is None:
         return ""
     filled = int(job.percent_complete // 10)
-    return f"`{'█' * filled}{'░' * (10 - filled)}` {job.percent_complete:.0f}%"
+    return f"`{'█' * filled}{'░' * (10 - filled)}` {whole_percent(job.percent_complete)}"
+
+
+def whole_percent(percent: float) -> str:
+    """Rounded down: 24.6% is not yet the 25% milestone, and 99.7% is not done."""
+    return f"{math.floor(percent)}%"
 
 
 def _as_of(job: Job) -> str:
@@ -445,7 +451,9 @@ def job_list(jobs: Sequence[Job]) -> Message:
     ]
     lines = []
     for job in jobs:
-        progress = f" {job.percent_complete:.0f}%" if job.state is JobState.RESTORING and job.percent_complete else ""
+        progress = ""
+        if job.state is JobState.RESTORING and job.percent_complete:
+            progress = f" {whole_percent(job.percent_complete)}"
         line = (
             f"• `{job.index_name}` — {STATE_LABELS[job.state]}{progress} — <@{job.requester_id}> "
             f"{slack_date(job.created_at)} — backup `{job.backup_id}`"

@@ -114,6 +114,14 @@ def test_next_milestone(percent: float | None, announced: int, expected: int | N
     assert render.next_milestone(job(percent_complete=percent, milestone=announced)) == expected
 
 
+@pytest.mark.parametrize(("percent", "shown"), [(24.6, "24%"), (25.0, "25%"), (99.7, "99%"), (100.0, "100%")])
+def test_progress_is_shown_rounded_down_so_it_never_runs_ahead_of_milestones_or_the_finish(
+    percent: float, shown: str
+) -> None:
+    assert f"` {shown} as of" in all_text(render.parent_message(job(percent_complete=percent)))
+    assert f" {shown} — " in all_text(render.job_list([job(percent_complete=percent)]))
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (65, "1m 05s"), (3600 * 5 + 60, "5h 01m")])
 def test_duration(seconds: float, text: str) -> None:
     assert render.duration(seconds) == text
