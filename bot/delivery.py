@@ -101,7 +101,7 @@ class SlackDelivery:
             if (item.needs_parent or item.notice_due) and left > 0:
                 posts[item.channel_id] = left - 1
                 chosen.append(item.job_id)
-            elif item.parent_dirty and not item.needs_parent and updates > 0:
+            elif item.parent_dirty and updates > 0:
                 updates -= 1
                 chosen.append(item.job_id)
         return chosen

@@ -214,8 +214,8 @@ class DueDelivery:
 
     job_id: str
     channel_id: str
-    needs_parent: bool
-    parent_dirty: bool
+    needs_parent: bool  # a threaded job whose parent message is not posted yet
+    parent_dirty: bool  # a posted parent message shows an older state
     notice_due: bool
 
 

@@ -219,7 +219,8 @@ class SqliteJobStore:
     async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
         # Light rows, every due job: the sender picks what Slack's rate limits allow this round, so a
         # busy channel never hides another channel's messages behind a LIMIT.
-        sql = f"""SELECT id, channel_id, message_ts IS NULL AS needs_parent, parent_dirty,
+        sql = f"""SELECT id, channel_id, message_ts IS NULL AND state IN ({_THREADED}) AS needs_parent,
+                       message_ts IS NOT NULL AND parent_dirty = 1 AS parent_dirty,
                        EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL
                                AND (next_attempt_at IS NULL OR next_attempt_at <= :now)) AS notice_due
                 FROM jobs WHERE id IN (

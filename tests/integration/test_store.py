@@ -236,6 +236,12 @@ async def test_rejected_jobs_never_need_a_parent(store: SqliteJobStore) -> None:
     job = await store.create(new_job())
     await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="backup not found")
     assert await store.deliveries_due(utcnow()) == []
+    told = await store.create(new_job("told-index"))
+    await store.transition(
+        told.id, JobState.REQUESTED, JobState.REJECTED, reason="gone", notices=(Notice(kind=NoticeKind.REJECTED),)
+    )
+    [due] = await store.deliveries_due(utcnow())
+    assert (due.job_id, due.needs_parent, due.notice_due) == (told.id, False, True), "only its notice is due"
 
 
 async def test_slack_delivery_keys_are_saved_in_batches_and_forgotten_when_old(store: SqliteJobStore) -> None:
