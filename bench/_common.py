@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,13 +64,13 @@ async def wait_for_line(path: Path, fragment: str, process: asyncio.subprocess.P
 
 
 @contextlib.asynccontextmanager
-async def bot_process(env: dict[str, str], log: Path, start_timeout: float = 30.0) -> AsyncIterator[int]:
-    """`python -m bot` with `env`, its output in `log`; yields its pid once it is ready, SIGTERMs it after."""
+async def child_process(
+    argv: list[str], *, env: dict[str, str], log: Path, ready: str, start_timeout: float = 30.0
+) -> AsyncIterator[int]:
+    """A process with its output in `log`; yields its pid once `ready` is in the log, SIGTERMs it after."""
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
+            *argv,
             cwd=REPO,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
@@ -76,7 +78,7 @@ async def bot_process(env: dict[str, str], log: Path, start_timeout: float = 30.
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            await wait_for_line(log, READY_LINE, process, start_timeout)
+            await wait_for_line(log, ready, process, start_timeout)
             yield process.pid
         finally:
             if process.returncode is None:
@@ -86,3 +88,23 @@ async def bot_process(env: dict[str, str], log: Path, start_timeout: float = 30.
                 except TimeoutError:
                     process.kill()
                     await process.wait()
+
+
+def bot_process(
+    env: dict[str, str], log: Path, start_timeout: float = 30.0
+) -> contextlib.AbstractAsyncContextManager[int]:
+    """`python -m bot` with `env`, its output in `log`; yields its pid once it is ready, SIGTERMs it after."""
+    return child_process([sys.executable, "-m", "bot"], env=env, log=log, ready=READY_LINE, start_timeout=start_timeout)
+
+
+@contextlib.contextmanager
+def work_directory(prefix: str, *, keep: bool) -> Iterator[Path]:
+    """A fresh directory under bench/ for one run's database and logs; removed after unless `keep`."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=BENCH))
+    try:
+        yield path
+    finally:
+        if keep:
+            print(f"  kept {path}")
+        else:
+            shutil.rmtree(path)

@@ -40,7 +40,6 @@ import math
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,9 +47,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH, REPO, command_body, cpu_seconds, wait_for_line
+from _common import BENCH, REPO, bot_process, child_process, command_body, cpu_seconds, work_directory
 
-from tests.e2e.harness import CHANNEL, READY_LINE, SIGNING_SECRET, bot_env, free_port
+from tests.e2e.harness import CHANNEL, SIGNING_SECRET, bot_env, free_port
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
@@ -182,67 +181,43 @@ async def main() -> int:
     table = QUICK_ROUNDS if args.quick else FULL_ROUNDS
     rounds = {size: args.rounds or table.get(size, 2) for size in sizes}
 
-    workdir = Path(tempfile.mkdtemp(prefix=".work-ack-", dir=BENCH))
-    database = workdir / "restore-bot.sqlite3"
-    async with PineconeEmulator(api_key=PINECONE_API_KEY) as pinecone, SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack:
-        pinecone.restore_duration = args.restore_seconds
-        backup_id = pinecone.add_backup()["backup_id"]
-        bot_port, bare_port = free_port(), free_port()
-        env = bot_env(
-            pinecone,
-            slack,
-            database,
-            bot_port,
-            RESTORE_BOT_POLL_INTERVAL=args.poll_interval,
-            RESTORE_BOT_RESTORE_TIMEOUT="3600",
-            RESTORE_BOT_LOG_FORMAT="json",
-        )
-        bot_log, bare_log = workdir / "bot.log", workdir / "bare.log"
-        with bot_log.open("wb") as bot_out, bare_log.open("wb") as bare_out:
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                cwd=REPO,
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=bot_out,
-                stderr=asyncio.subprocess.STDOUT,
+    with work_directory(".work-ack-", keep=args.keep) as workdir:
+        database = workdir / "restore-bot.sqlite3"
+        async with (
+            PineconeEmulator(api_key=PINECONE_API_KEY) as pinecone,
+            SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack,
+        ):
+            pinecone.restore_duration = args.restore_seconds
+            backup_id = pinecone.add_backup()["backup_id"]
+            bot_port, bare_port = free_port(), free_port()
+            env = bot_env(
+                pinecone,
+                slack,
+                database,
+                bot_port,
+                RESTORE_BOT_POLL_INTERVAL=args.poll_interval,
+                RESTORE_BOT_RESTORE_TIMEOUT="3600",
+                RESTORE_BOT_LOG_FORMAT="json",
             )
-            bare = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(BENCH / "_bare_app.py"),
-                str(bare_port),
-                SIGNING_SECRET,
-                slack.api_url,
-                SLACK_BOT_TOKEN,
-                cwd=REPO,
-                env={**env, "PYTHONUNBUFFERED": "1"},
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=bare_out,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-            try:
-                await wait_for_line(bot_log, READY_LINE, bot, 30)
-                await wait_for_line(bare_log, "bare ready", bare, 30)
-                bench = Bench(args, slack, backup_id, bot, bare, bot_port, bare_port, database)
+            async with (
+                bot_process(env, workdir / "bot.log") as bot_pid,
+                child_process(
+                    [
+                        sys.executable,
+                        str(BENCH / "_bare_app.py"),
+                        str(bare_port),
+                        SIGNING_SECRET,
+                        slack.api_url,
+                        SLACK_BOT_TOKEN,
+                    ],
+                    env={**env, "PYTHONUNBUFFERED": "1"},
+                    log=workdir / "bare.log",
+                    ready="bare ready",
+                ) as bare_pid,
+            ):
+                bench = Bench(args, slack, backup_id, bot_pid, bare_pid, bot_port, bare_port, database)
                 cells = await bench.run(levels, sizes, rounds)
                 return report(cells, levels, sizes, bench, database, pinecone, slack)
-            finally:
-                for process in (bot, bare):
-                    if process.returncode is None:
-                        process.terminate()
-                        try:
-                            await asyncio.wait_for(process.wait(), 30)
-                        except TimeoutError:
-                            process.kill()
-                            await process.wait()
-                if args.keep:
-                    print(f"kept {workdir}")
-                else:
-                    for path in sorted(workdir.iterdir()):
-                        path.unlink()
-                    workdir.rmdir()
 
 
 class Bench:
@@ -251,8 +226,8 @@ class Bench:
         args: argparse.Namespace,
         slack: SlackStandIn,
         backup_id: str,
-        bot: asyncio.subprocess.Process,
-        bare: asyncio.subprocess.Process,
+        bot_pid: int,
+        bare_pid: int,
         bot_port: int,
         bare_port: int,
         database: Path,
@@ -260,7 +235,7 @@ class Bench:
         self.args = args
         self.slack = slack
         self.backup_id = backup_id
-        self.pids = {"bot": bot.pid, "bare": bare.pid}
+        self.pids = {"bot": bot_pid, "bare": bare_pid}
         self.urls = {
             "bot": f"http://127.0.0.1:{bot_port}/slack/events",
             "bare": f"http://127.0.0.1:{bare_port}/slack/events",

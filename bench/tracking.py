@@ -79,7 +79,6 @@ import math
 import re
 import sqlite3
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -91,7 +90,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH, bot_process, command_body, cpu_seconds, memory_kib, signed_headers
+from _common import bot_process, command_body, cpu_seconds, memory_kib, signed_headers, work_directory
 
 from tests.e2e.harness import INCIDENT_CHANNEL, bot_env, free_port
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
@@ -491,11 +490,10 @@ class Result:
 
 async def run(n: int, crowded: bool, args: argparse.Namespace) -> Result:
     result = Result(n=n, crowded=crowded)
-    workdir = Path(tempfile.mkdtemp(prefix=".work-tracking-", dir=BENCH))
-    database = workdir / "restore-bot.sqlite3"
     channels = [f"C0TRK{i:04d}" for i in range(max(1, math.ceil(n / JOBS_PER_CHANNEL)))]
     print(f"\n== {result.label}: {n} restores in {len(channels)} channels", flush=True)
-    try:
+    with work_directory(".work-tracking-", keep=args.keep) as workdir:
+        database = workdir / "restore-bot.sqlite3"
         async with (
             SteeredEmulator(api_key=PINECONE_API_KEY) as pinecone,
             SlackStandIn(bot_token=SLACK_BOT_TOKEN, rate_limits=True) as slack,
@@ -533,13 +531,6 @@ async def run(n: int, crowded: bool, args: argparse.Namespace) -> Result:
                 result.rss_peak_mb = memory_kib(pid, "VmHWM") / 1024
             if pinecone.spec_violations:
                 result.notes.append(f"{len(pinecone.spec_violations)} emulator spec violations")
-    finally:
-        if args.keep:
-            print(f"  kept {workdir}")
-        else:
-            for path in sorted(workdir.iterdir()):
-                path.unlink()
-            workdir.rmdir()
     report(result)
     return result
 
