@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.settings import Settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
@@ -247,6 +248,20 @@ class Command:
     @property
     def ack_text(self) -> str:
         return str(self.ack.get("text", "")) + repr(self.ack.get("blocks", ""))
+
+
+def in_process_settings(slack: SlackStandIn, database: Path, *, pinecone_url: str = "http://127.0.0.1:9") -> Settings:
+    """Settings for services built inside the test process against the fakes (no bot process, no port).
+    Pinecone is unreachable unless `pinecone_url` names an emulator."""
+    return Settings(
+        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        PINECONE_API_KEY=PINECONE_API_KEY,
+        PINECONE_CONTROLLER_HOST=pinecone_url,
+        DATABASE_URL=f"sqlite:///{database}",
+        RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
+    )
 
 
 def bot_env(

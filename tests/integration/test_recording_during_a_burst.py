@@ -7,42 +7,13 @@ requesters had already been told were being checked.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest_asyncio
 
 from bot.ack_priority import AckPriority
 from bot.restore_service import RestoreService, Started
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.services import Services
 from bot.validation import RestoreRequest
 from tests.e2e.harness import CHANNEL, USER
-from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
-from tests.fakes.slack_api import SlackStandIn
-
-
-@pytest_asyncio.fixture
-async def services(slack: SlackStandIn, pinecone: PineconeEmulator, tmp_path: Path) -> AsyncIterator[Services]:
-    settings = Settings(
-        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
-        SLACK_SIGNING_SECRET="signing-secret-for-tests",
-        SLACK_API_URL=slack.api_url,
-        PINECONE_API_KEY=PINECONE_API_KEY,
-        PINECONE_CONTROLLER_HOST=pinecone.base_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'restore-bot.sqlite3'}",
-        RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
-    )
-    built = await build_services(settings)
-    stopping = asyncio.Event()
-    sender = asyncio.create_task(built.delivery.run(stopping))
-    try:
-        yield built
-    finally:
-        stopping.set()
-        await sender
-        await built.close()
 
 
 async def test_a_request_is_recorded_while_acks_are_answered_and_sent_to_pinecone_after(

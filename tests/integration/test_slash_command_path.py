@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-import pytest_asyncio
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.services import Services
 from handlers.commands import answer_directly, slash_command
 from handlers.errors import after_ack
 from tests.e2e.harness import CHANNEL, USER, new_trigger_id, response_posts
-from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.slack_api import SlackStandIn
 
 FORM = "application/x-www-form-urlencoded"
@@ -36,25 +31,6 @@ def command(slack: SlackStandIn, text: str, **extra: str) -> tuple[str, str]:
         **extra,
     }
     return urlencode(fields), response_url
-
-
-@pytest_asyncio.fixture
-async def services(slack: SlackStandIn, tmp_path: Path) -> AsyncIterator[Services]:
-    settings = Settings(
-        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
-        SLACK_SIGNING_SECRET="signing-secret-for-tests",
-        SLACK_API_URL=slack.api_url,
-        PINECONE_API_KEY=PINECONE_API_KEY,
-        PINECONE_CONTROLLER_HOST="http://127.0.0.1:9",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'restore-bot.sqlite3'}",
-        RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
-    )
-    built = await build_services(settings)
-    try:
-        yield built
-    finally:
-        await built.tasks.drain(5)
-        await built.close()
 
 
 @pytest.mark.parametrize(

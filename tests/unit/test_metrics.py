@@ -25,7 +25,7 @@ from bot.pinecone.errors import NotFound, PineconeUnreachable
 from bot.services import build_services, slack_client
 from bot.settings import Settings
 from storage import JobStore, SqliteJobStore, StaleJob, open_store
-from tests.e2e.harness import free_port
+from tests.e2e.harness import free_port, in_process_settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.slack_api import SlackStandIn
 
@@ -292,15 +292,7 @@ async def test_pinecone_attempts_are_counted_by_status_including_transport_error
 
 
 def settings_for(slack: SlackStandIn, tmp_path: Path) -> Settings:
-    return Settings(
-        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
-        SLACK_SIGNING_SECRET="signing-secret-for-tests",
-        SLACK_API_URL=slack.api_url,
-        PINECONE_API_KEY=PINECONE_API_KEY,
-        PINECONE_CONTROLLER_HOST="http://127.0.0.1:9",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'restore-bot.sqlite3'}",
-        RESTORE_BOT_ALLOWED_CHANNELS="C0RESTORE1",
-    )
+    return in_process_settings(slack, tmp_path / "restore-bot.sqlite3")
 
 
 async def test_slack_calls_are_counted_by_method_and_outcome(
