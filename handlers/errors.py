@@ -32,8 +32,9 @@ def register_error_handler(app: AsyncApp) -> None:
 
 
 def after_ack(services: Services, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
-    """Run `work` after the answer to Slack, tracked for shutdown. Only listeners call this, so the
-    request has passed Bolt's authorization and its response_url may be used for the apology."""
+    """Run `work` after the answer to Slack, tracked for shutdown. Its callers are Bolt listeners (past
+    Bolt's authorization) and the direct slash-command path (past the signature check in bot/server.py),
+    so the request's response_url may be used for the apology."""
 
     async def guarded() -> None:
         try:
