@@ -108,3 +108,23 @@ def work_directory(prefix: str, *, keep: bool) -> Iterator[Path]:
             print(f"  kept {path}")
         else:
             shutil.rmtree(path)
+
+
+async def start_py_spy(pid: int, output: str | Path, *, rate: int) -> asyncio.subprocess.Process:
+    """py-spy (installed beside this Python) recording `pid` as raw folded stacks, without pausing it;
+    SIGINT it to stop and write `output`."""
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "-p",
+        str(pid),
+        "-r",
+        str(rate),
+        "--format",
+        "raw",
+        "-o",
+        str(output),
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )

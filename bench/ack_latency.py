@@ -47,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH, REPO, bot_process, child_process, command_body, cpu_seconds, work_directory
+from _common import BENCH, REPO, bot_process, child_process, command_body, cpu_seconds, start_py_spy, work_directory
 
 from tests.e2e.harness import CHANNEL, SIGNING_SECRET, bot_env, free_port
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
@@ -266,7 +266,7 @@ class Bench:
         order = ["bot", "bare"] if r % 2 == 0 else ["bare", "bot"]
         for server in order:
             warmup = [command_body(self.slack, "help", CHANNEL) for _ in range(level)]
-            profiler = await self.start_py_spy() if spy and server == "bot" else None
+            profiler = await self.profile_bot() if spy and server == "bot" else None
             cpu_before = cpu_seconds(self.pids[server])
             result = await load(self.urls[server], level, bodies, warmup)
             ack_cpu = cpu_seconds(self.pids[server]) - cpu_before
@@ -299,24 +299,8 @@ class Bench:
                 line += f"  bot CPU {ack_cpu:.2f} s while loaded, {total:.2f} s until settled ({waited:.1f} s)"
             print(line, flush=True)
 
-    async def start_py_spy(self) -> asyncio.subprocess.Process:
-        spy = await asyncio.create_subprocess_exec(
-            str(REPO / ".venv/bin/py-spy"),
-            "record",
-            "-p",
-            str(self.pids["bot"]),
-            "-r",
-            "200",
-            "-d",
-            "60",
-            "--format",
-            "raw",
-            "-o",
-            self.args.py_spy,
-            "--nonblocking",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+    async def profile_bot(self) -> asyncio.subprocess.Process:
+        spy = await start_py_spy(self.pids["bot"], self.args.py_spy, rate=200)
         await asyncio.sleep(1.0)
         return spy
 

@@ -90,7 +90,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bot_process, command_body, cpu_seconds, memory_kib, signed_headers, work_directory
+from _common import bot_process, command_body, cpu_seconds, memory_kib, signed_headers, start_py_spy, work_directory
 
 from tests.e2e.harness import INCIDENT_CHANNEL, bot_env, free_port
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
@@ -424,25 +424,11 @@ async def cycles_window(
     return window, end
 
 
-async def start_py_spy(output: str, pid: int, result: Result) -> asyncio.subprocess.Process:
-    """py-spy record the bot through the measured window (raw folded stacks, 100 Hz, not pausing it)."""
+async def start_profile(output: str, pid: int, result: Result) -> asyncio.subprocess.Process:
+    """py-spy record the bot through the measured window (100 Hz)."""
     path = f"{output}-{result.n}{'-crowded' if result.crowded else ''}.txt"
     result.notes.append(f"py-spy profile of the window in {path}")
-    return await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "py-spy"),
-        "record",
-        "-p",
-        str(pid),
-        "-r",
-        "100",
-        "--format",
-        "raw",
-        "-o",
-        path,
-        "--nonblocking",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await start_py_spy(pid, path, rate=100)
 
 
 # -- one run -----------------------------------------------------------------------------------------------
@@ -609,7 +595,7 @@ async def measure(
     wall0 = time.time()
     limited0 = Counter(slack.rate_limited)
     s_before = snapshot(database)
-    spy = await start_py_spy(args.py_spy, pid, result) if args.py_spy else None
+    spy = await start_profile(args.py_spy, pid, result) if args.py_spy else None
     pinecone.start_clock()
     main, last = await cycles_window(args.cycles, mark, pinecone, slack, metrics, pid)
     pinecone.stop_clock()
