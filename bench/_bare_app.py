@@ -1,6 +1,6 @@
 """The baseline for bench/ack_latency.py: a bare Bolt AsyncApp, default settings, that acks and does nothing.
 
-Served by aiohttp the way bot/server.py serves the bot (web.AppRunner + TCPSite on 127.0.0.1, no access
+Served by aiohttp the way bot/app/server.py serves the bot (web.AppRunner + TCPSite on 127.0.0.1, no access
 log, raw body -> AsyncBoltRequest -> app.async_dispatch -> to_aiohttp_response). Usage:
     python bench/_bare_app.py PORT SIGNING_SECRET SLACK_API_URL BOT_TOKEN
 Prints "bare ready" once serving; stops on SIGTERM.

@@ -4,7 +4,7 @@
     .venv/bin/python bench/store.py --quick   # 400 jobs; resume 10,000 unfinished jobs
 
 1. Transitions per second: `--coroutines` coroutines each take jobs through create -> submitting -> restoring
-   -> ready with the fields and notices the bot records (bot/restore_service.py, bot/tracker.py), each
+   -> ready with the fields and notices the bot records (bot/service/restores.py, bot/service/tracker.py), each
    change one durable commit through storage.open_store. Also one coroutine alone, as context.
 2. Start-up resuming 10,000 unfinished jobs: a file holding 10,000 `restoring` jobs (plus `--finished`
    finished ones as history) is opened with open_store and read with active_jobs(), which is what the bot
@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.jobs import JobState, NewJob, Notice, NoticeKind, utcnow  # noqa: E402
-from storage.sqlite import open_store  # noqa: E402
+from bot.core.jobs import JobState, NewJob, Notice, NoticeKind, utcnow  # noqa: E402
+from storage.sqlite.sqlite_store import open_store  # noqa: E402
 
 RESUME_LIMIT = 5.0
 BACKUP = "a65ff585-d987-4da5-a622-72e19a6ed5f4"

@@ -8,11 +8,11 @@ import sys
 
 from pydantic import ValidationError
 
-from bot.check import check_main
-from bot.logs import configure_logging
-from bot.policy_file import PolicyError, check_policy_main
-from bot.runtime import serve
-from bot.settings import Settings, describe_settings_error
+from bot.app.check import check_main
+from bot.app.logs import configure_logging
+from bot.app.runtime import serve
+from bot.app.settings import Settings, describe_settings_error
+from bot.core.policy.policy_file import PolicyError, check_policy_main
 from storage import StoreError
 
 

@@ -2,11 +2,11 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
+from bot.app.wiring import Services
 from handlers.approvals import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
-from handlers.errors import register_error_handler
+from handlers.error_handler import register_error_handler
 from handlers.home import register_home
 from handlers.modal import register_modal
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import ids, render
-from bot.jobs import Job, JobState
-from bot.policy_file import ChannelRules, may_approve
-from bot.restore_service import DecisionRefused
-from bot.services import Services
-from handlers.errors import after_ack
+from bot.app.wiring import Services
+from bot.core import ids, render
+from bot.core.jobs import Job, JobState
+from bot.core.policy.policy_file import ChannelRules, may_approve
+from bot.service.restores import DecisionRefused
+from handlers.error_handler import after_ack
 
 REASON_LIMIT = 2000
 

@@ -1,7 +1,7 @@
 """`/restore-index`: parse, check the channel, acknowledge at once, then do the work.
 
 The command is the bot's hot path in an incident, so over HTTP it is answered without Bolt's request
-pipeline: bot/server.py, after the signature check, hands it to `slash_command` and `answer_directly`,
+pipeline: bot/app/server.py, after the signature check, hands it to `slash_command` and `answer_directly`,
 which skip what Bolt does for any request (a context, every injectable argument, the middleware chain,
 trying each listener in turn). Measured in one process (bench/ack_latency.py's subject, without the
 network): answering a command took about 250 us of CPU through Bolt and 165 us directly; the bare Bolt
@@ -19,8 +19,11 @@ from urllib.parse import parse_qsl
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 
-from bot import render
-from bot.command_parser import (
+from bot.app.wiring import Services
+from bot.core import render
+from bot.core.ids import RESTORE_COMMAND
+from bot.core.policy.policy_file import auditors
+from bot.core.request.command_parser import (
     AuditCommand,
     HelpCommand,
     ListCommand,
@@ -30,12 +33,9 @@ from bot.command_parser import (
     UsageCommand,
     parse_command,
 )
-from bot.ids import RESTORE_COMMAND
-from bot.policy_file import auditors
-from bot.services import Services
-from bot.validation import RestoreRequest
+from bot.core.request.field_rules import RestoreRequest
 from handlers.dedupe import is_repeat
-from handlers.errors import after_ack, apologise
+from handlers.error_handler import after_ack, apologise
 from handlers.modal import open_restore_modal
 from handlers.requests import handle_restore_request, refusal_before_work
 from storage.base import StoreError
@@ -120,7 +120,7 @@ async def answer_directly(services: Services, body: dict[str, str]) -> BoltRespo
     try:
         answer = answer_command(services, body, respond)
         response = await AsyncAck()(**answer.ack)  # type: ignore[no-untyped-call]
-    except Exception as exc:  # as the Bolt error handler (handlers.errors) answers a failing listener
+    except Exception as exc:  # as the Bolt error handler (handlers.error_handler) answers a failing listener
         await apologise(exc, body, authorized=True)  # the signature was checked: the body is Slack's
         return BoltResponse(status=200, body="")
     if answer.then is not None:

@@ -1,7 +1,7 @@
 """Recognise a Slack delivery seen before (a retry, a double submit) and do nothing twice.
 
 Slash commands and interactions carry a `trigger_id` unique to one user action; events carry an
-`event_id`. Seen keys are kept in memory and in the job store (see `bot.seen_deliveries`), so it
+`event_id`. Seen keys are kept in memory and in the job store (see `bot.service.seen_deliveries`), so it
 holds across restarts. A repeat gets an empty 200, which Slack takes as "handled" without showing anything.
 """
 
@@ -16,7 +16,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.seen_deliveries import SeenDeliveries
+from bot.service.seen_deliveries import SeenDeliveries
 
 log = logging.getLogger(__name__)
 

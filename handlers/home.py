@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import render
-from bot.jobs import Job, JobState
-from bot.services import Services
-from handlers.errors import after_ack
+from bot.app.wiring import Services
+from bot.core import render
+from bot.core.jobs import Job, JobState
+from handlers.error_handler import after_ack
 
 
 def register_home(app: AsyncApp, services: Services) -> None:

@@ -1,6 +1,6 @@
 """The restore modal's Slack listeners: open it, fill the backup picker, pre-fill the name, take the submission.
 
-The views and the reading of payloads are in `bot/modal.py`; this module only talks to Slack and
+The views and the reading of payloads are in `bot/core/restore_modal.py`; this module only talks to Slack and
 Pinecone. A valid submission takes the same path as the slash command (`handle_restore_request`).
 """
 
@@ -17,14 +17,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import modal, render
-from bot.ids import MODAL_BACKUP_ACTION, MODAL_BACKUP_BLOCK, RESTORE_MODAL_CALLBACK
+from bot.app.wiring import Services
+from bot.core import render
+from bot.core import restore_modal as modal
+from bot.core.ids import MODAL_BACKUP_ACTION, MODAL_BACKUP_BLOCK, RESTORE_MODAL_CALLBACK
+from bot.core.request.field_rules import validate_backup_id
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import NotFound, PineconeError
 from bot.pinecone.models import Backup
-from bot.services import Services
-from bot.validation import validate_backup_id
-from handlers.errors import after_ack
+from handlers.error_handler import after_ack
 from handlers.requests import Reply, handle_restore_request, refusal_before_work
 
 __all__ = ["BackupCache", "ephemeral_reply", "find_backup_options", "open_restore_modal", "register_modal"]

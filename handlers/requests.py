@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot import render
-from bot.ids import RESTORE_COMMAND
-from bot.policy_file import Refused as PolicyRefused
-from bot.policy_file import evaluate, group_ids, rules_for
-from bot.restore_service import AlreadyRunning, AwaitingApproval, Outcome, Pending, Refused, Started
-from bot.services import Services
-from bot.unexpected import apology, log_unexpected
-from bot.validation import RestoreRequest
+from bot.app.wiring import Services
+from bot.core import render
+from bot.core.ids import RESTORE_COMMAND
+from bot.core.policy.policy_file import Refused as PolicyRefused
+from bot.core.policy.policy_file import evaluate, group_ids, rules_for
+from bot.core.request.field_rules import RestoreRequest
+from bot.service.restores import AlreadyRunning, AwaitingApproval, Outcome, Pending, Refused, Started
+from bot.service.unexpected_errors import apology, log_unexpected
 
 Reply = Callable[[render.Message], Awaitable[None]]
 

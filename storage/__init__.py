@@ -1,6 +1,6 @@
 """The job store: the only code that speaks SQL."""
 
 from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreError
-from storage.sqlite import SqliteJobStore, open_store
+from storage.sqlite.sqlite_store import SqliteJobStore, open_store
 
 __all__ = ["ActiveRestoreExists", "JobStore", "SqliteJobStore", "StaleJob", "StoreError", "open_store"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, PendingNotice
+from bot.core.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, PendingNotice
 
 
 class StoreError(Exception):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from bot.command_parser import RestoreCommand, parse_command
-from bot.restore_service import create_index_body
+from bot.core.request.command_parser import RestoreCommand, parse_command
+from bot.service.restores import create_index_body
 from tests.fakes.openapi import OpenApiSpec
 from tests.fakes.pinecone_emulator import CONTROL_SPEC_PATH, PineconeEmulator
 from tests.unit.test_parser_properties import PROPERTY_SETTINGS, any_text, near_valid

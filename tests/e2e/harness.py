@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.settings import Settings
+from bot.app.settings import Settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot import ids
+from bot.core import ids
 from tests.e2e.conftest import StartBot
 from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, BotProcess, parents, response_posts
 from tests.fakes.pinecone_emulator import PineconeEmulator

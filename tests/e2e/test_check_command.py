@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import NewJob
+from bot.core.jobs import NewJob
 from storage import open_store
-from storage.migrations import MIGRATIONS
+from storage.sqlite.sqlite_migrations import MIGRATIONS
 from tests.e2e.harness import REPO, SIGNING_SECRET, bot_env, free_port
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.ids import (
+from bot.core.ids import (
     MODAL_BACKUP_ACTION,
     MODAL_BACKUP_BLOCK,
     MODAL_BACKUP_INFO_BLOCK,

@@ -121,7 +121,7 @@ class TokenBucket:
     """``capacity`` tokens, refilled continuously at ``per_minute / 60`` a second; a call takes one.
 
     Time comes from ``clock`` (seconds, monotonic), so tests can move it instead of sleeping.
-    Written apart from the bot's own pacing buckets (bot/slack_pacing.py) on purpose: the stand-in
+    Written apart from the bot's own pacing buckets (bot/slack/pacing.py) on purpose: the stand-in
     referees the bot's pacing, so a bug shared by both would go unseen.
     """
 

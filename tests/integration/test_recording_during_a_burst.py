@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.ack_priority import AckPriority
-from bot.restore_service import RestoreService, Started
-from bot.services import Services
-from bot.validation import RestoreRequest
+from bot.app.wiring import Services
+from bot.core.request.field_rules import RestoreRequest
+from bot.service.ack_priority import AckPriority
+from bot.service.restores import RestoreService, Started
 from tests.e2e.harness import CHANNEL, USER
 from tests.fakes.pinecone_emulator import PineconeEmulator
 

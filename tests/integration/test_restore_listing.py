@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from bot.pinecone import PineconeClient, ServerError
-from bot.restore_listing import PAGE_SIZE, list_wanted, page_budget
+from bot.service.restore_listing import PAGE_SIZE, list_wanted, page_budget
 from tests.fakes.fixtures import PINECONE_API_KEY, pinecone
 from tests.fakes.pinecone_emulator import PineconeEmulator
 

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.services import Services
+from bot.app.wiring import Services
 from handlers.commands import answer_directly, slash_command
-from handlers.errors import after_ack
+from handlers.error_handler import after_ack
 from tests.e2e.harness import CHANNEL, USER, new_trigger_id, response_posts
 from tests.fakes.slack_api import SlackStandIn
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs import InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
-from bot.seen_deliveries import SeenDeliveries
+from bot.core.jobs import InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.service.seen_deliveries import SeenDeliveries
 from storage import ActiveRestoreExists, SqliteJobStore, StaleJob, StoreError, open_store
-from storage.migrations import MIGRATIONS
+from storage.sqlite.sqlite_migrations import MIGRATIONS
 
 
 def new_job(name: str = "restored-index", channel: str = "C0RESTORE1") -> NewJob:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.ack_priority import AckPriority, Turns
+from bot.service.ack_priority import AckPriority, Turns
 
 
 async def enter(turns: Turns, entered: asyncio.Event, leave: asyncio.Event) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.command_parser import (
+from bot.core.request.command_parser import (
     MAX_COMMAND_CHARS,
     MAX_PROBLEMS,
     HelpCommand,
@@ -12,7 +12,7 @@ from bot.command_parser import (
     UsageCommand,
     parse_command,
 )
-from bot.validation import CANONICAL_EXAMPLE, RestoreRequest
+from bot.core.request.field_rules import CANONICAL_EXAMPLE, RestoreRequest
 
 UUID = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
 OTHER_UUID = "670e8400-e29b-41d4-a716-446655440000"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.ids import RESTORE_COMMAND
-from bot.jobs import JobState
-from bot.settings import Settings
+from bot.app.settings import Settings
+from bot.core.ids import RESTORE_COMMAND
+from bot.core.jobs import JobState
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()

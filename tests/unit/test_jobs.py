@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs import ACTIVE_STATES, TRANSITIONS, InvalidTransition, JobState, check_transition
+from bot.core.jobs import ACTIVE_STATES, TRANSITIONS, InvalidTransition, JobState, check_transition
 
 
 @pytest.mark.parametrize(

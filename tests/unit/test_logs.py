@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import MASK, RedactSecrets
+from bot.app.logs import MASK, RedactSecrets
 
 
 def test_secrets_are_masked_in_messages_args_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:

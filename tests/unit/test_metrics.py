@@ -17,13 +17,13 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
-from bot.jobs import Decision, JobState, NewJob
-from bot.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics, pinecone_endpoint
-from bot.observed_store import ObservedJobStore, observe
+from bot.app.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics, pinecone_endpoint
+from bot.app.observed_store import ObservedJobStore, observe
+from bot.app.settings import Settings
+from bot.app.wiring import build_services, slack_client
+from bot.core.jobs import Decision, JobState, NewJob
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import NotFound, PineconeUnreachable
-from bot.services import build_services, slack_client
-from bot.settings import Settings
 from storage import JobStore, SqliteJobStore, StaleJob, open_store
 from tests.e2e.harness import free_port, in_process_settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import render
-from bot.command_parser import RestoreCommand, parse_command
-from bot.ids import (
+from bot.core import render
+from bot.core.ids import (
     MODAL_BACKUP_ACTION,
     MODAL_BACKUP_BLOCK,
     MODAL_BACKUP_INFO_BLOCK,
@@ -29,7 +28,9 @@ from bot.ids import (
     MODAL_TAGS_BLOCK,
     RESTORE_MODAL_CALLBACK,
 )
-from bot.modal import (
+from bot.core.request.command_parser import RestoreCommand, parse_command
+from bot.core.request.field_rules import INDEX_NAME_MAX_CHARS, RestoreRequest, validate_index_name
+from bot.core.restore_modal import (
     MAX_OPTIONS,
     OPTION_TEXT_MAX,
     Invalid,
@@ -50,7 +51,6 @@ from bot.modal import (
 )
 from bot.pinecone import PineconeClient
 from bot.pinecone.models import Backup
-from bot.validation import INDEX_NAME_MAX_CHARS, RestoreRequest, validate_index_name
 from handlers.modal import BackupCache, find_backup_options
 from tests.fakes.slack_blocks import validate_view
 

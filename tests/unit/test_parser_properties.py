@@ -10,7 +10,7 @@ from typing import TypeVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.command_parser import (
+from bot.core.request.command_parser import (
     MAX_COMMAND_CHARS,
     MAX_PROBLEMS,
     AuditCommand,
@@ -22,7 +22,7 @@ from bot.command_parser import (
     UsageCommand,
     parse_command,
 )
-from bot.validation import (
+from bot.core.request.field_rules import (
     RestoreRequest,
     suggest_backup_id,
     suggest_index_name,

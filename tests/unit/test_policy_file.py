@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.policy_file import (
+from bot.core.policy.policy_file import (
     Allowed,
     ApprovalMatch,
     ChannelRules,
@@ -647,7 +647,7 @@ def test_policy_from_settings_is_the_simple_policy() -> None:
 
 
 def test_policy_from_settings_accepts_every_channel_id_the_settings_accept() -> None:
-    # bot/settings.py accepts D… (direct message) IDs; switching to this module must not break such a deployment.
+    # bot/app/settings.py accepts D… (direct message) IDs; switching to this module must not break such a deployment.
     assert "D0DIRECT01" in policy_from_settings(["D0DIRECT01", "G0PRIVATE1"], None).channels
 
 

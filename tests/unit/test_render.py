@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot import render
-from bot.jobs import Job, JobState
+from bot.core import render
+from bot.core.jobs import Job, JobState
 
 T0 = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
 

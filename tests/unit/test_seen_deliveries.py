@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
-from bot.seen_deliveries import SeenDeliveries
+from bot.service.seen_deliveries import SeenDeliveries
 from storage.base import JobStore
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings, describe_settings_error
+from bot.app.settings import Settings, describe_settings_error
 
 BASE = {
     "SLACK_BOT_TOKEN": "xoxb-secret-token-value",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack_pacing import POSTS_PER_CHANNEL, UPDATES, SlackPacing, TokenBucket
+from bot.slack.pacing import POSTS_PER_CHANNEL, UPDATES, SlackPacing, TokenBucket
 
 
 class Clock:

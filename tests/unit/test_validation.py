@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from bot.validation import (
+from bot.core.request.field_rules import (
     MAX_TAGS,
     Problem,
     RestoreRequest,

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.ack_priority import AckPriority
-from bot.delivery import SlackDelivery
-from bot.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.core.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.core.request.field_rules import RestoreRequest
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, explain, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
-from bot.validation import RestoreRequest
+from bot.service.ack_priority import AckPriority
+from bot.service.delivery import SlackDelivery
 from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreError
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ STORE_UNAVAILABLE = (
 )
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
-# Requests talking to Pinecone at once: as many as the tracker's polls (bot/tracker.py).
+# Requests talking to Pinecone at once: as many as the tracker's polls (bot/service/tracker.py).
 SUBMITTING_SLOTS = 16
 
 
@@ -124,7 +124,7 @@ class RestoreService:
         self._retry_delay = retry_delay
         self._sleep = sleep
         # A request is recorded as soon as it is acked, so a crash cannot lose it; what it then asks of
-        # Pinecone waits until a burst of commands has been answered (bot/ack_priority.py).
+        # Pinecone waits until a burst of commands has been answered (bot/service/ack_priority.py).
         self.acks = acks or AckPriority()
         self._submitting = self.acks.turns(SUBMITTING_SLOTS)
         # Jobs a request is driving right now; the tracker leaves them alone.

@@ -1,18 +1,18 @@
 """Prometheus metrics: restores, job states, approval waits, Slack acks, Pinecone and Slack calls.
 
 Everything lives in one `Metrics` object with its own `CollectorRegistry` (never the library's global
-default), so tests and several apps in one process do not collide. `GET /metrics` (bot/server.py)
+default), so tests and several apps in one process do not collide. `GET /metrics` (bot/app/server.py)
 serves `Metrics.render()` after refreshing the job gauge from the store.
 
 Where each metric is fed:
 
-* `ObservedJobStore` (bot/observed_store.py): restores_total, restore_duration_seconds,
+* `ObservedJobStore` (bot/app/observed_store.py): restores_total, restore_duration_seconds,
   approval_wait_seconds, on every state change the store makes;
 * `Metrics.refresh_jobs`: the `jobs{state}` gauge, counted from the store's active jobs at scrape time;
 * `InstrumentedPineconeHTTP`: every HTTP attempt the Pinecone client makes (retries count one each);
 * `InstrumentedWebClient`: every Slack Web API call, once, after slack_sdk's own retries;
-* the aiohttp middleware in bot/server.py: ack_seconds for `POST /slack/events`;
-* the tracker (bot/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle.
+* the aiohttp middleware in bot/app/server.py: ack_seconds for `POST /slack/events`;
+* the tracker (bot/service/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle.
 
 Label values are bounded: job states, HTTP methods, templated Pinecone paths (never an ID or a
 name), Slack method names and Slack error codes.
@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.jobs import ACTIVE_STATES, Job, JobState
+from bot.core.jobs import ACTIVE_STATES, Job, JobState
 
 if TYPE_CHECKING:
     from storage.base import JobStore

@@ -16,8 +16,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.services import Services
-from bot.unexpected import apology, log_unexpected
+from bot.app.wiring import Services
+from bot.service.unexpected_errors import apology, log_unexpected
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def register_error_handler(app: AsyncApp) -> None:
 
 def after_ack(services: Services, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
     """Run `work` after the answer to Slack, tracked for shutdown. Its callers are Bolt listeners (past
-    Bolt's authorization) and the direct slash-command path (past the signature check in bot/server.py),
+    Bolt's authorization) and the direct slash-command path (past the signature check in bot/app/server.py),
     so the request's response_url may be used for the apology."""
 
     async def guarded() -> None:

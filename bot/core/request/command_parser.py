@@ -12,7 +12,7 @@ from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.validation import (
+from bot.core.request.field_rules import (
     CANONICAL_EXAMPLE,
     DELETION_PROTECTION_FLAG,
     EXAMPLE_BACKUP_ID,

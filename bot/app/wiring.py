@@ -16,18 +16,18 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.background import BackgroundTasks
-from bot.delivery import SlackDelivery
-from bot.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics
-from bot.observed_store import observe
+from bot.app.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics
+from bot.app.observed_store import observe
+from bot.app.settings import Settings
+from bot.core.policy.policy_file import Policy, load_policy, policy_from_settings
 from bot.pinecone import PineconeClient
-from bot.policy_file import Policy, load_policy, policy_from_settings
-from bot.restore_service import RestoreService
-from bot.seen_deliveries import SeenDeliveries
-from bot.settings import Settings
-from bot.slack_publisher import SlackPublisher
-from bot.tracker import Tracker
-from bot.usergroups import UserGroups
+from bot.service.background import BackgroundTasks
+from bot.service.delivery import SlackDelivery
+from bot.service.restores import RestoreService
+from bot.service.seen_deliveries import SeenDeliveries
+from bot.service.tracker import Tracker
+from bot.slack.publisher import SlackPublisher
+from bot.slack.usergroups import UserGroups
 from storage import JobStore, open_store
 
 

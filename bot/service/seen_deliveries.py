@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.jobs import utcnow
+from bot.core.jobs import utcnow
 from storage.base import JobStore, StoreError
 
 log = logging.getLogger(__name__)

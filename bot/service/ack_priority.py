@@ -12,7 +12,7 @@ lose an acked request) and the rest of that work takes `Turns`:
 * each kind of work has its own few slots (`AckPriority.turns`); the rest queue in arrival order, so when
   a long burst outlasts `max_wait` the queued work joins the acks a few at a time, not hundreds at once.
 
-`answering()` is entered by the HTTP front door (bot/server.py) for every `POST /slack/events`. In
+`answering()` is entered by the HTTP front door (bot/app/server.py) for every `POST /slack/events`. In
 Socket Mode nothing enters it, so turns only queue for their slots.
 """
 

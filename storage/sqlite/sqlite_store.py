@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.jobs import (
+from bot.core.jobs import (
     ACTIVE_STATES,
     THREADED_STATES,
     Decision,
@@ -28,7 +28,7 @@ from bot.jobs import (
     utcnow,
 )
 from storage.base import ActiveRestoreExists, StaleJob, StoreError
-from storage.migrations import MIGRATIONS
+from storage.sqlite.sqlite_migrations import MIGRATIONS
 
 _COLUMNS = tuple(Job.model_fields)
 _UPDATABLE = frozenset(_COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields}

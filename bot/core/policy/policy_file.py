@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from bot.validation import Problem, quote_for_humans, validate_tag_key, validate_tag_value
+from bot.core.request.field_rules import Problem, quote_for_humans, validate_tag_key, validate_tag_value
 
 __all__ = [
     "POLICY_ENV",
@@ -50,7 +50,7 @@ __all__ = [
 
 POLICY_ENV = "RESTORE_BOT_POLICY"
 
-# D (direct-message) channels are accepted because bot/settings.py accepts them in
+# D (direct-message) channels are accepted because bot/app/settings.py accepts them in
 # RESTORE_BOT_ALLOWED_CHANNELS: policy_from_settings must never reject a deployment that works today.
 _CHANNEL_ID_RE = re.compile(r"[CGD][A-Z0-9]{8,}")
 _USER_ID_RE = re.compile(r"[UW][A-Z0-9]{8,}")

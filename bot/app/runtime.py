@@ -10,10 +10,10 @@ import signal
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import create_app
-from bot.server import create_web_app
-from bot.services import build_services
-from bot.settings import Settings
+from bot.app.bolt_app import create_app
+from bot.app.server import create_web_app
+from bot.app.settings import Settings
+from bot.app.wiring import build_services
 
 log = logging.getLogger(__name__)
 

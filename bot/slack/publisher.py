@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import Message
+from bot.core.render import Message
 
 log = logging.getLogger(__name__)
 

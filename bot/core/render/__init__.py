@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot import ids
-from bot.jobs import Decision, Job, JobState, Notice, NoticeKind
+from bot.core import ids
+from bot.core.jobs import Decision, Job, JobState, Notice, NoticeKind
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150

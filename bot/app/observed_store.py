@@ -1,7 +1,7 @@
 """A JobStore that reports every state change: Prometheus metrics and one structured log event.
 
 `ObservedJobStore` wraps any `JobStore` and delegates everything to it. After a `create` or a
-`transition` has succeeded, it updates the metrics (bot/metrics.py) and logs one
+`transition` has succeeded, it updates the metrics (bot/app/metrics.py) and logs one
 `job.state_changed` event on the `restore_bot.jobs` logger. Nothing is reported for a change the
 store refused (StaleJob, ActiveRestoreExists, StoreError), and a failure to report never turns a
 saved change into an error for the caller.
@@ -18,8 +18,8 @@ from typing import Any
 
 import structlog
 
-from bot.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, PendingNotice
-from bot.metrics import Metrics
+from bot.app.metrics import Metrics
+from bot.core.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, PendingNotice
 from storage.base import JobStore
 
 JOB_LOGGER = "restore_bot.jobs"

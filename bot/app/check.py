@@ -32,7 +32,10 @@ from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.logs import MASK, configure_logging
+from bot.app.logs import MASK, configure_logging
+from bot.app.settings import Settings, describe_settings_error
+from bot.app.wiring import policy_for
+from bot.core.policy.policy_file import POLICY_ENV, Policy, PolicyError
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import (
     Forbidden,
@@ -45,9 +48,6 @@ from bot.pinecone.errors import (
     ServerError,
     Unauthenticated,
 )
-from bot.policy_file import POLICY_ENV, Policy, PolicyError
-from bot.services import policy_for
-from bot.settings import Settings, describe_settings_error
 from storage import StoreError, open_store
 
 __all__ = [

@@ -4,7 +4,7 @@ One cycle looks at each active job once. Jobs a request is still driving are ski
 left in `requested`/`submitting` by a crash or a lost answer are finished here, through the
 same `RestoreService.advance` the request path uses, so reconciliation has one implementation.
 
-Restoring jobs are found in pages of `GET /restore-jobs` (bot/restore_listing.py), so a cycle
+Restoring jobs are found in pages of `GET /restore-jobs` (bot/service/restore_listing.py), so a cycle
 costs about one request per 100 tracked jobs, not one per job; an index is described only once
 its restore job is done. A job the capped list did not reach is described on its own, a few
 per cycle.
@@ -25,16 +25,16 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
-from bot import render
-from bot.delivery import SlackDelivery
-from bot.jobs import Job, JobState, Notice, NoticeKind, utcnow
-from bot.metrics import Metrics
+from bot.app.metrics import Metrics
+from bot.core import render
+from bot.core.jobs import Job, JobState, Notice, NoticeKind, utcnow
+from bot.core.render import duration
+from bot.core.verification import Verdict, compare, unverifiable
 from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
 from bot.pinecone.models import IndexModel, RestoreJob
-from bot.render import duration
-from bot.restore_listing import LOOKUPS_PER_CYCLE, list_wanted, page_budget
-from bot.restore_service import RestoreService
-from bot.verification import Verdict, compare, unverifiable
+from bot.service.delivery import SlackDelivery
+from bot.service.restore_listing import LOOKUPS_PER_CYCLE, list_wanted, page_budget
+from bot.service.restores import RestoreService
 from storage.base import JobStore, StaleJob, StoreError
 
 log = logging.getLogger(__name__)

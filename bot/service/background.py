@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.unexpected import log_unexpected
+from bot.service.unexpected_errors import log_unexpected
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Pure: backups, form state and Slack view payloads in, Block Kit dicts and typed 
 Slack listeners that call these live in `handlers/modal.py`.
 
 A submission is checked with the same rules as the slash command: the backup and the index name go
-through `bot.validation`, and the tags field is read by the command parser itself (by parsing a
+through `bot.core.request.field_rules`, and the tags field is read by the command parser itself (by parsing a
 command made of a known-good backup ID, a known-good name and the tags text), so quoting, smart
 quotes, duplicate keys and the tag limit behave exactly as they do in `/restore-index`.
 """
@@ -32,8 +32,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.command_parser import HelpCommand, Rejected, RestoreCommand, parse_command
-from bot.ids import (
+from bot.core.ids import (
     MODAL_BACKUP_ACTION,
     MODAL_BACKUP_BLOCK,
     MODAL_BACKUP_INFO_BLOCK,
@@ -49,9 +48,9 @@ from bot.ids import (
     RESTORE_COMMAND,
     RESTORE_MODAL_CALLBACK,
 )
-from bot.pinecone.models import Backup
-from bot.render import escape
-from bot.validation import (
+from bot.core.render import escape
+from bot.core.request.command_parser import HelpCommand, Rejected, RestoreCommand, parse_command
+from bot.core.request.field_rules import (
     DELETION_PROTECTION_FLAG,
     EXAMPLE_BACKUP_ID,
     EXAMPLE_INDEX_NAME,
@@ -66,6 +65,7 @@ from bot.validation import (
     validate_backup_id,
     validate_index_name,
 )
+from bot.pinecone.models import Backup
 
 __all__ = [
     "MAX_OPTIONS",

@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 import handlers
-from bot.services import Services
+from bot.app.wiring import Services
 
 
 def _not_the_token_warning(record: logging.LogRecord) -> bool:
@@ -24,12 +24,12 @@ def create_app(services: Services) -> AsyncApp:
     app = AsyncApp(
         client=services.slack,
         signing_secret=secret.get_secret_value() if secret else None,
-        # Checked once, where it means something: bot/server.py verifies the raw bytes before Bolt is
+        # Checked once, where it means something: bot/app/server.py verifies the raw bytes before Bolt is
         # given the request (Bolt would repeat the same HMAC over the same bytes), and Socket Mode frames
         # are authenticated by the app token.
         request_verification_enabled=False,
         # Answer as soon as the listener returns instead of polling for ack() in 10 ms steps; every
-        # listener acks, then hands what follows to a background task (handlers.errors.after_ack).
+        # listener acks, then hands what follows to a background task (handlers.error_handler.after_ack).
         process_before_response=True,
         logger=logger,
     )

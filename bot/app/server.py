@@ -2,13 +2,13 @@
 
 The signature is checked here, on the raw bytes, before anything parses the body: an unsigned or
 mis-signed request gets 401 whatever it contains, and nothing of it is acted on. It is the only check
-(Bolt's own is switched off in bot/app.py: it would repeat the same HMAC over the same bytes). A signed
+(Bolt's own is switched off in bot/app/bolt_app.py: it would repeat the same HMAC over the same bytes). A signed
 body that cannot be parsed gets 400, never 500.
 
 `/restore-index` slash commands, the hot path in an incident, are answered by
 `handlers.commands.answer_directly` without Bolt's per-request pipeline; everything else (interactions,
 modals, events, Slack's SSL check) goes to Bolt. Every answer counts as an ack being answered for
-`bot.ack_priority`, so the restores a burst of commands starts wait until the burst has been answered.
+`bot.service.ack_priority`, so the restores a burst of commands starts wait until the burst has been answered.
 
 `GET /metrics` is Prometheus' text format, served in HTTP mode and in Socket Mode (where this server
 only has the health check and the metrics). `POST /slack/events` is timed from receipt to answer
@@ -28,9 +28,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.metrics import CONTENT_TYPE, Metrics
-from bot.services import Services
-from bot.unexpected import log_unexpected
+from bot.app.metrics import CONTENT_TYPE, Metrics
+from bot.app.wiring import Services
+from bot.service.unexpected_errors import log_unexpected
 from handlers.commands import answer_directly, slash_command
 from storage import StoreError
 

@@ -10,7 +10,7 @@ in the same transaction. This sender then, per job and in order:
 3. sends pending notices oldest first; one that fails is retried later with backoff, and the
    job's later notices wait behind it so the thread stays in order.
 
-Posts and redraws are paced to Slack's rate limits (bot/slack_pacing.py): each round takes only the
+Posts and redraws are paced to Slack's rate limits (bot/slack/pacing.py): each round takes only the
 jobs the buckets allow, and a call the buckets refuse is left for a later round, never dropped.
 """
 
@@ -23,10 +23,10 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import render
-from bot.jobs import DueDelivery, Job, NoticeKind, PendingNotice, utcnow
-from bot.slack_pacing import SlackPacing
-from bot.slack_publisher import Posted, SlackPublisher, SlackTrouble
+from bot.core import render
+from bot.core.jobs import DueDelivery, Job, NoticeKind, PendingNotice, utcnow
+from bot.slack.pacing import SlackPacing
+from bot.slack.publisher import Posted, SlackPublisher, SlackTrouble
 from storage.base import JobStore, StoreError
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ DENY_VIEW = "deny_restore_view"
 DECISION_REASON_BLOCK = "decision_reason"
 DECISION_REASON_INPUT = "decision_reason_input"
 
-# -- the restore modal (bot/modal.py, handlers/modal.py) --------------------------------------------
+# -- the restore modal (bot/core/restore_modal.py, handlers/modal.py) --------------------------------------------
 RESTORE_MODAL_CALLBACK = "restore_modal"
 MODAL_NOTICE_BLOCK = "restore_modal.notice"
 MODAL_BACKUP_BLOCK = "restore_modal.backup"
