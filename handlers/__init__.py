@@ -1,8 +1,12 @@
-"""Thin Slack listeners: Slack payloads in, domain calls, Slack responses out."""
+"""Inbound Slack listeners: each acks, calls one use case, and renders its result.
+
+No policy, no store, no Pinecone here: those are the use cases' (bot/service), reached through the
+`UseCases` the app wires (bot/app/wiring.py).
+"""
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.app.wiring import Services
+from bot.service.use_cases import UseCases
 from handlers.approvals import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
@@ -11,12 +15,12 @@ from handlers.home import register_home
 from handlers.modal import register_modal
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    register_dedupe(app, services.seen)
-    register_commands(app, services)
-    register_approvals(app, services)
-    register_modal(app, services)
-    register_home(app, services)
+def register(app: AsyncApp, cases: UseCases) -> None:
+    register_dedupe(app, cases.seen)
+    register_commands(app, cases)
+    register_approvals(app, cases)
+    register_modal(app, cases)
+    register_home(app, cases)
     register_error_handler(app)
 
 

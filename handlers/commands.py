@@ -19,10 +19,8 @@ from urllib.parse import parse_qsl
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 
-from bot.app.wiring import Services
 from bot.core import render
 from bot.core.ids import RESTORE_COMMAND
-from bot.core.policy.policy_file import auditors
 from bot.core.request.command_parser import (
     AuditCommand,
     HelpCommand,
@@ -34,13 +32,10 @@ from bot.core.request.command_parser import (
     parse_command,
 )
 from bot.core.request.field_rules import RestoreRequest
+from bot.service.use_cases import UseCases
 from handlers.dedupe import is_repeat
 from handlers.error_handler import after_ack, apologise
-from handlers.modal import open_restore_modal
-from handlers.requests import handle_restore_request, refusal_before_work
-from storage.base import StoreError
-
-LIST_LIMIT = 10
+from handlers.modal import open_restore_form
 
 
 @dataclass
@@ -52,7 +47,7 @@ class CommandAnswer:
     name: str = ""
 
 
-def answer_command(services: Services, command: Mapping[str, Any], respond: AsyncRespond) -> CommandAnswer:
+def answer_command(cases: UseCases, command: Mapping[str, Any], respond: AsyncRespond) -> CommandAnswer:
     """The answer to one `/restore-index`; nothing here waits on anything (Slack waits 3 s for the ack)."""
     parsed = parse_command(str(command.get("text") or ""))
     channel_id = str(command.get("channel_id") or "")
@@ -63,38 +58,38 @@ def answer_command(services: Services, command: Mapping[str, Any], respond: Asyn
         case UsageCommand():
             # Starts at once after the ack: a trigger_id expires after 3 seconds.
             trigger_id = str(command.get("trigger_id") or "")
-            modal = open_restore_modal(services, trigger_id=trigger_id, channel_id=channel_id, respond=respond)
+            modal = open_restore_form(cases, trigger_id=trigger_id, channel_id=channel_id, respond=respond)
             return CommandAnswer(then=modal, name="open the restore modal")
         case Rejected(problems=problems, example=example):
             triples = [(p.part, p.rule, p.hint) for p in problems]
             return CommandAnswer(render.rejection(triples, example).as_kwargs())
         case StatusCommand(index_name=index_name):
-            return CommandAnswer(then=_status(services, respond, index_name), name=f"status {index_name}")
+            return CommandAnswer(then=_status(cases, respond, index_name), name=f"status {index_name}")
         case AuditCommand(index_name=index_name):
-            return CommandAnswer(then=_audit(services, respond, user_id, index_name), name="audit")
+            return CommandAnswer(then=_audit(cases, respond, user_id, index_name), name="audit")
         case ListCommand():
-            return CommandAnswer(then=_list(services, respond, channel_id), name=f"list {channel_id}")
+            return CommandAnswer(then=_list(cases, respond, channel_id), name=f"list {channel_id}")
         case RestoreCommand(request=request):
-            refusal = refusal_before_work(services, channel_id)
+            refusal = cases.requests.refusal_before_work(channel_id)
             if refusal is not None:
                 return CommandAnswer(refusal.as_kwargs())
             return CommandAnswer(
                 render.accepted(request.backup_id, request.index_name).as_kwargs(),
-                then=_restore(services, respond, request, user_id, channel_id),
+                then=_restore(cases, respond, request, user_id, channel_id),
                 name=f"restore {request.index_name}",
             )
     raise AssertionError(f"unhandled command {parsed!r}")
 
 
-def register_commands(app: AsyncApp, services: Services) -> None:
+def register_commands(app: AsyncApp, cases: UseCases) -> None:
     @app.command(RESTORE_COMMAND)
     async def on_restore_index(
         ack: AsyncAck, command: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        answer = answer_command(services, command, respond)
+        answer = answer_command(cases, command, respond)
         await ack(**answer.ack)
         if answer.then is not None:
-            after_ack(services, answer.then, body=body, name=answer.name)
+            after_ack(cases.tasks, answer.then, body=body, name=answer.name)
 
 
 def slash_command(body: str, content_type: str | None) -> dict[str, str] | None:
@@ -112,62 +107,43 @@ def slash_command(body: str, content_type: str | None) -> dict[str, str] | None:
     return fields
 
 
-async def answer_directly(services: Services, body: dict[str, str]) -> BoltResponse:
-    """Answer a verified `slash_command` as the Bolt listener would, without Bolt's pipeline."""
-    if is_repeat(services.seen, body):
+async def answer_directly(cases: UseCases, body: dict[str, str], respond: AsyncRespond | None = None) -> BoltResponse:
+    """Answer a verified `slash_command` as the Bolt listener would, without Bolt's pipeline.
+
+    `respond`: the way back through the command's response_url (the server passes one with the Slack
+    client's proxy and TLS settings)."""
+    if is_repeat(cases.seen, body):
         return BoltResponse(status=200, body="")
-    respond = AsyncRespond(response_url=body.get("response_url"), proxy=services.slack.proxy, ssl=services.slack.ssl)
+    respond = respond or AsyncRespond(response_url=body.get("response_url"))
     try:
-        answer = answer_command(services, body, respond)
+        answer = answer_command(cases, body, respond)
         response = await AsyncAck()(**answer.ack)  # type: ignore[no-untyped-call]
     except Exception as exc:  # as the Bolt error handler (handlers.error_handler) answers a failing listener
         await apologise(exc, body, authorized=True)  # the signature was checked: the body is Slack's
         return BoltResponse(status=200, body="")
     if answer.then is not None:
-        after_ack(services, answer.then, body=body, name=answer.name)
+        after_ack(cases.tasks, answer.then, body=body, name=answer.name)
     return response
 
 
 async def _restore(
-    services: Services, respond: AsyncRespond, request: RestoreRequest, user_id: str, channel_id: str
+    cases: UseCases, respond: AsyncRespond, request: RestoreRequest, user_id: str, channel_id: str
 ) -> None:
-    async def reply(message: render.Message) -> None:
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+    result = await cases.requests.submit(request, user_id=user_id, channel_id=channel_id)
+    message = render.request_answer(result)
+    await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
-    await handle_restore_request(services, request, user_id=user_id, channel_id=channel_id, reply=reply)
 
-
-async def _status(services: Services, respond: AsyncRespond, index_name: str) -> None:
-    try:
-        job = await services.store.latest_for_index(index_name)
-        link = await services.delivery.link(job) if job else None
-        message = render.status(job, index_name, link)
-    except StoreError:
-        message = render.request_failed(render.STORE_UNAVAILABLE)
+async def _status(cases: UseCases, respond: AsyncRespond, index_name: str) -> None:
+    message = render.status_answer(await cases.queries.status(index_name), index_name)
     await respond(response_type="ephemeral", **message.as_kwargs())
 
 
-AUDIT_LIMIT = 20
-
-
-async def _audit(services: Services, respond: AsyncRespond, user_id: str, index_name: str | None) -> None:
-    allowed = auditors(services.policy)
-    groups = await services.groups.groups_of(user_id, frozenset(a for a in allowed if a.startswith("S")))
-    if user_id not in allowed and not groups:
-        message = render.not_an_auditor()
-    else:
-        try:
-            jobs = await services.store.recent_jobs(index_name=index_name, limit=AUDIT_LIMIT)
-            entries = [(job, await services.store.decisions(job.id)) for job in jobs]
-            message = render.audit_trail(entries, index_name)
-        except StoreError:
-            message = render.request_failed(render.STORE_UNAVAILABLE)
+async def _audit(cases: UseCases, respond: AsyncRespond, user_id: str, index_name: str | None) -> None:
+    message = render.audit_answer(await cases.queries.audit(user_id, index_name), index_name)
     await respond(response_type="ephemeral", **message.as_kwargs())
 
 
-async def _list(services: Services, respond: AsyncRespond, channel_id: str) -> None:
-    try:
-        message = render.job_list(await services.store.recent_in_channel(channel_id, LIST_LIMIT))
-    except StoreError:
-        message = render.request_failed(render.STORE_UNAVAILABLE)
+async def _list(cases: UseCases, respond: AsyncRespond, channel_id: str) -> None:
+    message = render.list_answer(await cases.queries.recent_in_channel(channel_id))
     await respond(response_type="ephemeral", **message.as_kwargs())

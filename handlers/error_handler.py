@@ -16,8 +16,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app.wiring import Services
-from bot.service.unexpected_errors import apology, log_unexpected
+from bot.core.render import apology
+from bot.service.background import BackgroundTasks
+from bot.service.unexpected_errors import log_unexpected
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def register_error_handler(app: AsyncApp) -> None:
         return BoltResponse(status=200, body="")
 
 
-def after_ack(services: Services, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
+def after_ack(tasks: BackgroundTasks, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
     """Run `work` after the answer to Slack, tracked for shutdown. Its callers are Bolt listeners (past
     Bolt's authorization) and the direct slash-command path (past the signature check in bot/app/server.py),
     so the request's response_url may be used for the apology."""
@@ -42,7 +43,7 @@ def after_ack(services: Services, work: Coroutine[Any, Any, None], *, body: dict
         except Exception as exc:
             await apologise(exc, body, authorized=True)
 
-    services.tasks.spawn(guarded(), name=name)
+    tasks.spawn(guarded(), name=name)
 
 
 async def apologise(error: Exception, body: dict[str, Any], *, authorized: bool) -> None:

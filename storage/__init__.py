@@ -1,6 +1,15 @@
 """The job store: the only code that speaks SQL."""
 
-from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreError
+from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreConflict, StoreError, StoreUnavailable
 from storage.sqlite.sqlite_store import SqliteJobStore, open_store
 
-__all__ = ["ActiveRestoreExists", "JobStore", "SqliteJobStore", "StaleJob", "StoreError", "open_store"]
+__all__ = [
+    "ActiveRestoreExists",
+    "JobStore",
+    "SqliteJobStore",
+    "StaleJob",
+    "StoreConflict",
+    "StoreError",
+    "StoreUnavailable",
+    "open_store",
+]

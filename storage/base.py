@@ -1,4 +1,14 @@
-"""The interface the rest of the bot uses, so another backend (PostgreSQL) can slot in."""
+"""The job store port: the interface the rest of the bot uses, and its one error tree.
+
+    StoreError                   every failure of the job store
+    ├── StoreUnavailable         the store could not do what was asked (locked, disk full, read-only,
+    │                            corrupt, a schema newer than this bot); try again later
+    └── StoreConflict            the store refused because of what it holds; nothing was changed
+        ├── StaleJob             the job is not in the state the caller expected: someone moved it first
+        └── ActiveRestoreExists  a restore into this target name is already active
+
+Callers that mean "the store is down" catch `StoreUnavailable`; a conflict is an answer, not an outage.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +19,18 @@ from bot.core.jobs import Decision, DueDelivery, Job, JobState, NewJob, Notice, 
 
 
 class StoreError(Exception):
+    """Base of every job-store failure."""
+
+
+class StoreUnavailable(StoreError):
     """The store could not do what was asked (locked, disk full, read-only, corrupt)."""
 
 
-class ActiveRestoreExists(StoreError):
+class StoreConflict(StoreError):
+    """The store refused a change because of what it holds; nothing was changed."""
+
+
+class ActiveRestoreExists(StoreConflict):
     """A restore into this target name is already active; `existing` is that job."""
 
     def __init__(self, existing: Job) -> None:
@@ -20,7 +38,7 @@ class ActiveRestoreExists(StoreError):
         self.existing = existing
 
 
-class StaleJob(StoreError):
+class StaleJob(StoreConflict):
     """The job is not in the state the caller expected: someone else moved it first."""
 
     def __init__(self, job: Job | None, expected: JobState) -> None:

@@ -33,5 +33,5 @@ def create_app(services: Services) -> AsyncApp:
         process_before_response=True,
         logger=logger,
     )
-    handlers.register(app, services)
+    handlers.register(app, services.cases)
     return app

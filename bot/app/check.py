@@ -35,7 +35,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app.logs import MASK, configure_logging
 from bot.app.settings import Settings, describe_settings_error
 from bot.app.wiring import policy_for
-from bot.core.policy.policy_file import POLICY_ENV, Policy, PolicyError
+from bot.core.policy.policy_loader import PolicyError
+from bot.core.policy.policy_model import POLICY_ENV, Policy
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import (
     Forbidden,
@@ -48,7 +49,7 @@ from bot.pinecone.errors import (
     ServerError,
     Unauthenticated,
 )
-from storage import StoreError, open_store
+from storage import StoreUnavailable, open_store
 
 __all__ = [
     "CHECK_TIMEOUT",
@@ -280,7 +281,7 @@ async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) 
                 active = len(await store.active_jobs())
             finally:
                 await store.close()
-    except StoreError as exc:
+    except StoreUnavailable as exc:
         return _fail(name, f"{exc}: check DATABASE_URL")
     except TimeoutError:
         return _fail(name, f"{path}: not opened within {seconds:g} s (locked by another writer?): check DATABASE_URL")

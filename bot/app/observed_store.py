@@ -3,7 +3,7 @@
 `ObservedJobStore` wraps any `JobStore` and delegates everything to it. After a `create` or a
 `transition` has succeeded, it updates the metrics (bot/app/metrics.py) and logs one
 `job.state_changed` event on the `restore_bot.jobs` logger. Nothing is reported for a change the
-store refused (StaleJob, ActiveRestoreExists, StoreError), and a failure to report never turns a
+store refused (any StoreError), and a failure to report never turns a
 saved change into an error for the caller.
 
 `build_services` wraps the store, so every component (request path, approvals, tracker, delivery)

@@ -53,7 +53,6 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
         await signalled.wait()
 
         log.info("shutting down: finishing in-flight requests (up to %.0fs)", DRAIN_SECONDS)
-        services.shutting_down = True
         if not await services.tasks.drain(DRAIN_SECONDS):
             log.warning("some requests did not finish in time; the tracker resumes them on the next start")
     finally:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -32,7 +32,7 @@ from bot.app.metrics import CONTENT_TYPE, Metrics
 from bot.app.wiring import Services
 from bot.service.unexpected_errors import log_unexpected
 from handlers.commands import answer_directly, slash_command
-from storage import StoreError
+from storage import StoreUnavailable
 
 log = logging.getLogger(__name__)
 SLACK_EVENTS = "/slack/events"
@@ -43,14 +43,14 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
     web_app = web.Application(middlewares=[ack_timer(services.metrics)])
 
     async def healthz(_: web.Request) -> web.Response:
-        if services.shutting_down:
+        if services.tasks.draining:
             return web.json_response({"status": "shutting down"}, status=503)
         return web.json_response({"status": "ok"})
 
     async def metrics(_: web.Request) -> web.Response:
         try:
             await services.metrics.refresh_jobs(services.store)
-        except StoreError as exc:  # the other metrics are still worth serving; the gauge keeps its last values
+        except StoreUnavailable as exc:  # the other metrics are still worth serving; the gauge keeps its last values
             log.warning("metrics: could not count jobs in the store: %s", exc)
         return web.Response(body=services.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
@@ -74,7 +74,10 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
                 return web.json_response({"error": "invalid request signature"}, status=401)
             command = slash_command(body, request.headers.get("Content-Type"))
             if command is not None:
-                bolt_response = await answer_directly(services, command)
+                respond = AsyncRespond(
+                    response_url=command.get("response_url"), proxy=services.slack.proxy, ssl=services.slack.ssl
+                )
+                bolt_response = await answer_directly(services.cases, command, respond)
                 return await to_aiohttp_response(bolt_response)
             try:
                 bolt_request = AsyncBoltRequest(

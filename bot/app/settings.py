@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-_CHANNEL_ID_PREFIXES = ("C", "G", "D")
+from bot.core.ids import is_channel_id
 
 
 class Settings(BaseSettings):
@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     @classmethod
     def _channel_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for channel in value:
-            if not _looks_like_channel_id(channel):
+            if not is_channel_id(channel):
                 raise ValueError(f"expected channel IDs like C0123ABCD, got {channel!r}")
         return value
 
@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     def _incident_channel_id(cls, value: str | None) -> str | None:
         if not value:
             return None
-        if not _looks_like_channel_id(value):
+        if not is_channel_id(value):
             raise ValueError(f"expected a channel ID like C0123ABCD, got {value!r}")
         return value
 
@@ -155,10 +155,6 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         # sqlite:///rel/path -> "rel/path"; sqlite:////abs/path -> "/abs/path"
         return Path(self.database_url.removeprefix("sqlite:///"))
-
-
-def _looks_like_channel_id(value: str) -> bool:
-    return value[:1] in _CHANNEL_ID_PREFIXES and value.isalnum() and value.isupper() and len(value) >= 9
 
 
 _FIELD_TO_ENV = {

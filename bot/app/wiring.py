@@ -1,4 +1,4 @@
-"""Everything the handlers and the tracker share, built once from settings.
+"""The composition root: every component built once from settings, and the use cases the handlers call.
 
 Clients are injectable so tests (and later, other deployments) can hand in their own.
 """
@@ -19,13 +19,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics
 from bot.app.observed_store import observe
 from bot.app.settings import Settings
-from bot.core.policy.policy_file import Policy, load_policy, policy_from_settings
+from bot.core.policy.policy_loader import load_policy
+from bot.core.policy.policy_model import Policy, policy_from_settings
 from bot.pinecone import PineconeClient
+from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
+from bot.service.backup_picker import BackupPicker
 from bot.service.delivery import SlackDelivery
+from bot.service.queries import Queries
+from bot.service.restore_requests import RestoreRequests
 from bot.service.restores import RestoreService
 from bot.service.seen_deliveries import SeenDeliveries
 from bot.service.tracker import Tracker
+from bot.service.use_cases import UseCases
 from bot.slack.publisher import SlackPublisher
 from bot.slack.usergroups import UserGroups
 from storage import JobStore, open_store
@@ -43,8 +49,8 @@ class Services:
     policy: Policy
     groups: UserGroups
     seen: SeenDeliveries
-    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
-    shutting_down: bool = False
+    cases: UseCases
+    tasks: BackgroundTasks
     metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
@@ -96,7 +102,8 @@ async def build_services(
     store = observe(store or await open_store(settings.database_path), metrics)
     pinecone = pinecone or pinecone_client(settings, metrics=metrics)
     slack = slack or slack_client(settings, metrics=metrics)
-    delivery = SlackDelivery(store, SlackPublisher(slack), policy.incident_channel)
+    publisher = SlackPublisher(slack)
+    delivery = SlackDelivery(store, publisher, policy.incident_channel)
     restores = RestoreService(store, pinecone, delivery)
     tracker = Tracker(
         store,
@@ -110,6 +117,18 @@ async def build_services(
         data_plane_url=settings.data_plane_url,
         metrics=metrics,
     )
+    groups = UserGroups(slack)
+    seen = SeenDeliveries(store)
+    tasks = BackgroundTasks()
+    requests = RestoreRequests(policy, groups, restores, publisher, tasks)
+    cases = UseCases(
+        requests=requests,
+        approvals=Approvals(store, groups, restores, publisher, tasks),
+        queries=Queries(store, delivery, groups, policy, publisher),
+        picker=BackupPicker(pinecone, publisher, requests),
+        seen=seen,
+        tasks=tasks,
+    )
     return Services(
         settings=settings,
         store=store,
@@ -119,8 +138,10 @@ async def build_services(
         restores=restores,
         tracker=tracker,
         policy=policy,
-        groups=UserGroups(slack),
-        seen=SeenDeliveries(store),
+        groups=groups,
+        seen=seen,
+        cases=cases,
+        tasks=tasks,
         metrics=metrics,
     )
 

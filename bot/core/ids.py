@@ -1,6 +1,8 @@
-"""Every slash command, action, callback and block ID the bot registers, in one place."""
+"""Every slash command, action, callback and block ID the bot registers, and the shapes of Slack IDs."""
 
 from __future__ import annotations
+
+import re
 
 RESTORE_COMMAND = "/restore-index"
 
@@ -14,7 +16,7 @@ DENY_VIEW = "deny_restore_view"
 DECISION_REASON_BLOCK = "decision_reason"
 DECISION_REASON_INPUT = "decision_reason_input"
 
-# -- the restore modal (bot/core/restore_modal.py, handlers/modal.py) --------------------------------------------
+# -- the restore modal (bot/core/render/restore_form_view.py, bot/core/request/restore_form.py) -------
 RESTORE_MODAL_CALLBACK = "restore_modal"
 MODAL_NOTICE_BLOCK = "restore_modal.notice"
 MODAL_BACKUP_BLOCK = "restore_modal.backup"
@@ -30,3 +32,19 @@ MODAL_PROTECTION_BLOCK = "restore_modal.deletion_protection"
 MODAL_PROTECTION_ACTION = "restore_modal.deletion_protection.checkbox"
 MODAL_PROTECTION_ENABLED = "enabled"  # the checkbox option's value
 MODAL_BACKUP_UNAVAILABLE = "pinecone-unavailable"  # the value of the one option shown when listing fails
+
+# -- Slack ID shapes: one rule for each kind, used by the settings, the policy and the mentions -----
+# D (direct-message) channels are accepted because RESTORE_BOT_ALLOWED_CHANNELS always accepted them:
+# the policy equivalent of the simple settings must never reject a deployment that works today.
+CHANNEL_ID_RE = re.compile(r"[CGD][A-Z0-9]{8,}")
+USER_ID_RE = re.compile(r"[UW][A-Z0-9]{8,}")
+GROUP_ID_RE = re.compile(r"S[A-Z0-9]{8,}")
+
+
+def is_channel_id(value: str) -> bool:
+    return CHANNEL_ID_RE.fullmatch(value) is not None
+
+
+def is_group_id(value: str) -> bool:
+    """A user group (S…), as policies and approver lists name them."""
+    return GROUP_ID_RE.fullmatch(value) is not None

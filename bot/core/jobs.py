@@ -228,3 +228,16 @@ class Decision(BaseModel):
     by_user: str
     reason: str | None = None
     at: datetime | None = None
+
+
+# -- progress milestones: when the thread hears about progress ---------------------------------------
+
+MILESTONES = (25, 50, 75)
+
+
+def next_milestone(job: Job) -> int | None:
+    """The highest milestone reached and not yet announced, if any."""
+    if job.percent_complete is None:
+        return None
+    reached = [m for m in MILESTONES if job.percent_complete >= m and m > job.milestone]
+    return max(reached) if reached else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.pinecone.models import Backup, IndexModel, IndexStats
+from bot.core.backup_facts import BackupFacts, IndexFacts, IndexStatsFacts
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class Verdict:
     mismatches: tuple[str, ...] = ()
 
 
-def compare(backup: Backup, index: IndexModel, stats: IndexStats) -> Verdict:
+def compare(backup: BackupFacts, index: IndexFacts, stats: IndexStatsFacts) -> Verdict:
     checks: list[tuple[str, object, object]] = [
         ("dimension", backup.dimension, stats.dimension if stats.dimension is not None else index.dimension),
         ("metric", backup.metric, stats.metric or index.metric),

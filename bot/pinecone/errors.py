@@ -15,20 +15,33 @@
 
 `is_transient` says which are worth retrying for a read. For create-index, `is_ambiguous`
 says when the request may have been applied although no success came back: the caller must
-look before it tries again.  `explain` turns any of them into the one sentence a requester sees.
+look before it tries again. Exceptions carry data, not prose: each class names its `failure`
+kind, and the core turns that into the one sentence a requester sees
+(bot/core/render/pinecone_sentences.py).
 """
 
 from __future__ import annotations
 
 import httpx
 
+from bot.core.pinecone_failures import PineconeFailure
+
 
 class PineconeError(Exception):
     """Base of every Pinecone failure."""
 
+    failure = PineconeFailure.UNEXPECTED
+
+    @property
+    def detail(self) -> str:
+        """Pinecone's own message for an error answer; what went wrong otherwise."""
+        return str(self)
+
 
 class PineconeUnreachable(PineconeError):
     """No HTTP answer came back (connection refused or reset, timeout)."""
+
+    failure = PineconeFailure.UNAVAILABLE
 
 
 class PineconeAPIError(PineconeError):
@@ -41,41 +54,45 @@ class PineconeAPIError(PineconeError):
         self.message = message
         self.retry_after = retry_after
 
+    @property
+    def detail(self) -> str:
+        return self.message
+
 
 class BadRequest(PineconeAPIError):
-    pass
+    failure = PineconeFailure.BAD_REQUEST
 
 
 class BackupNotReady(BadRequest):
-    pass
+    failure = PineconeFailure.BACKUP_NOT_READY
 
 
 class Unauthenticated(PineconeAPIError):
-    pass
+    failure = PineconeFailure.BAD_API_KEY
 
 
 class PaymentRequired(PineconeAPIError):
-    pass
+    failure = PineconeFailure.PAYMENT_REQUIRED
 
 
 class Forbidden(PineconeAPIError):
-    pass
+    failure = PineconeFailure.FORBIDDEN
 
 
 class NotFound(PineconeAPIError):
-    pass
+    failure = PineconeFailure.NOT_FOUND
 
 
 class AlreadyExists(PineconeAPIError):
-    pass
+    failure = PineconeFailure.NAME_TAKEN
 
 
 class RateLimited(PineconeAPIError):
-    pass
+    failure = PineconeFailure.RATE_LIMITED
 
 
 class ServerError(PineconeAPIError):
-    pass
+    failure = PineconeFailure.UNAVAILABLE
 
 
 _BY_STATUS: dict[int, type[PineconeAPIError]] = {
@@ -114,47 +131,3 @@ def is_ambiguous(error: BaseException) -> bool:
 def transport_error(error: httpx.TransportError) -> PineconeUnreachable:
     kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not be reached"
     return PineconeUnreachable(f"Pinecone {kind} ({type(error).__name__})")
-
-
-def explain(error: PineconeError, *, backup_id: str, index_name: str) -> str:
-    """The one sentence the requester sees for a failure of a restore request."""
-    if isinstance(error, BackupNotReady):
-        return (
-            f"Backup `{backup_id}` is not ready to restore yet ({error.message}). "
-            "Wait until its status is Ready, then try again."
-        )
-    if isinstance(error, NotFound):
-        return (
-            f"Pinecone has no backup with ID `{backup_id}` in this project. "
-            "Check the ID (Pinecone console → Backups) and try again."
-        )
-    if isinstance(error, AlreadyExists):
-        return (
-            f"An index named `{index_name}` already exists in this project. "
-            "Pick another target name, or delete the existing index first."
-        )
-    if isinstance(error, BadRequest):
-        return f"Pinecone refused the request: {error.message}"
-    if isinstance(error, Unauthenticated):
-        return (
-            "Pinecone rejected the bot's API key. An admin needs to check the `PINECONE_API_KEY` "
-            "setting of restore-bot; nothing was restored."
-        )
-    if isinstance(error, PaymentRequired):
-        return (
-            "Pinecone refused the restore because the organisation has unpaid invoices "
-            f"({error.message}). Ask a Pinecone organisation owner to settle them."
-        )
-    if isinstance(error, Forbidden):
-        return (
-            "Pinecone refused the restore: the project is over its quota or the bot's API key lacks "
-            f"permission ({error.message}). Free up quota or ask an admin to grant access, then try again."
-        )
-    if isinstance(error, RateLimited):
-        return "Pinecone is rate limiting the bot right now. Nothing was restored; try again in a minute."
-    if isinstance(error, ServerError | PineconeUnreachable):
-        return (
-            "Pinecone is unavailable right now and nothing was restored. "
-            "Try again in a few minutes; check status.pinecone.io if it persists."
-        )
-    return f"Pinecone returned an unexpected error ({error}). Nothing was restored."

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 class BackgroundTasks:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Set once shutdown began: new restore requests are refused, `/healthz` answers 503.
+        self.draining = False
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         task = asyncio.create_task(self._run(work, name), name=name)
@@ -34,6 +36,7 @@ class BackgroundTasks:
 
     async def drain(self, grace: float) -> bool:
         """Wait up to `grace` seconds for running work; cancel what is left. True if all finished."""
+        self.draining = True
         if not self._tasks:
             return True
         _, pending = await asyncio.wait(set(self._tasks), timeout=grace)

@@ -27,7 +27,7 @@ from bot.core import render
 from bot.core.jobs import DueDelivery, Job, NoticeKind, PendingNotice, utcnow
 from bot.slack.pacing import SlackPacing
 from bot.slack.publisher import Posted, SlackPublisher, SlackTrouble
-from storage.base import JobStore, StoreError
+from storage.base import JobStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class SlackDelivery:
             paced = False
             try:
                 paced = await self.deliver_due()
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 log.error("Slack delivery skipped a round, the store is unavailable: %s", exc)
             except Exception:
                 log.exception("Slack delivery round failed")
@@ -110,7 +110,7 @@ class SlackDelivery:
         async with self._limit:
             try:
                 await self.deliver(job_id)
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 log.warning("job %s: delivery postponed, the store is unavailable: %s", job_id, exc)
 
     async def deliver(self, job_id: str) -> None:

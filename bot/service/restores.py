@@ -10,18 +10,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core import render
 from bot.core.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.core.outcomes import (
+    AlreadyRunning,
+    AwaitingApproval,
+    DecisionRefused,
+    Outcome,
+    Pending,
+    RequestRefused,
+    Started,
+)
+from bot.core.render.pinecone_sentences import explain
 from bot.core.request.field_rules import RestoreRequest
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
-from bot.pinecone.errors import BackupNotReady, explain, is_ambiguous
+from bot.pinecone.errors import BackupNotReady, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
 from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
-from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreError
+from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -30,57 +40,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 # How far back reconcile pages through the project's restore jobs (100 per page).
 RECONCILE_MAX_PAGES = 20
 SUBMIT_ATTEMPTS = 3
-STORE_UNAVAILABLE = (
-    "The bot could not record your request (its job store is unavailable), so nothing was sent "
-    "to Pinecone. Try again in a minute; if it keeps failing, tell the bot's operators."
-)
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
 # Requests talking to Pinecone at once: as many as the tracker's polls (bot/service/tracker.py).
 SUBMITTING_SLOTS = 16
-
-
-@dataclass(frozen=True)
-class Started:
-    job: Job
-    thread_link: str | None
-
-
-@dataclass(frozen=True)
-class AlreadyRunning:
-    existing: Job
-    thread_link: str | None
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: str
-    job: Job | None = None
-
-
-@dataclass(frozen=True)
-class Pending:
-    """Pinecone could not be asked or did not answer clearly; the tracker will finish the job."""
-
-    job: Job
-
-
-@dataclass(frozen=True)
-class AwaitingApproval:
-    """A plan card waits in the channel for an approver."""
-
-    job: Job
-    thread_link: str | None
-
-
-Outcome = Started | AlreadyRunning | Refused | Pending | AwaitingApproval
-
-
-@dataclass(frozen=True)
-class DecisionRefused:
-    """The decision could not be recorded; `reason` says why (already decided, not found...)."""
-
-    reason: str
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -127,25 +90,38 @@ class RestoreService:
         # Pinecone waits until a burst of commands has been answered (bot/service/ack_priority.py).
         self.acks = acks or AckPriority()
         self._submitting = self.acks.turns(SUBMITTING_SLOTS)
-        # Jobs a request is driving right now; the tracker leaves them alone.
-        self.in_flight: set[str] = set()
+        # Jobs a request is driving right now; the tracker leaves them alone (`is_driving`).
+        self._driving: set[str] = set()
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
         job = await self._record(request, requester_id, channel_id)
         if not isinstance(job, Job):
             return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
-        self.in_flight.add(job.id)
+        self._driving.add(job.id)
         try:
             async with self._submitting.turn():
                 outcome = await self.advance(job, tell_requester=False)
         finally:
-            self.in_flight.discard(job.id)
+            self._driving.discard(job.id)
         if isinstance(outcome, Started):
             threaded = await self._delivery.wait_for_thread(outcome.job.id, THREAD_GRACE)
             if threaded is not None:
                 return Started(threaded, await self._delivery.link(threaded))
         return outcome
+
+    def is_driving(self, job_id: str) -> bool:
+        """A request or an approval is taking this job to Pinecone right now: the tracker leaves it alone."""
+        return job_id in self._driving
+
+    async def resume(self, job: Job) -> Outcome:
+        """Take up a job nobody is driving (after a restart, or a request that gave up): the tracker's way in.
+        A refusal then reaches the requester through Slack, since nobody else would tell them."""
+        self._driving.add(job.id)
+        try:
+            return await self.advance(job, tell_requester=True)
+        finally:
+            self._driving.discard(job.id)
 
     # -- approvals -----------------------------------------------------------------------------------
 
@@ -167,10 +143,10 @@ class RestoreService:
                     raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
                 target_free = await self._name_is_free(request.index_name)
         except PineconeError as exc:
-            return Refused(explain(exc, backup_id=request.backup_id, index_name=request.index_name))
+            return RequestRefused(explain(exc, backup_id=request.backup_id, index_name=request.index_name))
         if not target_free:
             exists = AlreadyExists(409, "ALREADY_EXISTS", "exists")
-            return Refused(explain(exists, backup_id=request.backup_id, index_name=request.index_name))
+            return RequestRefused(explain(exists, backup_id=request.backup_id, index_name=request.index_name))
         job = await self._record(
             request,
             requester_id,
@@ -196,7 +172,7 @@ class RestoreService:
 
     async def _record(
         self, request: RestoreRequest, requester_id: str, channel_id: str, **create: Any
-    ) -> Job | AlreadyRunning | Refused:
+    ) -> Job | AlreadyRunning | RequestRefused:
         """Write the request to the store: the one place a job is born."""
         new = NewJob(
             backup_id=request.backup_id,
@@ -210,9 +186,9 @@ class RestoreService:
             return await self._store.create(new, **create)
         except ActiveRestoreExists as exc:
             return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
-        except StoreError as exc:
+        except StoreUnavailable as exc:
             log.error("could not record a restore request into %s: %s", request.index_name, exc)
-            return Refused(STORE_UNAVAILABLE)
+            return RequestRefused(render.STORE_WRITE_FAILED)
 
     async def _name_is_free(self, index_name: str) -> bool:
         try:
@@ -225,7 +201,7 @@ class RestoreService:
         """Record the approval (one approver wins a race) and start the restore in the same thread."""
         job = await self._decide(job_id, JobState.REQUESTED, NoticeKind.APPROVED, approver_id, reason)
         if isinstance(job, Job):
-            self.in_flight.add(job.id)
+            self._driving.add(job.id)
             self._delivery.wake()
         return job
 
@@ -235,7 +211,7 @@ class RestoreService:
             async with self._submitting.turn():
                 await self.advance(job, tell_requester=True)
         finally:
-            self.in_flight.discard(job.id)
+            self._driving.discard(job.id)
 
     async def deny(self, job_id: str, *, approver_id: str, reason: str) -> Job | DecisionRefused:
         return await self._decide(job_id, JobState.DENIED, NoticeKind.DENIED, approver_id, reason)
@@ -265,11 +241,7 @@ class RestoreService:
                 decision=Decision(decision=kind.value, by_user=by, reason=reason),
             )
         except StaleJob as exc:
-            current = exc.job
-            if current is None:
-                return DecisionRefused("That restore request no longer exists.")
-            who = f" by <@{current.decided_by}>" if current.decided_by else ""
-            return DecisionRefused(f"This request was already {current.state.value.replace('_', ' ')}{who}.")
+            return DecisionRefused(render.already_decided(exc.job))
         log.info("job %s %s by %s%s", job.id, kind.value, by, f": {reason}" if reason else "")
         self._delivery.wake()
         return job
@@ -284,10 +256,10 @@ class RestoreService:
             if job.state is JobState.REQUESTED:
                 job = await self._check_backup(job, tell_requester)
                 if job.state is JobState.REJECTED:
-                    return Refused(job.reason or "", job)
+                    return RequestRefused(job.reason or "", job)
             if job.state is JobState.SUBMITTING:
                 job = await self._submit(job, tell_requester)
-        except StoreError as exc:
+        except StoreUnavailable as exc:
             log.error("job %s: the store failed mid-request: %s", job.id, exc)
             return Pending(job)
         except StaleJob as exc:
@@ -299,7 +271,7 @@ class RestoreService:
         if job.state is JobState.RESTORING:
             return Started(job, None)
         if job.state is JobState.REJECTED:
-            return Refused(job.reason or "", job)
+            return RequestRefused(job.reason or "", job)
         return Pending(job)
 
     async def _check_backup(self, job: Job, tell_requester: bool) -> Job:

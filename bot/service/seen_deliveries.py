@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.core.jobs import utcnow
-from storage.base import JobStore, StoreError
+from storage.base import JobStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class SeenDeliveries:
         batch, self._unsaved = self._unsaved, []
         try:
             await self._store.record_deliveries(batch, forget_before=utcnow() - self._remember_for)
-        except StoreError as exc:
+        except StoreUnavailable as exc:
             # Memory still has them; only a restart in the meantime could let a retry through.
             log.warning("could not save %d Slack delivery keys; will try again: %s", len(batch), exc)
             self._unsaved = batch + self._unsaved

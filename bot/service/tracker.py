@@ -26,8 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.app.metrics import Metrics
-from bot.core import render
-from bot.core.jobs import Job, JobState, Notice, NoticeKind, utcnow
+from bot.core.jobs import Job, JobState, Notice, NoticeKind, next_milestone, utcnow
 from bot.core.render import duration
 from bot.core.verification import Verdict, compare, unverifiable
 from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
@@ -35,7 +34,7 @@ from bot.pinecone.models import IndexModel, RestoreJob
 from bot.service.delivery import SlackDelivery
 from bot.service.restore_listing import LOOKUPS_PER_CYCLE, list_wanted, page_budget
 from bot.service.restores import RestoreService
-from storage.base import JobStore, StaleJob, StoreError
+from storage.base import JobStore, StaleJob, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ class Tracker:
         while not stopping.is_set():
             try:
                 await self.cycle()
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 log.error("tracking cycle skipped, the store is unavailable: %s", exc)
             except Exception:
                 log.exception("tracking cycle failed")
@@ -110,7 +109,7 @@ class Tracker:
 
     async def cycle(self) -> None:
         started = time.monotonic()
-        jobs = [job for job in await self._store.active_jobs() if job.id not in self._service.in_flight]
+        jobs = [job for job in await self._store.active_jobs() if not self._service.is_driving(job.id)]
         restoring = [job for job in jobs if job.state is JobState.RESTORING]
         others = [job for job in jobs if job.state is not JobState.RESTORING]
         await asyncio.gather(*(self._guarded(job, self._move_on(job)) for job in others))
@@ -134,7 +133,7 @@ class Tracker:
         async with self._limit:
             try:
                 await step
-            except (StoreError, StaleJob) as exc:
+            except (StoreUnavailable, StaleJob) as exc:
                 log.warning("job %s: not tracked this cycle: %s", job.id, exc)
 
     async def _move_on(self, job: Job) -> None:
@@ -143,11 +142,7 @@ class Tracker:
             # Nothing to ask Pinecone until someone approves; only the deadline moves it.
             await self._service.expire(job, utcnow())
             return
-        self._service.in_flight.add(job.id)
-        try:
-            await self._service.advance(job, tell_requester=True)
-        finally:
-            self._service.in_flight.discard(job.id)
+        await self._service.resume(job)
 
     async def _time_out(self, job: Job) -> None:
         reason = (
@@ -255,7 +250,7 @@ class Tracker:
         """Record progress in steps; Slack hears of it only at milestones, so a poll costs Slack nothing."""
         percent = restore_job.percent_complete or 0.0
         before = job.percent_complete or 0.0
-        milestone = render.next_milestone(job.model_copy(update={"percent_complete": percent}))
+        milestone = next_milestone(job.model_copy(update={"percent_complete": percent}))
         if milestone is None:
             if abs(percent - before) >= PROGRESS_STEP:
                 await self._store.update(job.id, percent_complete=percent)  # for `status`; the parent waits

@@ -12,10 +12,3 @@ def log_unexpected(error: BaseException, context: str) -> str:
     reference = secrets.token_hex(4)
     log.error("unexpected error [ref %s] in %s", reference, context, exc_info=error)
     return reference
-
-
-def apology(reference: str) -> str:
-    return (
-        f":warning: Something went wrong on the bot's side (reference `{reference}`). Nothing more will happen "
-        "for this request; try again, and give the reference to the bot's operators if it repeats."
-    )

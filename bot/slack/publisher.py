@@ -1,4 +1,4 @@
-"""The bot's outbound Slack edge: post, update, find and link messages.
+"""The bot's outbound Slack edge: post, update, find and link messages; open, update and publish views.
 
 Every message the bot posts about a job carries Slack message metadata naming the job (and the
 notice), so that after a crash between "Slack took it" and "the store knows" the sender can find
@@ -104,6 +104,44 @@ class SlackPublisher:
             return None
         link = response.get("permalink")
         return str(link) if link else None
+
+    async def post_direct(self, user: str, message: Message) -> Posted | SlackTrouble:
+        """A direct message from the app to `user`."""
+        try:
+            response = await self._client.chat_postMessage(channel=user, **message.as_kwargs())
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"send {user} a direct message")
+        return Posted(str(response.get("ts") or ""))
+
+    async def tell(self, channel: str, user: str, message: Message) -> Posted | SlackTrouble:
+        """Only to `user`: ephemeral in `channel`, else by direct message if Slack refuses that."""
+        result = await self.post_ephemeral(channel, user, message, job_id="-")
+        if isinstance(result, Posted):
+            return result
+        log.warning("could not answer %s in %s: %s; trying a direct message", user, channel, result.error)
+        return await self.post_direct(user, message)
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> Posted | SlackTrouble:
+        """`views.open` (a trigger_id lasts 3 seconds: call right after the ack)."""
+        try:
+            await self._client.views_open(trigger_id=trigger_id, view=view)
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, "open a form")
+        return Posted("")
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> Posted | SlackTrouble:
+        try:
+            await self._client.views_update(view_id=view_id, view=view)
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, "redraw a form")
+        return Posted("")
+
+    async def publish_home(self, user: str, view: dict[str, Any]) -> Posted | SlackTrouble:
+        try:
+            await self._client.views_publish(user_id=user, view=view)
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"draw the App Home of {user}")
+        return Posted("")
 
 
 def _trouble(exc: BaseException, what: str) -> SlackTrouble:

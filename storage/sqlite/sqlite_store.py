@@ -27,7 +27,7 @@ from bot.core.jobs import (
     check_transition,
     utcnow,
 )
-from storage.base import ActiveRestoreExists, StaleJob, StoreError
+from storage.base import ActiveRestoreExists, StaleJob, StoreUnavailable
 from storage.sqlite.sqlite_migrations import MIGRATIONS
 
 _COLUMNS = tuple(Job.model_fields)
@@ -62,7 +62,7 @@ async def open_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> Sqlite
             path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot open the job store at {path}: {exc}") from exc
+        raise StoreUnavailable(f"cannot open the job store at {path}: {exc}") from exc
     store = SqliteJobStore(connection)
     try:
         await store.prepare(busy_timeout_ms)
@@ -90,7 +90,7 @@ class SqliteJobStore:
             await self._migrate()
             await self._db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot prepare the job store: {exc}") from exc
+            raise StoreUnavailable(f"cannot prepare the job store: {exc}") from exc
 
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cursor:
@@ -100,7 +100,7 @@ class SqliteJobStore:
     async def _migrate(self) -> None:
         current = await self.schema_version()
         if current > len(MIGRATIONS):
-            raise StoreError(
+            raise StoreUnavailable(
                 f"the job store has schema version {current}, newer than this bot knows "
                 f"({len(MIGRATIONS)}); run a newer restore-bot"
             )
@@ -117,7 +117,7 @@ class SqliteJobStore:
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"the job store is unavailable: {exc}") from exc
+                raise StoreUnavailable(f"the job store is unavailable: {exc}") from exc
             try:
                 yield self._db
             except BaseException:
@@ -127,7 +127,7 @@ class SqliteJobStore:
                 await self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 await self._db.execute("ROLLBACK")
-                raise StoreError(f"the job store could not save the change: {exc}") from exc
+                raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
 
     async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
         if state not in (JobState.REQUESTED, JobState.AWAITING_APPROVAL):
@@ -148,7 +148,7 @@ class SqliteJobStore:
                 return await self.create(job, state=state, **fields)
             raise ActiveRestoreExists(existing) from None
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not record the request: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not record the request: {exc}") from exc
         return record
 
     async def get(self, job_id: str) -> Job | None:
@@ -186,7 +186,7 @@ class SqliteJobStore:
                         (job_id, decision.decision, decision.by_user, now.isoformat(), decision.reason),
                     )
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not save the change: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         assert job is not None
         return job
@@ -208,10 +208,10 @@ class SqliteJobStore:
                 await db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job_id))
                 await _add_notices(db, job_id, notices, now)
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not save the change: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         if job is None:
-            raise StoreError(f"job {job_id} does not exist")
+            raise StoreUnavailable(f"job {job_id} does not exist")
         return job
 
     # -- Slack delivery ------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ class SqliteJobStore:
             async with self._db.execute(sql, {"now": now.isoformat()}) as cursor:
                 rows = await cursor.fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not be read: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
         return [
             DueDelivery(
                 job_id=row["id"],
@@ -254,7 +254,7 @@ class SqliteJobStore:
                 )
                 return cursor.rowcount == 1
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not save a delivery: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
 
     async def pending_notices(self, job_id: str) -> list[PendingNotice]:
         async with self._db.execute(
@@ -298,7 +298,7 @@ class SqliteJobStore:
             async with self._transaction() as db:
                 await db.execute(f"UPDATE notices SET {assignments} WHERE id = ?", (*values, notice_id))
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not save a delivery: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
 
     # -- Slack request de-duplication ------------------------------------------------------------------
 
@@ -313,7 +313,7 @@ class SqliteJobStore:
                 )
                 await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not record Slack deliveries: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not record Slack deliveries: {exc}") from exc
 
     async def delivery_keys_since(self, since: datetime) -> set[str]:
         try:
@@ -322,7 +322,7 @@ class SqliteJobStore:
             ) as cursor:
                 return {str(row[0]) for row in await cursor.fetchall()}
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not be read: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
 
     async def active_jobs(self) -> list[Job]:
         return await self._many(
@@ -374,7 +374,7 @@ class SqliteJobStore:
             async with self._db.execute(sql, params) as cursor:
                 rows = await cursor.fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"the job store could not be read: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
         return [_from_row(dict(row)) for row in rows]
 
 

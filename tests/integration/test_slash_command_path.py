@@ -65,8 +65,8 @@ async def test_a_repeated_delivery_is_answered_empty_and_does_nothing_twice(
     body, response_url = command(slack, "list")
     fields = slash_command(body, FORM)
     assert fields is not None
-    first = await answer_directly(services, fields)
-    again = await answer_directly(services, dict(fields))
+    first = await answer_directly(services.cases, fields)
+    again = await answer_directly(services.cases, dict(fields))
     assert (first.status, again.status, again.body) == (200, 200, "")
     assert await services.tasks.drain(5)
     assert len(response_posts(slack, response_url)) == 1, "the list was sent once"
@@ -80,7 +80,7 @@ async def test_a_failure_after_the_ack_is_logged_and_its_reference_sent_to_the_u
     async def broken() -> None:
         raise RuntimeError("a bug")
 
-    after_ack(services, broken(), body={"command": "/restore-index", "response_url": response_url}, name="broken")
+    after_ack(services.tasks, broken(), body={"command": "/restore-index", "response_url": response_url}, name="broken")
     [apology] = await slack.wait_for(lambda: response_posts(slack, response_url))
     logged = [r for r in caplog.records if r.name == "bot.unexpected"]
     assert len(logged) == 1 and "a bug" in str(logged[0].exc_info)

@@ -28,30 +28,26 @@ from bot.core.ids import (
     MODAL_TAGS_BLOCK,
     RESTORE_MODAL_CALLBACK,
 )
-from bot.core.request.command_parser import RestoreCommand, parse_command
-from bot.core.request.field_rules import INDEX_NAME_MAX_CHARS, RestoreRequest, validate_index_name
-from bot.core.restore_modal import (
+from bot.core.render.restore_form_view import (
     MAX_OPTIONS,
     OPTION_TEXT_MAX,
-    Invalid,
     ModalForm,
-    Submission,
     backup_matches,
     backup_option,
     backup_options,
     default_index_name,
     inline_text,
-    modal_channel,
     name_block_id,
-    parse_tags,
-    read_submission,
     restore_view,
     unavailable_options,
     view_after_choice,
 )
+from bot.core.request.command_parser import RestoreCommand, parse_command
+from bot.core.request.field_rules import INDEX_NAME_MAX_CHARS, RestoreRequest, validate_index_name
+from bot.core.request.restore_form import Invalid, Submission, modal_channel, parse_tags, read_submission
 from bot.pinecone import PineconeClient
 from bot.pinecone.models import Backup
-from handlers.modal import BackupCache, find_backup_options
+from bot.service.backup_picker import BackupCache, find_backup_options
 from tests.fakes.slack_blocks import validate_view
 
 CHANNEL = "C0RESTORE1"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from bot.core.render.pinecone_sentences import explain
 from bot.pinecone import (
     AlreadyExists,
     BackupNotReady,
@@ -22,7 +23,7 @@ from bot.pinecone import (
     Unauthenticated,
 )
 from bot.pinecone.client import parse_retry_after
-from bot.pinecone.errors import explain, is_ambiguous, is_transient
+from bot.pinecone.errors import is_ambiguous, is_transient
 from bot.pinecone.models import CreateIndexFromBackupRequest
 
 BACKUP = {

@@ -9,20 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.core.policy.policy_file import (
-    Allowed,
-    ApprovalMatch,
-    ChannelRules,
-    Policy,
-    PolicyError,
-    Refused,
-    check_policy_main,
+from bot.app.cli import check_policy_main
+from bot.core.policy.policy_loader import PolicyError, load_policy
+from bot.core.policy.policy_model import ApprovalMatch, ChannelRules, Policy, policy_from_settings
+from bot.core.policy.policy_rules import (
+    PolicyPermission,
+    PolicyRefusal,
     describe,
     evaluate,
     group_ids,
-    load_policy,
     may_approve,
-    policy_from_settings,
     rules_for,
 )
 
@@ -95,7 +91,7 @@ def decide(
     groups: frozenset[str] = frozenset(),
     index: str = "restored-index",
     tags: dict[str, str] | None = None,
-) -> Allowed | Refused:
+) -> PolicyPermission | PolicyRefusal:
     return evaluate(
         policy,
         channel_id=channel,
@@ -137,7 +133,7 @@ def test_a_fractional_timeout_is_kept(policy: Policy) -> None:
 def test_an_empty_file_is_a_policy_that_refuses_everywhere(tmp_path: Path) -> None:
     policy = load_text(tmp_path, "")
     assert policy == Policy()
-    assert isinstance(decide(policy), Refused)
+    assert isinstance(decide(policy), PolicyRefusal)
 
 
 def test_the_example_file_loads_and_uses_every_key() -> None:
@@ -452,7 +448,7 @@ def test_rules_for_a_listed_channel_an_unlisted_channel_and_no_defaults(policy: 
 
 def test_a_channel_outside_the_policy_without_defaults_is_refused_and_admins_are_asked(tmp_path: Path) -> None:
     policy = load_text(tmp_path, f'admins = ["{ADMIN}"]\n[channels.{PROD}]\n')
-    assert decide(policy, channel=OTHER) == Refused(
+    assert decide(policy, channel=OTHER) == PolicyRefusal(
         rule=f"channel {OTHER} is not in the policy and there is no [defaults]",
         message="Restores can't be requested in this channel.",
         ask=(ADMIN,),
@@ -461,7 +457,7 @@ def test_a_channel_outside_the_policy_without_defaults_is_refused_and_admins_are
 
 def test_a_requester_not_listed_is_refused_and_the_approvers_are_asked(policy: Policy) -> None:
     decision = decide(policy, channel=DATA, requester=MALLORY)
-    assert decision == Refused(
+    assert decision == PolicyRefusal(
         rule=f"channels.{DATA}.requesters",
         message="You aren't one of the people who may request restores in this channel.",
         ask=(CAROL,),
@@ -470,7 +466,7 @@ def test_a_requester_not_listed_is_refused_and_the_approvers_are_asked(policy: P
 
 def test_a_requester_refused_by_defaults_names_the_defaults_rule(policy: Policy) -> None:
     decision = decide(policy, channel=OTHER, requester=MALLORY)
-    assert isinstance(decision, Refused)
+    assert isinstance(decision, PolicyRefusal)
     assert decision.rule == "defaults.requesters"
     assert decision.ask == (ALICE,)
 
@@ -478,7 +474,7 @@ def test_a_requester_refused_by_defaults_names_the_defaults_rule(policy: Policy)
 def test_a_requester_refused_where_nobody_approves_is_told_to_ask_the_admins(tmp_path: Path) -> None:
     policy = load_text(tmp_path, f'admins = ["{ADMIN}"]\n[channels.{PROD}]\nrequesters = ["{BOB}"]\n')
     decision = decide(policy, requester=MALLORY)
-    assert isinstance(decision, Refused)
+    assert isinstance(decision, PolicyRefusal)
     assert decision.rule == f"channels.{PROD}.requesters"
     assert decision.ask == (ADMIN,)
 
@@ -488,7 +484,7 @@ def test_a_requester_who_is_the_only_approver_is_refused_rather_than_left_waitin
         tmp_path, f'admins = ["{ADMIN}"]\n[channels.{PROD}]\napproval = "always"\napprovers = ["{BOB}"]\n'
     )
     decision = decide(policy, requester=BOB)
-    assert isinstance(decision, Refused)
+    assert isinstance(decision, PolicyRefusal)
     assert decision.rule == f"channels.{PROD}.approvers"
     assert decision.ask == (ADMIN,)
     assert "only approver" in decision.message
@@ -496,7 +492,7 @@ def test_a_requester_who_is_the_only_approver_is_refused_rather_than_left_waitin
 
 def test_refusal_messages_are_one_sentence(policy: Policy) -> None:
     for decision in (decide(Policy(), channel=OTHER), decide(policy, channel=DATA, requester=MALLORY)):
-        assert isinstance(decision, Refused)
+        assert isinstance(decision, PolicyRefusal)
         assert decision.message.endswith(".") and decision.message.count(". ") == 0
 
 
@@ -504,60 +500,60 @@ def test_refusal_messages_are_one_sentence(policy: Policy) -> None:
 
 
 def test_star_lets_anyone_in_the_channel_request(policy: Policy) -> None:
-    assert isinstance(decide(policy, channel=PROD, requester=MALLORY), Allowed)
+    assert isinstance(decide(policy, channel=PROD, requester=MALLORY), PolicyPermission)
 
 
 def test_a_requester_named_directly_is_allowed(policy: Policy) -> None:
-    assert isinstance(decide(policy, channel=DATA, requester=BOB), Allowed)
+    assert isinstance(decide(policy, channel=DATA, requester=BOB), PolicyPermission)
 
 
 def test_a_requester_in_a_listed_group_is_allowed(policy: Policy) -> None:
-    assert isinstance(decide(policy, channel=DATA, requester=MALLORY, groups=frozenset({DATA_GROUP})), Allowed)
-    assert isinstance(decide(policy, channel=OTHER, requester=MALLORY, groups=frozenset({ONCALL})), Allowed)
+    assert isinstance(decide(policy, channel=DATA, requester=MALLORY, groups=frozenset({DATA_GROUP})), PolicyPermission)
+    assert isinstance(decide(policy, channel=OTHER, requester=MALLORY, groups=frozenset({ONCALL})), PolicyPermission)
 
 
 def test_membership_of_an_unlisted_group_does_not_help(policy: Policy) -> None:
-    assert isinstance(decide(policy, channel=DATA, requester=MALLORY, groups=frozenset({ONCALL})), Refused)
+    assert isinstance(decide(policy, channel=DATA, requester=MALLORY, groups=frozenset({ONCALL})), PolicyRefusal)
 
 
 # --- evaluation: when approval is needed -------------------------------------------------------
 
 
 def test_a_name_matching_a_glob_needs_approval(policy: Policy) -> None:
-    assert decide(policy, index="prod-search") == Allowed(
+    assert decide(policy, index="prod-search") == PolicyPermission(
         needs_approval=True, approvers=(ALICE, ONCALL), timeout_minutes=60, reason="target name matches prod-*"
     )
 
 
 def test_a_matching_tag_needs_approval(policy: Policy) -> None:
     decision = decide(policy, index="scratch", tags={"env": "prod", "team": "search"})
-    assert isinstance(decision, Allowed)
+    assert isinstance(decision, PolicyPermission)
     assert decision.needs_approval
     assert decision.reason == "tag env=prod"
 
 
 def test_every_trigger_that_holds_is_in_the_reason(policy: Policy) -> None:
     decision = decide(policy, index="prod-search", tags={"env": "prod"})
-    assert isinstance(decision, Allowed)
+    assert isinstance(decision, PolicyPermission)
     assert decision.reason == "target name matches prod-*, tag env=prod"
 
 
 def test_tags_match_on_exact_key_and_value(policy: Policy) -> None:
     for tags in ({"env": "Prod"}, {"ENV": "prod"}, {"env": "prod-like"}, {"environment": "prod"}):
         decision = decide(policy, index="scratch", tags=tags)
-        assert isinstance(decision, Allowed)
+        assert isinstance(decision, PolicyPermission)
         assert not decision.needs_approval, tags
 
 
 def test_name_globs_are_case_sensitive_and_whole_name(policy: Policy) -> None:
     for index in ("preprod-search", "my-prod-x", "prod"):
         decision = decide(policy, index=index)
-        assert isinstance(decision, Allowed)
+        assert isinstance(decision, PolicyPermission)
         assert not decision.needs_approval, index
 
 
 def test_matching_but_not_matched_needs_no_approval_and_says_why(policy: Policy) -> None:
-    assert decide(policy, index="staging-search", tags={"env": "staging"}) == Allowed(
+    assert decide(policy, index="staging-search", tags={"env": "staging"}) == PolicyPermission(
         needs_approval=False,
         approvers=(),
         timeout_minutes=60,
@@ -566,27 +562,27 @@ def test_matching_but_not_matched_needs_no_approval_and_says_why(policy: Policy)
 
 
 def test_always_needs_approval_whatever_the_target(policy: Policy) -> None:
-    assert decide(policy, channel=DATA, requester=BOB, index="scratch") == Allowed(
+    assert decide(policy, channel=DATA, requester=BOB, index="scratch") == PolicyPermission(
         needs_approval=True, approvers=(CAROL,), timeout_minutes=7.5, reason='approval is "always" in this channel'
     )
 
 
 def test_never_needs_no_approval_even_for_prod(tmp_path: Path) -> None:
     policy = load_text(tmp_path, f"[channels.{PROD}]\n")
-    assert decide(policy, index="prod-search", tags={"env": "prod"}) == Allowed(
+    assert decide(policy, index="prod-search", tags={"env": "prod"}) == PolicyPermission(
         needs_approval=False, approvers=(), timeout_minutes=60, reason='approval is "never" in this channel'
     )
 
 
 def test_the_requester_is_not_among_the_approvers_to_ask(policy: Policy) -> None:
     decision = decide(policy, requester=ALICE, index="prod-search")
-    assert isinstance(decision, Allowed)
+    assert isinstance(decision, PolicyPermission)
     assert decision.approvers == (ONCALL,)
 
 
 def test_unlisted_channels_follow_defaults(policy: Policy) -> None:
     decision = decide(policy, channel=OTHER, requester=BOB, groups=frozenset({ONCALL}))
-    assert decision == Allowed(
+    assert decision == PolicyPermission(
         needs_approval=True, approvers=(ALICE,), timeout_minutes=30, reason='approval is "always" in this channel'
     )
 
@@ -607,7 +603,7 @@ def test_someone_who_is_not_an_approver_may_not(policy: Policy) -> None:
     refused = may_approve(
         policy.channels[PROD], approver_id=MALLORY, approver_groups=frozenset({DATA_GROUP}), requester_id=BOB
     )
-    assert refused == Refused(
+    assert refused == PolicyRefusal(
         rule="approvers",
         message="Only this channel's approvers, named directly or through a user group, "
         "can approve or deny this restore.",
@@ -617,7 +613,7 @@ def test_someone_who_is_not_an_approver_may_not(policy: Policy) -> None:
 
 def test_a_requester_may_not_approve_their_own_request_even_as_an_approver(policy: Policy) -> None:
     refused = may_approve(policy.channels[PROD], approver_id=ALICE, approver_groups=frozenset(), requester_id=ALICE)
-    assert refused == Refused(
+    assert refused == PolicyRefusal(
         rule="no self-approval",
         message="You can't approve or deny your own restore request; another approver has to.",
         ask=(ONCALL,),
@@ -679,9 +675,9 @@ def test_policy_from_settings_decides_as_the_allowed_channels_setting_did(
     )
     # The settings rule: any request in a listed channel goes ahead, any other is refused.
     if channel in allowed:
-        assert isinstance(decision, Allowed) and not decision.needs_approval
+        assert isinstance(decision, PolicyPermission) and not decision.needs_approval
     else:
-        assert isinstance(decision, Refused)
+        assert isinstance(decision, PolicyRefusal)
 
 
 # --- models built in code are held to the same rules -----------------------------------------

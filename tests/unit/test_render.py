@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.core import render
-from bot.core.jobs import Job, JobState
+from bot.core.jobs import Job, JobState, next_milestone
 
 T0 = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
 
@@ -111,7 +111,7 @@ def test_untrusted_text_cannot_become_markup() -> None:
     ],
 )
 def test_next_milestone(percent: float | None, announced: int, expected: int | None) -> None:
-    assert render.next_milestone(job(percent_complete=percent, milestone=announced)) == expected
+    assert next_milestone(job(percent_complete=percent, milestone=announced)) == expected
 
 
 @pytest.mark.parametrize(("percent", "shown"), [(24.6, "24%"), (25.0, "25%"), (99.7, "99%"), (100.0, "100%")])

@@ -1,0 +1,77 @@
+"""What a use case answers, as data: the request path's outcomes and a refused decision.
+
+The service layer returns these; the handlers render them (bot/core/render). Expected outcomes are
+values, not exceptions: a refusal or a pending restore is an answer the requester must see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.jobs import Job
+
+
+@dataclass(frozen=True)
+class Started:
+    """Pinecone accepted the restore; `thread_link` once its thread exists."""
+
+    job: Job
+    thread_link: str | None
+
+
+@dataclass(frozen=True)
+class AlreadyRunning:
+    """A restore into the same target name is already active."""
+
+    existing: Job
+    thread_link: str | None
+
+
+@dataclass(frozen=True)
+class RequestRefused:
+    """The request cannot go ahead; `reason` is the sentence for the requester."""
+
+    reason: str
+    job: Job | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Pinecone could not be asked or did not answer clearly; the tracker will finish the job."""
+
+    job: Job
+
+
+@dataclass(frozen=True)
+class AwaitingApproval:
+    """A plan card waits in the channel for an approver."""
+
+    job: Job
+    thread_link: str | None
+
+
+Outcome = Started | AlreadyRunning | RequestRefused | Pending | AwaitingApproval
+
+
+@dataclass(frozen=True)
+class DecisionRefused:
+    """An approval decision could not be recorded; `reason` says why (already decided, not found...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnexpectedFailure:
+    """Something went wrong on the bot's side; it was logged under `reference` for the operators."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
+class StoreDown:
+    """The job store could not be read, so the question cannot be answered now."""
+
+
+@dataclass(frozen=True)
+class NotAnAuditor:
+    """The audit trail is for approvers and policy admins only."""

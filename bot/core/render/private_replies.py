@@ -1,0 +1,264 @@
+"""Answers only the requester sees: usage, refusals, `status`, `list`, the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, DividerBlock
+
+from bot.core.ids import RESTORE_COMMAND
+from bot.core.jobs import Decision, Job, JobState
+from bot.core.outcomes import (
+    AlreadyRunning,
+    AwaitingApproval,
+    NotAnAuditor,
+    Outcome,
+    Pending,
+    RequestRefused,
+    Started,
+    StoreDown,
+    UnexpectedFailure,
+)
+from bot.core.policy.policy_rules import PolicyRefusal
+from bot.core.render.blocks import (
+    COMMAND,
+    EXAMPLE,
+    Message,
+    build_message,
+    chunk_lines,
+    duration,
+    escape,
+    mention,
+    plain,
+    request_failed,
+    section_block,
+    slack_date,
+)
+from bot.core.render.thread_messages import STATE_LABELS, backup_line, progress_bar, whole_percent
+
+
+def usage(intro: str | None = None) -> Message:
+    text = (
+        (f"{intro}\n\n" if intro else "")
+        + f"*Restore a Pinecone index from a backup:*\n`{COMMAND} <backup_id> <index_name> [key=value ...] "
+        "[--deletion-protection]`\n"
+        f"Example: `{COMMAND} {escape(EXAMPLE)}`\n\n"
+        f"*Other commands:*\n• `{COMMAND} status <index_name>`: the latest restore into that name\n"
+        f"• `{COMMAND} list`: recent restores in this channel\n"
+        f"• `{COMMAND} audit [index_name]`: who requested, approved, denied and cancelled what "
+        "(approvers and policy admins)\n"
+        f"• `{COMMAND}` alone: a form to pick the backup\n• `{COMMAND} help`: this message\n\n"
+        "Index names: 1–45 lower-case letters, digits or `-`, starting and ending with a letter or digit. "
+        "Tags: keys up to 80 letters, digits, `_` or `-`; values up to 120 letters, digits, spaces or `; @ _ - . +`; "
+        "quote values with spaces."
+    )
+    return build_message(text, [section_block(text)])
+
+
+def rejection(problems: Sequence[tuple[str, str, str | None]], example: str) -> Message:
+    """problems: (part, rule, hint) triples."""
+    lines = [f"I can't start that restore: {len(problems)} problem{'s' if len(problems) != 1 else ''}."]
+    for part, rule, hint in problems:
+        lines.append(f"• *{escape(part)}*: {escape(rule)}" + (f" ({escape(hint)})" if hint else ""))
+    lines.append(f"\nFor example: `{COMMAND} {escape(example)}`")
+    text = "\n".join(lines)
+    return build_message(text, [section_block(text)])
+
+
+def channel_not_allowed(allowed: Sequence[str]) -> Message:
+    if not allowed:
+        text = (
+            ":no_entry: Restores are not enabled in any channel yet. An admin has to list the channels "
+            "where restores may be requested in the bot's `RESTORE_BOT_ALLOWED_CHANNELS` setting."
+        )
+    else:
+        where = ", ".join(f"<#{channel}>" for channel in allowed)
+        text = f":no_entry: Restores can't be requested in this channel. Please ask in {where}."
+    return build_message(text, [section_block(text)])
+
+
+def policy_refusal(message: str, rule: str, ask: Sequence[str]) -> Message:
+    who = ", ".join(mention(person) for person in ask)
+    text = f":no_entry: {escape(message)}\n*Rule:* {escape(rule)}" + (f"\n*Ask:* {who}" if who else "")
+    return build_message(text, [section_block(text)])
+
+
+def accepted(backup_id: str, index_name: str) -> Message:
+    return plain(f":hourglass_flowing_sand: Checking backup `{backup_id}` before restoring into `{index_name}`…")
+
+
+def already_running(existing: Job, thread_link: str | None) -> Message:
+    thread = f"<{thread_link}|See its thread.>" if thread_link else f"Its thread will be in <#{existing.channel_id}>."
+    where = f" {thread}"
+    return plain(
+        f":warning: A restore into `{existing.index_name}` is already running "
+        f"(requested by <@{existing.requester_id}> {slack_date(existing.created_at)}, "
+        f"{STATE_LABELS[existing.state].split(' ', 1)[1].lower()}).{where}"
+    )
+
+
+def status(job: Job | None, index_name: str, thread_link: str | None) -> Message:
+    if job is None:
+        return plain(f"I have no record of a restore into `{index_name}`.")
+    lines = [
+        f"*Latest restore into `{job.index_name}`:* {STATE_LABELS[job.state]}"
+        + (f" {progress_bar(job)}" if job.state is JobState.RESTORING else ""),
+        f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
+        f"*Backup:* {backup_line(job)}",
+    ]
+    if job.state is JobState.READY:
+        lines.append(f"*Host:* `{escape(job.host or 'unknown')}` · *Took:* {duration(job.elapsed())}")
+    elif job.reason:
+        lines.append(f"*Reason:* {escape(job.reason)}")
+    if thread_link:
+        lines.append(f"<{thread_link}|Open the thread>")
+    text = "\n".join(lines)
+    return build_message(text, [section_block(text)])
+
+
+def job_list(jobs: Sequence[Job]) -> Message:
+    if not jobs:
+        return plain("No restores have been requested in this channel yet.")
+    blocks: list[Block] = [
+        section_block(f"*Recent restores in this channel* (newest first, {len(jobs)} shown)"),
+        DividerBlock(),
+    ]
+    lines = []
+    for job in jobs:
+        progress = ""
+        if job.state is JobState.RESTORING and job.percent_complete:
+            progress = f" {whole_percent(job.percent_complete)}"
+        line = (
+            f"• `{job.index_name}` — {STATE_LABELS[job.state]}{progress} — <@{job.requester_id}> "
+            f"{slack_date(job.created_at)} — backup `{job.backup_id}`"
+        )
+        lines.append(line)
+        blocks.append(section_block(line))
+    return build_message("Recent restores in this channel:\n" + "\n".join(lines), blocks)
+
+
+RESTARTING = ":arrows_counterclockwise: The bot is restarting right now. Try again in a minute."
+
+
+STORE_READ_FAILED = "The bot cannot read its job store right now. Try again in a minute."
+
+
+STORE_WRITE_FAILED = (
+    "The bot could not record your request (its job store is unavailable), so nothing was sent "
+    "to Pinecone. Try again in a minute; if it keeps failing, tell the bot's operators."
+)
+
+
+def audit_trail(entries: Sequence[tuple[Job, Sequence[Decision]]], index_name: str | None) -> Message:
+    """Who requested, approved, denied and cancelled what, when; newest first."""
+    scope = f" for `{index_name}`" if index_name else ""
+    if not entries:
+        return plain(f"No restores recorded{scope}.")
+    lines = [f"*Audit trail{scope}* (newest first, {len(entries)} shown)"]
+    for job, decisions in entries:
+        lines.append(
+            f"• `{job.index_name}` from `{job.backup_id}`: {STATE_LABELS[job.state]}. "
+            f"Requested by <@{job.requester_id}> {slack_date(job.created_at)} in <#{job.channel_id}>"
+        )
+        for decision in decisions:
+            when = f" {slack_date(decision.at)}" if decision.at else ""
+            why = f": {escape(decision.reason)}" if decision.reason else ""
+            by = "the bot (no decision in time)" if decision.by_user == "restore-bot" else mention(decision.by_user)
+            lines.append(f"    ◦ {decision.decision} by {by}{when}{why}")
+    return build_message("\n".join(lines), [section_block(chunk) for chunk in chunk_lines(lines)])
+
+
+def not_an_auditor() -> Message:
+    return plain(":lock: The audit trail is for approvers and policy admins. Ask one of them, or the bot's operators.")
+
+
+def apology(reference: str) -> str:
+    return (
+        f":warning: Something went wrong on the bot's side (reference `{reference}`). Nothing more will happen "
+        "for this request; try again, and give the reference to the bot's operators if it repeats."
+    )
+
+
+def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Message:
+    """What the requester is told, privately, once a restore request has been handled."""
+    match result:
+        case PolicyRefusal(message=message, rule=rule, ask=ask):
+            return policy_refusal(message, rule, ask)
+        case UnexpectedFailure(reference=reference):
+            return plain(apology(reference))
+        case Started(job=job, thread_link=link):
+            where = f" <{link}|Follow it in the thread.>" if link else " Follow it in the channel."
+            return plain(
+                f":arrows_counterclockwise: Restore of `{job.backup_id}` into `{job.index_name}` started.{where}"
+            )
+        case AlreadyRunning(existing=existing, thread_link=link):
+            return already_running(existing, link)
+        case RequestRefused(reason=reason):
+            return request_failed(reason)
+        case AwaitingApproval(job=job, thread_link=link):
+            where = f" <{link}|See the plan.>" if link else ""
+            who = ", ".join(mention(approver) for approver in job.approvers)
+            return plain(
+                f":raised_hand: Your restore into `{job.index_name}` needs approval ({job.approval_reason}). "
+                f"I've asked {who} in the channel; nothing happens until one of them approves.{where} "
+                "You can cancel it from the plan card."
+            )
+        case Pending(job=job):
+            return plain(
+                f":hourglass_flowing_sand: Pinecone has not confirmed the restore into `{job.index_name}` yet. "
+                "The request is recorded and I keep checking; its thread will appear in this channel once "
+                f"Pinecone confirms. `{RESTORE_COMMAND} status {job.index_name}` shows where it stands."
+            )
+
+
+def status_answer(result: tuple[Job | None, str | None] | StoreDown, index_name: str) -> Message:
+    """`/restore-index status`: the latest restore into that name and a link to its thread."""
+    if isinstance(result, StoreDown):
+        return request_failed(STORE_READ_FAILED)
+    job, link = result
+    return status(job, index_name, link)
+
+
+def list_answer(result: Sequence[Job] | StoreDown) -> Message:
+    """`/restore-index list`: the recent restores in this channel."""
+    if isinstance(result, StoreDown):
+        return request_failed(STORE_READ_FAILED)
+    return job_list(result)
+
+
+def audit_answer(
+    result: Sequence[tuple[Job, Sequence[Decision]]] | NotAnAuditor | StoreDown, index_name: str | None
+) -> Message:
+    """`/restore-index audit`: the trail, or why it cannot be shown."""
+    if isinstance(result, NotAnAuditor):
+        return not_an_auditor()
+    if isinstance(result, StoreDown):
+        return request_failed(STORE_READ_FAILED)
+    return audit_trail(result, index_name)
+
+
+def no_longer_pending(job: Job | None) -> str:
+    """Why a click on a plan card's button changes nothing: the request was decided or is gone."""
+    if job is None:
+        return "That restore request no longer exists."
+    who = f" by <@{job.decided_by}>" if job.decided_by and job.decided_by != "restore-bot" else ""
+    return f"This request is no longer waiting for a decision: it was {job.state.value.replace('_', ' ')}{who}."
+
+
+def already_decided(job: Job | None) -> str:
+    """The second of two simultaneous decisions: who decided first."""
+    if job is None:
+        return "That restore request no longer exists."
+    who = f" by <@{job.decided_by}>" if job.decided_by else ""
+    return f"This request was already {job.state.value.replace('_', ' ')}{who}."
+
+
+def only_the_requester_cancels(job: Job) -> str:
+    return f"Only <@{job.requester_id}>, who asked for this restore, can cancel it."
+
+
+DENIAL_NEEDS_A_REASON = "Say why, for the requester."
+
+
+def form_not_opened(error: str) -> str:
+    return f"I could not open the form (Slack answered `{escape(error)}`). Click the button again."

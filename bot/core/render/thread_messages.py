@@ -1,0 +1,268 @@
+"""The parent message of a restore (the plan card while it awaits approval) and its thread's replies.
+
+Pure functions: jobs and facts in, `Message` out; `notice_message` draws a recorded notice from the
+job as it is now.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, PlainTextObject
+
+from bot.core import ids
+from bot.core.jobs import Job, JobState, Notice, NoticeKind
+from bot.core.render.blocks import (
+    HEADER_LIMIT,
+    Message,
+    build_message,
+    clip,
+    context_block,
+    duration,
+    escape,
+    mention,
+    plain,
+    request_failed,
+    section_block,
+    size_text,
+    slack_date,
+    tags_text,
+)
+
+STATE_LABELS: dict[JobState, str] = {
+    JobState.AWAITING_APPROVAL: ":raised_hand: Waiting for approval",
+    JobState.REQUESTED: ":hourglass_flowing_sand: Checking the backup",
+    JobState.SUBMITTING: ":outbox_tray: Submitting to Pinecone",
+    JobState.RESTORING: ":arrows_counterclockwise: Restoring",
+    JobState.READY: ":white_check_mark: Ready",
+    JobState.FAILED: ":x: Failed",
+    JobState.TIMED_OUT: ":alarm_clock: Timed out",
+    JobState.REJECTED: ":no_entry_sign: Rejected",
+    JobState.DENIED: ":no_entry: Denied",
+    JobState.CANCELLED: ":wastebasket: Cancelled",
+    JobState.EXPIRED: ":hourglass: Expired without a decision",
+}
+
+
+def progress_bar(job: Job) -> str:
+    if job.percent_complete is None:
+        return ""
+    filled = int(job.percent_complete // 10)
+    return f"`{'█' * filled}{'░' * (10 - filled)}` {whole_percent(job.percent_complete)}"
+
+
+def whole_percent(percent: float) -> str:
+    """Rounded down: 24.6% is not yet the 25% milestone, and 99.7% is not done."""
+    return f"{math.floor(percent)}%"
+
+
+def _as_of(job: Job) -> str:
+    """The parent is redrawn at milestones, not every poll, so its progress says when it was true."""
+    if job.percent_complete is None:
+        return ""
+    moment = job.updated_at
+    return f" as of <!date^{int(moment.timestamp())}^{{time}}|{moment.strftime('%H:%M UTC')}>"
+
+
+def backup_line(job: Job) -> str:
+    if job.state is JobState.AWAITING_APPROVAL:
+        return backup_facts_line(job)
+    source = f" of `{escape(job.source_index_name)}`" if job.source_index_name else ""
+    records = f", {job.backup_record_count:,} records" if job.backup_record_count is not None else ""
+    return f"`{job.backup_id}`{source}{records}"
+
+
+def parent_message(job: Job) -> Message:
+    """The one message a restore has in its channel; while awaiting approval it is the plan card."""
+    label = STATE_LABELS[job.state]
+    lines = [
+        f"*State:* {label}" + (f"  {progress_bar(job)}{_as_of(job)}" if job.state is JobState.RESTORING else ""),
+        f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
+        f"*Backup:* {backup_line(job)}",
+        f"*Target index:* `{job.index_name}`" + target_note(job),
+        f"*Tags:* {tags_text(job.tags)}",
+        f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
+    ]
+    if job.state is JobState.READY and job.host:
+        lines.append(f"*Host:* `{escape(job.host)}`")
+    if job.approvers:
+        lines.append(_approval_line(job))
+    if job.reason and job.state in {JobState.FAILED, JobState.TIMED_OUT, JobState.REJECTED}:
+        lines.append(f"*Reason:* {escape(job.reason)}")
+    title = "Restore plan" if job.state is JobState.AWAITING_APPROVAL else "Restore"
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=clip(f"{title}: {job.index_name}", HEADER_LIMIT))),
+        section_block("\n".join(lines)),
+    ]
+    if job.state is JobState.AWAITING_APPROVAL:
+        blocks.append(approval_buttons(job.id))
+    blocks.append(
+        context_block(
+            f"Job `{job.id}`" + (f" · Pinecone restore job `{job.restore_job_id}`" if job.restore_job_id else "")
+        )
+    )
+    text = f"Restore of backup {job.backup_id} into {job.index_name}: {label.split(' ', 1)[1]}"
+    return build_message(text, blocks)
+
+
+def target_note(job: Job) -> str:
+    if job.state is not JobState.AWAITING_APPROVAL or job.target_free is None:
+        return ""
+    return " (the name is free)" if job.target_free else " (:warning: an index with this name exists)"
+
+
+def _approval_line(job: Job) -> str:
+    who = " ".join(mention(approver) for approver in job.approvers)
+    if job.state is JobState.AWAITING_APPROVAL:
+        until = f" before {slack_date(job.approval_expires_at)}" if job.approval_expires_at else ""
+        why = f" ({escape(job.approval_reason)})" if job.approval_reason else ""
+        return f"*Needs approval{why} from:* {who}{until}"
+    if job.decided_by:
+        verb = {JobState.DENIED: "Denied", JobState.CANCELLED: "Cancelled", JobState.EXPIRED: "Expired"}.get(
+            job.state, "Approved"
+        )
+        because = f": {escape(job.decision_reason)}" if job.decision_reason else ""
+        return f"*{verb} by:* {mention(job.decided_by)}{because}"
+    return f"*Approvers:* {who}"
+
+
+def approval_buttons(job_id: str) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=ids.APPROVAL_ACTIONS_BLOCK,
+        elements=[
+            ButtonElement(text="Approve", action_id=ids.APPROVE_ACTION, value=job_id, style="primary"),
+            ButtonElement(text="Deny", action_id=ids.DENY_ACTION, value=job_id, style="danger"),
+            ButtonElement(text="Cancel request", action_id=ids.CANCEL_ACTION, value=job_id),
+        ],
+    )
+
+
+def backup_facts_line(job: Job) -> str:
+    parts = [f"`{job.backup_id}`"]
+    if job.backup_name:
+        parts.append(f"“{escape(job.backup_name)}”")
+    if job.source_index_name:
+        parts.append(f"of `{escape(job.source_index_name)}`")
+    if job.backup_created_at:
+        parts.append(f"taken {escape(job.backup_created_at)}")
+    if job.backup_record_count is not None:
+        parts.append(f"{job.backup_record_count:,} records")
+    if job.backup_size_bytes is not None:
+        parts.append(size_text(job.backup_size_bytes))
+    if job.backup_status:
+        parts.append(f"status {escape(job.backup_status)}")
+    return " · ".join(parts)
+
+
+def thread_decided(job: Job, kind: str) -> Message:
+    reason = f": {escape(job.decision_reason)}" if job.decision_reason else ""
+    by = mention(job.decided_by) if job.decided_by else "someone"
+    texts = {
+        "approved": f":white_check_mark: Approved by {by}{reason}. Starting the restore.",
+        "denied": f":no_entry: <@{job.requester_id}> your restore was denied by {by}{reason}.",
+        "cancelled": f":wastebasket: Cancelled by {by}. Nothing was restored.",
+        "expired": f":hourglass: <@{job.requester_id}> nobody approved this restore in time, so it expired. "
+        "Ask again if it is still needed.",
+    }
+    return plain(texts[kind])
+
+
+def plan_summary(job: Job) -> str:
+    """Exactly what would be restored, for the approval modals."""
+    return "\n".join(
+        [
+            f"*Backup:* {backup_facts_line(job)}",
+            f"*Into:* `{job.index_name}`" + target_note(job),
+            f"*Tags:* {tags_text(job.tags)}",
+            f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
+            f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
+        ]
+    )
+
+
+def thread_started(job: Job) -> Message:
+    text = (
+        f"Pinecone accepted the restore (restore job `{job.restore_job_id}`). "
+        "I'll post here at 25%, 50% and 75%, and when it is done."
+    )
+    return build_message(text, [section_block(text)])
+
+
+def thread_milestone(job: Job, milestone: int) -> Message:
+    text = f":arrows_counterclockwise: `{job.index_name}` is {milestone}% restored ({duration(job.elapsed())} so far)."
+    return build_message(text, [section_block(text)])
+
+
+def thread_ready(job: Job) -> Message:
+    text = (
+        f":white_check_mark: <@{job.requester_id}> `{job.index_name}` is ready.\n"
+        f"*Host:* `{escape(job.host or 'unknown')}`\n"
+        f"*Dimension:* {job.dimension if job.dimension is not None else 'n/a'} · "
+        f"*Metric:* {escape(job.metric or 'n/a')}\n"
+        f"*Took:* {duration(job.elapsed())}"
+    )
+    if job.verification:
+        mark = ":warning: *Does not match its backup:*" if job.verified is False else "*Compared with the backup:*"
+        text += f"\n{mark} {escape(job.verification)}"
+    return build_message(text, [section_block(text)])
+
+
+def thread_failed(job: Job) -> Message:
+    verb = "timed out" if job.state is JobState.TIMED_OUT else "failed"
+    reason = escape(job.reason or "no reason given")
+    text = f":x: <@{job.requester_id}> the restore into `{job.index_name}` {verb}: {reason}"
+    return build_message(text, [section_block(text)])
+
+
+def incident_notice(job: Job, thread_link: str | None) -> Message:
+    verb = "timed out" if job.state is JobState.TIMED_OUT else "failed"
+    where = f" <{thread_link}|Thread>" if thread_link else ""
+    text = (
+        f":rotating_light: Restore into `{job.index_name}` {verb}: {escape(job.reason or 'no reason given')}. "
+        f"Requested by <@{job.requester_id}> from backup `{job.backup_id}`.{where}"
+    )
+    return build_message(text, [section_block(text)])
+
+
+def thread_outage(since: datetime) -> Message:
+    return plain(
+        f":warning: Pinecone has not answered since {slack_date(since)}; still trying. "
+        "The restore itself is not affected; I'll say here when Pinecone answers again."
+    )
+
+
+def thread_recovered(since: datetime | None) -> Message:
+    what = f" (no answer since {slack_date(since)})" if since else ""
+    return plain(f":white_check_mark: Pinecone is answering again{what}; tracking continues.")
+
+
+def notice_message(job: Job, notice: Notice, thread_link: str | None) -> Message:
+    """What a recorded notice says, drawn from the job as it is now."""
+    since = datetime.fromisoformat(notice.detail) if notice.detail else None
+    match notice.kind:
+        case NoticeKind.STARTED:
+            return thread_started(job)
+        case NoticeKind.MILESTONE:
+            return thread_milestone(job, notice.milestone or 0)
+        case NoticeKind.FINISHED:
+            return thread_ready(job) if job.state is JobState.READY else thread_failed(job)
+        case NoticeKind.INCIDENT:
+            return incident_notice(job, thread_link)
+        case NoticeKind.OUTAGE:
+            return thread_outage(since or job.updated_at)
+        case NoticeKind.RECOVERED:
+            return thread_recovered(since)
+        case NoticeKind.REJECTED:
+            return request_failed(
+                f"<@{job.requester_id}> the restore of `{job.backup_id}` into `{job.index_name}` could not go "
+                f"ahead: {escape(job.reason or 'no reason given')}"
+            )
+        case NoticeKind.APPROVED | NoticeKind.DENIED | NoticeKind.CANCELLED | NoticeKind.EXPIRED:
+            return thread_decided(job, notice.kind.value)
+        case NoticeKind.MISMATCH:
+            where = f" <{thread_link}|Thread>" if thread_link else ""
+            return plain(
+                f":rotating_light: Restored index `{job.index_name}` does not match backup `{job.backup_id}`: "
+                f"{escape(job.reason or job.verification or 'see the thread')}.{where}"
+            )

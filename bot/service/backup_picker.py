@@ -1,0 +1,167 @@
+"""The restore modal's moving parts: opening it, the backup picker's options, redrawing it for a choice.
+
+The views are drawn by `bot.core.render.restore_form_view`; this use case asks Pinecone for backups
+(within Slack's 3-second limit for options) and Slack to open and redraw the form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.core.render.restore_form_view import (
+    MAX_OPTIONS,
+    ModalForm,
+    backup_matches,
+    backup_options,
+    restore_view,
+    unavailable_options,
+    view_after_choice,
+)
+from bot.core.request.field_rules import validate_backup_id
+from bot.core.request.restore_form import modal_channel
+from bot.pinecone import PineconeClient
+from bot.pinecone.errors import NotFound, PineconeError
+from bot.pinecone.models import Backup
+from bot.service.restore_requests import RestoreRequests
+from bot.slack.publisher import SlackPublisher, SlackTrouble
+
+log = logging.getLogger(__name__)
+
+#: Slack drops an options answer after 3 seconds; the listing gets 2 of them, whatever Pinecone does.
+SUGGESTION_BUDGET = 2.0
+#: At most this many pages of `GET /backups` per keystroke, each of `PAGE_SIZE` backups.
+SUGGESTION_PAGES = 2
+PAGE_SIZE = 100
+#: Looking up a chosen backup that was not in a recent listing (after a restart, say).
+LOOKUP_TIMEOUT = 5.0
+CACHE_SIZE = 1000
+
+
+class BackupCache:
+    """Backups seen in recent listings, so a choice can be drawn at once, without asking Pinecone again."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Backup] = OrderedDict()
+
+    def remember(self, backups: Iterable[Backup]) -> None:
+        for backup in backups:
+            self._items[backup.backup_id] = backup
+            self._items.move_to_end(backup.backup_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def get(self, backup_id: str) -> Backup | None:
+        return self._items.get(backup_id)
+
+
+class _LatestChoice:
+    """The newest choice per modal, so a slow look-up for an earlier choice never overwrites a later one."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._stamps: OrderedDict[str, float] = OrderedDict()
+
+    def note(self, view_id: str, stamp: float) -> None:
+        if stamp >= self._stamps.get(view_id, float("-inf")):
+            self._stamps[view_id] = stamp
+            self._stamps.move_to_end(view_id)
+        while len(self._stamps) > self._size:
+            self._stamps.popitem(last=False)
+
+    def is_latest(self, view_id: str, stamp: float) -> bool:
+        return stamp >= self._stamps.get(view_id, float("-inf"))
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+class BackupPicker:
+    def __init__(
+        self,
+        pinecone: PineconeClient,
+        slack: SlackPublisher,
+        requests: RestoreRequests,
+        *,
+        today: Callable[[], date] = today_utc,
+    ) -> None:
+        self._pinecone = pinecone
+        self._slack = slack
+        self._requests = requests
+        self._today = today
+        self._cache = BackupCache()
+        self._choices = _LatestChoice()
+
+    async def open_form(self, *, trigger_id: str, channel_id: str) -> bool:
+        """Open the restore form (call right after the ack: a trigger_id lasts 3 seconds); False if Slack
+        would not open it.
+
+        In a channel where a restore would be refused, the form still opens and says why at the top,
+        with links to the allowed channels; submitting it there is refused inline.
+        """
+        refusal = self._requests.refusal_before_work(channel_id)
+        view = restore_view(ModalForm(channel_id=channel_id, notice=refusal.text if refusal else None))
+        return not isinstance(await self._slack.open_view(trigger_id, view), SlackTrouble)
+
+    async def options(self, query: str) -> list[dict[str, Any]]:
+        return await find_backup_options(self._pinecone, query, self._cache)
+
+    async def redraw(self, view: Mapping[str, Any], view_id: str, backup_id: str, stamp: float) -> None:
+        """Redraw the form for the backup just chosen: its source, size and a suggested name."""
+        if not isinstance(validate_backup_id(backup_id), str):
+            return  # the "Pinecone did not answer" option; the submission says so if it is kept
+        self._choices.note(view_id, stamp)
+        backup = self._cache.get(backup_id) or await self._look_up(backup_id)
+        if backup is None or not self._choices.is_latest(view_id, stamp):
+            return
+        channel_id = modal_channel(view)
+        refusal = self._requests.refusal_before_work(channel_id) if channel_id else None
+        redrawn = view_after_choice(view, backup, today=self._today(), notice=refusal.text if refusal else None)
+        if redrawn is not None:
+            await self._slack.update_view(view_id, redrawn)
+
+    async def _look_up(self, backup_id: str) -> Backup | None:
+        try:
+            async with asyncio.timeout(LOOKUP_TIMEOUT):
+                return await self._pinecone.without_retries().describe_backup(backup_id)
+        except (PineconeError, TimeoutError) as exc:
+            log.info("could not look up backup %s for the restore modal: %s", backup_id, str(exc) or type(exc).__name__)
+            return None
+
+
+async def find_backup_options(pinecone: PineconeClient, query: str, cache: BackupCache) -> list[dict[str, Any]]:
+    """The picker's options for `query`, within `SUGGESTION_BUDGET` seconds.
+
+    Reads are tried once (no retries: the user's next keystroke is the retry). A pasted backup ID is
+    looked up directly, so backups older than the listed pages can still be chosen. If Pinecone fails
+    before anything was listed, one option says so; if a later page fails, the earlier pages are used.
+    """
+    client = pinecone.without_retries()
+    backups: list[Backup] = []
+    try:
+        async with asyncio.timeout(SUGGESTION_BUDGET):
+            wanted = validate_backup_id(query)
+            if isinstance(wanted, str):
+                with contextlib.suppress(NotFound):
+                    backups.append(await client.describe_backup(wanted))
+            else:
+                token: str | None = None
+                for _ in range(SUGGESTION_PAGES):
+                    page = await client.list_backups(limit=PAGE_SIZE, pagination_token=token)
+                    backups.extend(page.data)
+                    token = page.pagination.next if page.pagination else None
+                    if token is None or sum(backup_matches(b, query) for b in backups) >= MAX_OPTIONS:
+                        break
+    except (PineconeError, TimeoutError) as exc:
+        if not backups:
+            log.warning("could not list backups for the restore modal: %s", str(exc) or type(exc).__name__)
+            return unavailable_options()
+    cache.remember(backups)
+    return backup_options(backups, query)
