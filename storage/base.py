@@ -12,6 +12,8 @@ Callers that mean "the store is down" catch `StoreUnavailable`; a conflict is an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,7 +49,27 @@ class StaleJob(StoreConflict):
         self.job = job
 
 
+@dataclass(frozen=True)
+class StateChange:
+    """A job the store created (`before` None) or moved from `before` to `job.state`, once committed."""
+
+    before: JobState | None
+    job: Job
+    #: The `reason` field the change set, if any.
+    reason: str | None = None
+    decision: Decision | None = None
+
+
+#: Called after each committed state change (metrics, the `job.state_changed` log event).
+StateChangeHook = Callable[[StateChange], None]
+
+
 class JobStore(Protocol):
+    def on_state_change(self, hook: StateChangeHook) -> None:
+        """Call `hook` after every committed `create` and `transition`, never for a refused one. A hook that
+        raises is logged; it never turns a saved change into an error for the caller."""
+        ...
+
     async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
         """Record a new job in `requested` (or `awaiting_approval`). Raises ActiveRestoreExists."""
         ...

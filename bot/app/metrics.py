@@ -6,11 +6,13 @@ serves `Metrics.render()` after refreshing the job gauge from the store.
 
 Where each metric is fed:
 
-* `ObservedJobStore` (bot/app/observed_store.py): restores_total, restore_duration_seconds,
-  approval_wait_seconds, on every state change the store makes;
+* `job_changed`, hooked on the store by `report_state_changes` (bot/app/job_events.py):
+  restores_total, restore_duration_seconds, approval_wait_seconds, on every state change the store makes;
 * `Metrics.refresh_jobs`: the `jobs{state}` gauge, counted from the store's active jobs at scrape time;
-* `InstrumentedPineconeHTTP`: every HTTP attempt the Pinecone client makes (retries count one each);
-* `InstrumentedWebClient`: every Slack Web API call, once, after slack_sdk's own retries;
+* `CountingTransport` (bot/pinecone/transport.py): every HTTP attempt the Pinecone client makes
+  (retries count one each), through `Metrics.pinecone_request`;
+* `CountingWebClient` (bot/slack/web_client.py): every Slack Web API call, once, after slack_sdk's own
+  retries, through `Metrics.slack_request`;
 * the aiohttp middleware in bot/app/server.py: ack_seconds for `POST /slack/events`;
 * the tracker (bot/service/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle.
 
@@ -20,14 +22,9 @@ name), Slack method names and Slack error codes.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.core.jobs import ACTIVE_STATES, Job, JobState
 
@@ -151,94 +148,6 @@ class Metrics:
     def slack_request(self, method: str, status: str) -> None:
         self.slack_requests.labels(method=method, status=status).inc()
 
-
-# -- Pinecone ---------------------------------------------------------------------------------------
-
-# Paths relative to PINECONE_CONTROLLER_HOST, each with its template; anything else is "other".
-_CONTROL_PLANE = (
-    (re.compile(r"/backups"), "/backups"),
-    (re.compile(r"/backups/[^/]+"), "/backups/{backup_id}"),
-    (re.compile(r"/backups/[^/]+/create-index"), "/backups/{backup_id}/create-index"),
-    (re.compile(r"/restore-jobs"), "/restore-jobs"),
-    (re.compile(r"/restore-jobs/[^/]+"), "/restore-jobs/{job_id}"),
-    (re.compile(r"/indexes"), "/indexes"),
-    (re.compile(r"/indexes/[^/]+"), "/indexes/{index_name}"),
-    (re.compile(r"/indexes/[^/]+/backups"), "/indexes/{index_name}/backups"),
-)
-# Data-plane calls go to the index's own host, so only the operation is kept, never the host.
-_DATA_PLANE = re.compile(r"(?:.*/)?describe_index_stats")
-
-
-def pinecone_endpoint(url: httpx.URL, base_url: httpx.URL | None = None) -> str:
-    """The templated endpoint of a Pinecone request URL: `/backups/{backup_id}`, never an ID."""
-    path = url.path
-    if base_url is not None and (url.scheme, url.host, url.port) == (base_url.scheme, base_url.host, base_url.port):
-        prefix = base_url.path.rstrip("/")
-        if prefix and path.startswith(prefix + "/"):
-            path = path[len(prefix) :]
-    path = path.rstrip("/") or "/"
-    for pattern, template in _CONTROL_PLANE:
-        if pattern.fullmatch(path):
-            return template
-    if _DATA_PLANE.fullmatch(path):
-        return "/describe_index_stats"
-    return "other"
-
-
-class InstrumentedPineconeHTTP(httpx.AsyncClient):
-    """The Pinecone `httpx.AsyncClient`, counting every attempt: its status, or "error" when no answer came.
-
-    `send` is the one method every request goes through, including transport errors (timeouts,
-    refused or dropped connections), which response event hooks never see.
-    """
-
-    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._metrics = metrics
-
-    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        endpoint = pinecone_endpoint(request.url, self.base_url)
-        try:
-            response = await super().send(request, **kwargs)
-        except httpx.TransportError:
-            self._metrics.pinecone_request(request.method, endpoint, "error")
-            raise
-        self._metrics.pinecone_request(request.method, endpoint, str(response.status_code))
-        return response
-
-
-# -- Slack ------------------------------------------------------------------------------------------
-
-
-def slack_outcome(response: Any) -> str:
-    """ "ok", the Slack error code of an ok=false answer, or "http_<status>" for an HTTP error."""
-    status = getattr(response, "status_code", 200)
-    if status != 200:
-        return f"http_{status}"
-    data = getattr(response, "data", None)
-    if isinstance(data, dict) and not data.get("ok", False):
-        return str(data.get("error") or "unknown_error")[:64]
-    return "ok"
-
-
-class InstrumentedWebClient(AsyncWebClient):
-    """An `AsyncWebClient` that counts each Web API call once, after slack_sdk's own retries.
-
-    Every method (`chat_postMessage`, `views_open`, ...) goes through `api_call`.
-    """
-
-    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.metrics = metrics
-
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        try:
-            response = await super().api_call(api_method, **kwargs)
-        except SlackApiError as exc:
-            self.metrics.slack_request(api_method, slack_outcome(exc.response))
-            raise
-        except Exception:  # no answer: connection refused or dropped, timeout
-            self.metrics.slack_request(api_method, "error")
-            raise
-        self.metrics.slack_request(api_method, slack_outcome(response))
-        return response
+    def tracker_cycle(self, seconds: float) -> None:
+        self.tracker_cycle_seconds.observe(seconds)
+        self.tracker_cycles.inc()

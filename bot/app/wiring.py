@@ -6,22 +6,17 @@ Clients are injectable so tests (and later, other deployments) can hand in their
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics
-from bot.app.observed_store import observe
+from bot.app.job_events import report_state_changes
+from bot.app.metrics import Metrics
 from bot.app.settings import Settings
 from bot.core.policy.policy_loader import load_policy
 from bot.core.policy.policy_model import Policy, policy_from_settings
 from bot.pinecone import PineconeClient
+from bot.pinecone.transport import CountingTransport
 from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
 from bot.service.backup_picker import BackupPicker
@@ -34,6 +29,7 @@ from bot.service.tracker import Tracker
 from bot.service.use_cases import UseCases
 from bot.slack.publisher import SlackPublisher
 from bot.slack.usergroups import UserGroups
+from bot.slack.web_client import web_client
 from storage import JobStore, open_store
 
 
@@ -60,32 +56,28 @@ class Services:
 
 def slack_client(settings: Settings, *, metrics: Metrics | None = None) -> AsyncWebClient:
     """With `metrics`, every Web API call is counted in restore_bot_slack_requests_total."""
-    options: dict[str, Any] = {
-        "token": settings.slack_bot_token.get_secret_value(),
-        "base_url": settings.slack_api_url,
-        "retry_handlers": [
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    }
-    if metrics is None:
-        return AsyncWebClient(**options)
-    return InstrumentedWebClient(metrics=metrics, **options)
+    return web_client(
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_api_url,
+        on_call=metrics.slack_request if metrics is not None else None,
+    )
 
 
 def pinecone_client(
     settings: Settings, http: httpx.AsyncClient | None = None, *, metrics: Metrics | None = None
 ) -> PineconeClient:
     """With `metrics` (and no `http` handed in), every HTTP attempt is counted in
-    restore_bot_pinecone_requests_total."""
+    restore_bot_pinecone_requests_total, by a wrapper around httpx's own transport."""
     if http is None:
-        options: dict[str, Any] = {
-            "base_url": settings.pinecone_controller_host,
-            "timeout": httpx.Timeout(settings.pinecone_timeout, connect=min(5.0, settings.pinecone_timeout)),
-            "headers": {"User-Agent": "restore-bot/0.1"},
-        }
-        http = httpx.AsyncClient(**options) if metrics is None else InstrumentedPineconeHTTP(metrics=metrics, **options)
+        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
+        if metrics is not None:
+            transport = CountingTransport(transport, metrics.pinecone_request, settings.pinecone_controller_host)
+        http = httpx.AsyncClient(
+            base_url=settings.pinecone_controller_host,
+            timeout=httpx.Timeout(settings.pinecone_timeout, connect=min(5.0, settings.pinecone_timeout)),
+            headers={"User-Agent": "restore-bot/0.1"},
+            transport=transport,
+        )
     return PineconeClient(http, settings.pinecone_api_key.get_secret_value())
 
 
@@ -98,8 +90,9 @@ async def build_services(
 ) -> Services:
     policy = policy_for(settings)  # before anything is opened: a bad policy file stops start-up
     metrics = Metrics()
-    # Every component gets the observed store: each state change is counted and logged.
-    store = observe(store or await open_store(settings.database_path), metrics)
+    store = store or await open_store(settings.database_path)
+    # Each state change is counted and logged, whichever component made it.
+    store.on_state_change(report_state_changes(metrics))
     pinecone = pinecone or pinecone_client(settings, metrics=metrics)
     slack = slack or slack_client(settings, metrics=metrics)
     publisher = SlackPublisher(slack)
@@ -115,7 +108,7 @@ async def build_services(
         incident_channel=policy.incident_channel,
         verifier=pinecone,
         data_plane_url=settings.data_plane_url,
-        metrics=metrics,
+        on_cycle=metrics.tracker_cycle,
     )
     groups = UserGroups(slack)
     seen = SeenDeliveries(store)

@@ -97,6 +97,7 @@ def check_transition(current: JobState, target: JobState) -> None:
 
 
 def utcnow() -> datetime:
+    """The clock the outer layers pass in by default; nothing in the core reads the time by itself."""
     return datetime.now(UTC)
 
 
@@ -163,10 +164,11 @@ class Job(NewJob):
     def active(self) -> bool:
         return self.state.active
 
-    def elapsed(self, now: datetime | None = None) -> float:
-        """Seconds since Pinecone accepted the restore (or since the request, before that)."""
+    def elapsed(self, now: datetime) -> float:
+        """Seconds since Pinecone accepted the restore (or since the request, before that), until it finished
+        or, while it runs, until `now`."""
         start = self.submitted_at or self.created_at
-        end = self.finished_at or now or utcnow()
+        end = self.finished_at or now
         return max(0.0, (end - start).total_seconds())
 
 

@@ -233,7 +233,7 @@ class SlackDelivery:
             return False  # a later round sends it, and the job's later notices after it
         await self._store.notice_sending(notice.id)
         link = await self.link(job) if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH) else None
-        message = render.notice_message(job, notice, link)
+        message = render.notice_message(job, notice, link, now)
         result: Posted | SlackTrouble
         if ephemeral:
             result = await self._publisher.post_ephemeral(job.channel_id, job.requester_id, message, job_id=job.id)

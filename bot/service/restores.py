@@ -80,7 +80,9 @@ class RestoreService:
         retry_delay: float = 1.0,
         sleep: Sleep = asyncio.sleep,
         acks: AckPriority | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._clock = clock
         self._store = store
         self._pinecone = pinecone
         self._delivery = delivery
@@ -154,7 +156,7 @@ class RestoreService:
             state=JobState.AWAITING_APPROVAL,
             approvers=approvers,
             approval_reason=approval_reason,
-            approval_expires_at=utcnow() + timedelta(minutes=timeout_minutes),
+            approval_expires_at=self._clock() + timedelta(minutes=timeout_minutes),
             source_index_name=backup.source_index_name,
             backup_record_count=backup.record_count,
             backup_name=backup.name,
@@ -227,7 +229,7 @@ class RestoreService:
     async def _decide(
         self, job_id: str, target: JobState, kind: NoticeKind, by: str, reason: str | None
     ) -> Job | DecisionRefused:
-        now = utcnow()
+        now = self._clock()
         try:
             job = await self._store.transition(
                 job_id,
@@ -309,7 +311,7 @@ class RestoreService:
             if found is not None:
                 return await self._accepted(job, found.restore_job_id, found.target_index_id)
             try:
-                await self._store.update(job.id, submitted_at=utcnow())
+                await self._store.update(job.id, submitted_at=self._clock())
                 response = await self._pinecone.create_index_from_backup(job.backup_id, body)
             except RateLimited as exc:
                 # 429 means the request was not taken: waiting and sending again is safe.
@@ -368,7 +370,7 @@ class RestoreService:
             JobState.RESTORING,
             restore_job_id=restore_job_id,
             index_id=index_id,
-            submitted_at=job.submitted_at or utcnow(),
+            submitted_at=job.submitted_at or self._clock(),
             percent_complete=0.0,
             notices=(Notice(kind=NoticeKind.STARTED),),
         )
@@ -380,7 +382,7 @@ class RestoreService:
         log.info("job %s rejected: %s", job.id, reason)
         notices = (Notice(kind=NoticeKind.REJECTED),) if tell_requester else ()
         job = await self._store.transition(
-            job.id, current, JobState.REJECTED, reason=reason, finished_at=utcnow(), notices=notices
+            job.id, current, JobState.REJECTED, reason=reason, finished_at=self._clock(), notices=notices
         )
         if notices:
             self._delivery.wake()

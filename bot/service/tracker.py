@@ -21,11 +21,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.app.metrics import Metrics
 from bot.core.jobs import Job, JobState, Notice, NoticeKind, next_milestone, utcnow
 from bot.core.render import duration
 from bot.core.verification import Verdict, compare, unverifiable
@@ -73,10 +72,14 @@ class Tracker:
         incident_channel: str | None,
         verifier: PineconeClient | None = None,
         data_plane_url: str = "https://{host}",
-        metrics: Metrics | None = None,
+        on_cycle: Callable[[float], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`pinecone` polls without retries (the next cycle is the retry); `verifier`, a client with
         retries, makes the one-off reads that compare a Ready index with its backup."""
+        self._clock = clock
+        self._monotonic = monotonic
         self._store = store
         self._pinecone = pinecone
         self._service = service
@@ -93,7 +96,8 @@ class Tracker:
         self._not_before: dict[str, float] = {}
         # Per job: when it was last described on its own because the capped list did not reach it.
         self._looked_up: dict[str, float] = {}
-        self._metrics = metrics
+        # Told the wall time of each completed cycle (the metrics).
+        self._on_cycle = on_cycle
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Cycle until `stopping` is set. A failing cycle is logged, never fatal."""
@@ -108,12 +112,12 @@ class Tracker:
                 await asyncio.wait_for(stopping.wait(), timeout=self._poll_interval)
 
     async def cycle(self) -> None:
-        started = time.monotonic()
+        started = self._monotonic()
         jobs = [job for job in await self._store.active_jobs() if not self._service.is_driving(job.id)]
         restoring = [job for job in jobs if job.state is JobState.RESTORING]
         others = [job for job in jobs if job.state is not JobState.RESTORING]
         await asyncio.gather(*(self._guarded(job, self._move_on(job)) for job in others))
-        now = utcnow()
+        now = self._clock()
         late = [job for job in restoring if job.elapsed(now) > self._restore_timeout]
         await asyncio.gather(*(self._guarded(job, self._time_out(job)) for job in late))
         live = [job for job in restoring if job.elapsed(now) <= self._restore_timeout]
@@ -125,9 +129,8 @@ class Tracker:
         for job_id in (set(self._failures) | set(self._looked_up)) - active:
             self._forget(job_id)
             self._looked_up.pop(job_id, None)
-        if self._metrics is not None:
-            self._metrics.tracker_cycle_seconds.observe(time.monotonic() - started)
-            self._metrics.tracker_cycles.inc()
+        if self._on_cycle is not None:
+            self._on_cycle(self._monotonic() - started)
 
     async def _guarded(self, job: Job, step: Awaitable[None]) -> None:
         async with self._limit:
@@ -140,7 +143,7 @@ class Tracker:
         """A job Pinecone is not restoring yet: awaiting approval, or not yet (surely) sent."""
         if job.state is JobState.AWAITING_APPROVAL:
             # Nothing to ask Pinecone until someone approves; only the deadline moves it.
-            await self._service.expire(job, utcnow())
+            await self._service.expire(job, self._clock())
             return
         await self._service.resume(job)
 
@@ -156,7 +159,7 @@ class Tracker:
 
         Jobs still backing off are left out. A job the capped list did not reach is described on
         its own, longest-waiting first, at most LOOKUPS_PER_CYCLE a cycle; the rest wait a cycle."""
-        clock = time.monotonic()
+        clock = self._monotonic()
         due = [job for job in jobs if self._not_before.get(job.id, 0.0) <= clock]
         if not due:
             return {}
@@ -182,7 +185,7 @@ class Tracker:
         return observed
 
     async def _look_up(self, job: Job) -> _Observation:
-        self._looked_up[job.id] = time.monotonic()
+        self._looked_up[job.id] = self._monotonic()
         async with self._limit:
             try:
                 return await self._pinecone.describe_restore_job(job.restore_job_id or "")
@@ -221,10 +224,10 @@ class Tracker:
         self._failures[job.id] = failures
         ceiling = min(self._max_backoff, self._poll_interval * 2**failures)
         delay = max(random.uniform(ceiling / 2, ceiling), error.retry_after or 0.0)
-        self._not_before[job.id] = time.monotonic() + delay
+        self._not_before[job.id] = self._monotonic() + delay
         log.warning("job %s: poll %d failed (%s); next in %.1fs", job.id, failures, error, delay)
         if job.outage_since is None:
-            await self._store.update(job.id, outage_since=utcnow())
+            await self._store.update(job.id, outage_since=self._clock())
         elif not job.outage_announced and failures >= OUTAGE_NOTICE_AFTER:
             notice = Notice(kind=NoticeKind.OUTAGE, detail=job.outage_since.isoformat())
             await self._store.update(job.id, outage_announced=True, notices=(notice,))
@@ -277,7 +280,7 @@ class Tracker:
                 await self._store.update(job.id, percent_complete=100.0, parent_dirty=True)
                 self._delivery.wake()
             return
-        finished_at = restore_job.completed_at if restore_job and restore_job.completed_at else utcnow()
+        finished_at = restore_job.completed_at if restore_job and restore_job.completed_at else self._clock()
         verdict = await self._verify(job, index)
         await self._finish(
             job,
@@ -316,7 +319,7 @@ class Tracker:
             job.id,
             JobState.RESTORING,
             state,
-            finished_at=now or utcnow(),
+            finished_at=now or self._clock(),
             outage_since=None,
             outage_announced=False,
             notices=tuple(notices),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -27,8 +28,10 @@ from bot.core.jobs import (
     check_transition,
     utcnow,
 )
-from storage.base import ActiveRestoreExists, StaleJob, StoreUnavailable
+from storage.base import ActiveRestoreExists, StaleJob, StateChange, StateChangeHook, StoreUnavailable
 from storage.sqlite.sqlite_migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
 
 _COLUMNS = tuple(Job.model_fields)
 _UPDATABLE = frozenset(_COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields}
@@ -78,6 +81,17 @@ class SqliteJobStore:
         self._db.row_factory = aiosqlite.Row
         # One connection, many coroutines: transactions must not interleave on it.
         self._write_lock = asyncio.Lock()
+        self._hooks: list[StateChangeHook] = []
+
+    def on_state_change(self, hook: StateChangeHook) -> None:
+        self._hooks.append(hook)
+
+    def _announce(self, change: StateChange) -> None:
+        for hook in self._hooks:
+            try:
+                hook(change)
+            except Exception:  # the change is saved; reporting it must not make the caller think otherwise
+                log.exception("could not report the state change of job %s", change.job.id)
 
     async def prepare(self, busy_timeout_ms: int) -> None:
         try:
@@ -149,6 +163,7 @@ class SqliteJobStore:
             raise ActiveRestoreExists(existing) from None
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not record the request: {exc}") from exc
+        self._announce(StateChange(None, record, fields.get("reason")))
         return record
 
     async def get(self, job_id: str) -> Job | None:
@@ -189,6 +204,7 @@ class SqliteJobStore:
             raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         assert job is not None
+        self._announce(StateChange(expected, job, fields.get("reason"), decision))
         return job
 
     async def decisions(self, job_id: str) -> list[Decision]:

@@ -1,4 +1,4 @@
-"""Metrics: the observed store against a real SQLite store, endpoint templating, the counting clients."""
+"""Metrics: the store's state-change hook against a real SQLite store, endpoint templating, the counting seams."""
 
 from __future__ import annotations
 
@@ -17,14 +17,17 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
-from bot.app.metrics import InstrumentedPineconeHTTP, InstrumentedWebClient, Metrics, pinecone_endpoint
-from bot.app.observed_store import ObservedJobStore, observe
+from bot.app.job_events import report_state_changes
+from bot.app.metrics import Metrics
 from bot.app.settings import Settings
 from bot.app.wiring import build_services, slack_client
 from bot.core.jobs import Decision, JobState, NewJob
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import NotFound, PineconeUnreachable
-from storage import JobStore, SqliteJobStore, StaleJob, open_store
+from bot.pinecone.transport import CountingTransport, pinecone_endpoint
+from bot.slack.web_client import CountingWebClient
+from storage import SqliteJobStore, StaleJob, open_store
+from storage.base import StateChange
 from tests.e2e.harness import free_port, in_process_settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.slack_api import SlackStandIn
@@ -54,15 +57,16 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-def store(sqlite: SqliteJobStore, metrics: Metrics) -> ObservedJobStore:
-    return ObservedJobStore(sqlite, metrics)
+def store(sqlite: SqliteJobStore, metrics: Metrics) -> SqliteJobStore:
+    sqlite.on_state_change(report_state_changes(metrics))
+    return sqlite
 
 
-# -- the observed store ------------------------------------------------------------------------------
+# -- the store's state-change hook ------------------------------------------------------------------------------
 
 
 async def test_a_restore_moves_the_gauge_then_the_counter_and_the_duration(
-    store: ObservedJobStore, metrics: Metrics
+    store: SqliteJobStore, metrics: Metrics
 ) -> None:
     job = await store.create(new_job())
     await metrics.refresh_jobs(store)
@@ -89,7 +93,7 @@ async def test_a_restore_moves_the_gauge_then_the_counter_and_the_duration(
 
 
 async def test_failed_and_timed_out_restores_are_timed_and_a_rejection_is_only_counted(
-    store: ObservedJobStore, metrics: Metrics
+    store: SqliteJobStore, metrics: Metrics
 ) -> None:
     for index_name, outcome in (("failing", JobState.FAILED), ("slow", JobState.TIMED_OUT)):
         job = await store.create(new_job(index_name))
@@ -123,7 +127,7 @@ async def test_failed_and_timed_out_restores_are_timed_and_a_rejection_is_only_c
     ],
 )
 async def test_leaving_awaiting_approval_observes_the_wait_by_decision(
-    store: ObservedJobStore, metrics: Metrics, target: JobState, decision: str
+    store: SqliteJobStore, metrics: Metrics, target: JobState, decision: str
 ) -> None:
     job = await store.create(new_job(), state=JobState.AWAITING_APPROVAL, approvers=("U0BOB0001",))
     await metrics.refresh_jobs(store)
@@ -148,7 +152,7 @@ async def test_leaving_awaiting_approval_observes_the_wait_by_decision(
     assert value(metrics, "restore_bot_jobs", state="awaiting_approval") == 0
 
 
-async def test_every_state_change_is_one_structured_log_event(store: ObservedJobStore) -> None:
+async def test_every_state_change_is_one_structured_log_event(store: SqliteJobStore) -> None:
     with capture_logs() as events:
         job = await store.create(new_job())
         await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="the backup is not ready")
@@ -181,7 +185,7 @@ async def test_every_state_change_is_one_structured_log_event(store: ObservedJob
 
 
 async def test_a_change_the_store_refuses_is_neither_counted_nor_logged(
-    store: ObservedJobStore, metrics: Metrics
+    store: SqliteJobStore, metrics: Metrics
 ) -> None:
     job = await store.create(new_job())
     await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="no")
@@ -191,17 +195,21 @@ async def test_a_change_the_store_refuses_is_neither_counted_nor_logged(
     assert value(metrics, "restore_bot_restores_total", outcome="rejected") == 1
 
 
-async def test_the_observed_store_delegates_everything(store: ObservedJobStore, sqlite: SqliteJobStore) -> None:
-    as_protocol: JobStore = store  # mypy checks the protocol; this checks nothing is missing at run time
-    missing = [name for name in dir(JobStore) if not name.startswith("_") and not hasattr(store, name)]
-    assert missing == []
-    job = await as_protocol.create(new_job())
-    assert await store.get(job.id) == await sqlite.get(job.id)
-    assert [j.id for j in await store.active_jobs()] == [job.id]
-    assert [j.id for j in await store.recent_in_channel("C0RESTORE1")] == [job.id]
-    assert (await store.latest_for_index("restored-index") or job).id == job.id
-    assert store.inner is sqlite
-    assert observe(store, Metrics()).inner is sqlite  # never wrapped twice
+async def test_a_hook_that_fails_never_fails_the_saved_change(sqlite: SqliteJobStore) -> None:
+    seen: list[StateChange] = []
+
+    def broken(change: StateChange) -> None:
+        raise RuntimeError("a reporting bug")
+
+    sqlite.on_state_change(broken)
+    sqlite.on_state_change(seen.append)
+    job = await sqlite.create(new_job())
+    moved = await sqlite.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="no")
+    assert moved.state is JobState.REJECTED and (await sqlite.get(job.id)) == moved
+    assert [(change.before, change.job.state) for change in seen] == [
+        (None, JobState.REQUESTED),
+        (JobState.REQUESTED, JobState.REJECTED),
+    ], "a failing hook does not stop the next one"
 
 
 # -- Pinecone ---------------------------------------------------------------------------------------
@@ -236,9 +244,8 @@ def test_a_controller_host_with_a_path_prefix_is_stripped_first() -> None:
 
 
 def pinecone_with(metrics: Metrics, handler: Any, *, read_attempts: int = 1) -> PineconeClient:
-    http = InstrumentedPineconeHTTP(
-        metrics=metrics, base_url="https://api.pinecone.io", transport=httpx.MockTransport(handler)
-    )
+    counting = CountingTransport(httpx.MockTransport(handler), metrics.pinecone_request, "https://api.pinecone.io")
+    http = httpx.AsyncClient(base_url="https://api.pinecone.io", transport=counting)
     return PineconeClient(http, PINECONE_API_KEY, read_attempts=read_attempts, backoff_initial=0.0, backoff_max=0.0)
 
 
@@ -299,7 +306,7 @@ async def test_slack_calls_are_counted_by_method_and_outcome(
     slack: SlackStandIn, tmp_path: Path, metrics: Metrics
 ) -> None:
     client = slack_client(settings_for(slack, tmp_path), metrics=metrics)
-    assert isinstance(client, InstrumentedWebClient)
+    assert isinstance(client, CountingWebClient)
 
     await client.chat_postMessage(channel="C0RESTORE1", text="hello")
     slack.inject("chat.postMessage", status=200, error="channel_not_found")
@@ -308,11 +315,11 @@ async def test_slack_calls_are_counted_by_method_and_outcome(
     with pytest.raises(SlackApiError):
         await client.chat_update(channel="C0RESTORE1", ts="1.000000", text="edit")  # no such message
     # Counted once per call, after slack_sdk's retries (here without their back-off, to stay quick).
-    retrying = InstrumentedWebClient(
+    retrying = CountingWebClient(
         token=SLACK_BOT_TOKEN,
         base_url=slack.api_url,
         retry_handlers=[AsyncServerErrorRetryHandler(2, FixedValueRetryIntervalCalculator(0.0))],
-        metrics=metrics,
+        on_call=metrics.slack_request,
     )
     slack.inject("views.open", status=500, times=3)
     with pytest.raises(SlackApiError):
@@ -330,23 +337,28 @@ async def test_slack_calls_are_counted_by_method_and_outcome(
 
 
 async def test_slack_calls_that_get_no_answer_are_errors(metrics: Metrics) -> None:
-    client = InstrumentedWebClient(
-        token=SLACK_BOT_TOKEN, base_url=f"http://127.0.0.1:{free_port()}/", retry_handlers=[], metrics=metrics
+    client = CountingWebClient(
+        token=SLACK_BOT_TOKEN,
+        base_url=f"http://127.0.0.1:{free_port()}/",
+        retry_handlers=[],
+        on_call=metrics.slack_request,
     )
     with pytest.raises(Exception):  # noqa: B017 - aiohttp's connection error; which one is not the point
         await client.auth_test()
     assert value(metrics, "restore_bot_slack_requests_total", method="auth.test", status="error") == 1
 
 
-async def test_build_services_wires_the_observed_store_and_the_counting_clients(
+async def test_build_services_wires_the_store_hook_and_the_counting_clients(
     slack: SlackStandIn, tmp_path: Path
 ) -> None:
     services = await build_services(settings_for(slack, tmp_path))
     try:
-        assert isinstance(services.store, ObservedJobStore)
-        assert services.store.metrics is services.metrics
-        assert isinstance(services.slack, InstrumentedWebClient) and services.slack.metrics is services.metrics
+        assert isinstance(services.slack, CountingWebClient)
+        assert services.slack.on_call == services.metrics.slack_request
         await services.slack.auth_test()
+        refused = await services.store.create(new_job("refused"))
+        await services.store.transition(refused.id, JobState.REQUESTED, JobState.REJECTED, reason="no")
+        assert value(services.metrics, "restore_bot_restores_total", outcome="rejected") == 1, "the store's hook"
         await services.store.create(new_job())
         await services.metrics.refresh_jobs(services.store)
         families = {f.name: f for f in text_string_to_metric_families(services.metrics.render().decode())}

@@ -107,7 +107,7 @@ def status(job: Job | None, index_name: str, thread_link: str | None) -> Message
         f"*Backup:* {backup_line(job)}",
     ]
     if job.state is JobState.READY:
-        lines.append(f"*Host:* `{escape(job.host or 'unknown')}` · *Took:* {duration(job.elapsed())}")
+        lines.append(f"*Host:* `{escape(job.host or 'unknown')}` · *Took:* {duration(job.elapsed(job.updated_at))}")
     elif job.reason:
         lines.append(f"*Reason:* {escape(job.reason)}")
     if thread_link:

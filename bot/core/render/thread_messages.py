@@ -189,8 +189,10 @@ def thread_started(job: Job) -> Message:
     return build_message(text, [section_block(text)])
 
 
-def thread_milestone(job: Job, milestone: int) -> Message:
-    text = f":arrows_counterclockwise: `{job.index_name}` is {milestone}% restored ({duration(job.elapsed())} so far)."
+def thread_milestone(job: Job, milestone: int, now: datetime) -> Message:
+    text = (
+        f":arrows_counterclockwise: `{job.index_name}` is {milestone}% restored ({duration(job.elapsed(now))} so far)."
+    )
     return build_message(text, [section_block(text)])
 
 
@@ -200,7 +202,7 @@ def thread_ready(job: Job) -> Message:
         f"*Host:* `{escape(job.host or 'unknown')}`\n"
         f"*Dimension:* {job.dimension if job.dimension is not None else 'n/a'} · "
         f"*Metric:* {escape(job.metric or 'n/a')}\n"
-        f"*Took:* {duration(job.elapsed())}"
+        f"*Took:* {duration(job.elapsed(job.updated_at))}"
     )
     if job.verification:
         mark = ":warning: *Does not match its backup:*" if job.verified is False else "*Compared with the backup:*"
@@ -237,14 +239,14 @@ def thread_recovered(since: datetime | None) -> Message:
     return plain(f":white_check_mark: Pinecone is answering again{what}; tracking continues.")
 
 
-def notice_message(job: Job, notice: Notice, thread_link: str | None) -> Message:
-    """What a recorded notice says, drawn from the job as it is now."""
+def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datetime) -> Message:
+    """What a recorded notice says, drawn from the job as it is `now`."""
     since = datetime.fromisoformat(notice.detail) if notice.detail else None
     match notice.kind:
         case NoticeKind.STARTED:
             return thread_started(job)
         case NoticeKind.MILESTONE:
-            return thread_milestone(job, notice.milestone or 0)
+            return thread_milestone(job, notice.milestone or 0, now)
         case NoticeKind.FINISHED:
             return thread_ready(job) if job.state is JobState.READY else thread_failed(job)
         case NoticeKind.INCIDENT:
