@@ -1,10 +1,11 @@
-"""The README and the Slack manifest stay true to the code."""
+"""The README, the docs/ pages and the Slack manifest stay true to the code."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.app.settings import Settings
@@ -13,6 +14,13 @@ from bot.core.jobs import JobState
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
+SETTINGS_PAGE = (REPO / "docs" / "settings.md").read_text()
+LIFECYCLE_PAGE = (REPO / "docs" / "restore-lifecycle.md").read_text()
+DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+FENCED_BLOCK = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
 
 
 def env_names() -> set[str]:
@@ -23,15 +31,15 @@ def env_names() -> set[str]:
     return names
 
 
-def test_every_setting_is_in_the_readme_settings_table() -> None:
-    table_rows = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.MULTILINE))
+def test_every_setting_is_in_the_settings_table() -> None:
+    table_rows = set(re.findall(r"^\| `([A-Z_]+)` \|", SETTINGS_PAGE, flags=re.MULTILINE))
     assert env_names() <= table_rows
-    assert table_rows <= env_names(), "the README documents a variable the bot does not read"
+    assert table_rows <= env_names(), "docs/settings.md documents a variable the bot does not read"
 
 
 def test_every_state_is_documented() -> None:
     for state in JobState:
-        assert f"| `{state.value}` |" in README
+        assert f"| `{state.value}` |" in LIFECYCLE_PAGE
 
 
 def test_the_manifest_declares_the_command_and_the_scopes_the_bot_uses() -> None:
@@ -52,3 +60,37 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert ci[-1] == "./scripts/test"
     assert "`./scripts/test`" in README and "`./scripts/start`" in README
     assert (REPO / "Procfile").read_text().strip() == "web: python -m bot"
+
+
+def github_anchor(heading: str) -> str:
+    """The fragment GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    text = FENCED_BLOCK.sub("", page.read_text())
+    return {github_anchor(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}
+
+
+def relative_links(page: Path) -> list[str]:
+    text = INLINE_CODE.sub("", FENCED_BLOCK.sub("", page.read_text()))
+    return [target for target in LINK.findall(text) if not re.match(r"[a-z]+:", target)]
+
+
+@pytest.mark.parametrize("page", DOC_FILES, ids=lambda page: str(page.relative_to(REPO)))
+def test_every_relative_link_points_to_something_that_exists(page: Path) -> None:
+    broken = []
+    for target in relative_links(page):
+        path, _, fragment = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        if not file.exists():
+            broken.append(f"{target}: no such file")
+        elif fragment and file.suffix == ".md" and fragment not in anchors(file):
+            broken.append(f"{target}: no heading #{fragment} in {file.name}")
+    assert not broken, broken
+
+
+def test_the_readme_links_to_every_docs_page() -> None:
+    linked = {(REPO / target.partition("#")[0]).resolve() for target in relative_links(REPO / "README.md")}
+    assert set(DOC_FILES[1:]) <= linked
