@@ -92,10 +92,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import bot_process, command_body, cpu_seconds, memory_kib, signed_headers, start_py_spy, work_directory
 
-from tests.e2e.harness import INCIDENT_CHANNEL, bot_env, free_port
+from tests.e2e.harness import bot_env
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator, RecordedRequest
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackCall, SlackStandIn
+from tests.fakes.workspace import INCIDENT_CHANNEL
 
 POLL_INTERVAL = 1.0
 JOBS_PER_CHANNEL = 50

@@ -14,9 +14,11 @@ import pytest
 from bot.core.jobs import NewJob
 from storage import open_store
 from storage.sqlite.sqlite_migrations import MIGRATIONS
-from tests.e2e.harness import REPO, SIGNING_SECRET, bot_env, free_port
+from tests.e2e.harness import REPO, bot_env
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.workspace import SIGNING_SECRET
 
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PINECONE_API_KEY")
 

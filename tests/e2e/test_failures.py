@@ -7,9 +7,11 @@ import math
 from typing import Any
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, USER, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, USER
 
 
 def reply_containing(slack: SlackStandIn, ts: str, fragment: str) -> dict[str, Any] | None:

@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL
 
 
 def replies_with(slack: SlackStandIn, ts: str, fragment: str) -> list[dict[str, Any]]:

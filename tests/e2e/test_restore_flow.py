@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, USER, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, USER
 
 
 def text_of(message: dict[str, Any]) -> str:

@@ -12,20 +12,13 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.e2e.harness import (
-    CHANNEL,
-    REPO,
-    SIGNING_SECRET,
-    BotProcess,
-    bot_env,
-    free_port,
-    parents,
-    response_posts,
-    sign,
-)
+from tests.e2e.harness import REPO, BotProcess, bot_env
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts, sign
+from tests.fakes.workspace import CHANNEL, SIGNING_SECRET
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest_asyncio
 
 from bot.app.wiring import Services, build_services
-from tests.e2e.harness import in_process_settings
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.settings import in_process_settings
 from tests.fakes.slack_api import SlackStandIn
 
 

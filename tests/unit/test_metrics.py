@@ -28,8 +28,9 @@ from bot.pinecone.transport import CountingTransport, pinecone_endpoint
 from bot.slack.web_client import CountingWebClient
 from storage import SqliteJobStore, StaleJob, open_store
 from storage.base import StateChange
-from tests.e2e.harness import free_port, in_process_settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.ports import free_port
+from tests.fakes.settings import in_process_settings
 from tests.fakes.slack_api import SlackStandIn
 
 BACKUP_ID = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
