@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from bot.core import render
@@ -167,11 +166,6 @@ async def test_an_unanswered_request_expires_in_a_tracker_cycle_after_its_deadli
     assert pinecone.create_index_calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render.already_decided / render.no_longer_pending name the job's current state, not the decision: "
-    "an approved request reads 'already requested by <@Bob>' or 'it was restoring by <@Bob>'",
-)
 async def test_an_approver_too_late_is_told_the_request_was_approved_and_by_whom(rig: Rig, slack: SlackStandIn) -> None:
     slack.set_usergroup(ONCALL, [CAROL, DAVE])
     job = await plan_card(rig)

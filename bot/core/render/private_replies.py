@@ -241,16 +241,25 @@ def no_longer_pending(job: Job | None) -> str:
     """Why a click on a plan card's button changes nothing: the request was decided or is gone."""
     if job is None:
         return "That restore request no longer exists."
-    who = f" by <@{job.decided_by}>" if job.decided_by and job.decided_by != "restore-bot" else ""
-    return f"This request is no longer waiting for a decision: it was {job.state.value.replace('_', ' ')}{who}."
+    return f"This request is no longer waiting for a decision: it was {decision_said(job)}."
 
 
 def already_decided(job: Job | None) -> str:
     """The second of two simultaneous decisions: who decided first."""
     if job is None:
         return "That restore request no longer exists."
-    who = f" by <@{job.decided_by}>" if job.decided_by else ""
-    return f"This request was already {job.state.value.replace('_', ' ')}{who}."
+    return f"This request was already {decision_said(job)}."
+
+
+_DECISION_WORDS = {JobState.DENIED: "denied", JobState.CANCELLED: "cancelled", JobState.EXPIRED: "expired"}
+
+
+def decision_said(job: Job) -> str:
+    """How a decided request was decided, and by whom: "approved by <@U…>", "expired"... An approved
+    request has moved on (requested, restoring, ready...), so its state is not the word to use."""
+    word = _DECISION_WORDS.get(job.state, "approved")
+    who = f" by <@{job.decided_by}>" if job.decided_by and job.decided_by != "restore-bot" else ""
+    return f"{word}{who}"
 
 
 def only_the_requester_cancels(job: Job) -> str:
