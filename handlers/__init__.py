@@ -7,7 +7,7 @@ No policy, no store, no Pinecone here: those are the use cases' (bot/service), r
 from slack_bolt.async_app import AsyncApp
 
 from bot.service.use_cases import UseCases
-from handlers.approvals import register_approvals
+from handlers.plan_card import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
 from handlers.error_handler import register_error_handler
