@@ -25,7 +25,6 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -37,6 +36,7 @@ from bot.app.settings import Settings, describe_settings_error
 from bot.app.wiring import policy_for
 from bot.core.policy.policy_loader import PolicyError
 from bot.core.policy.policy_model import POLICY_ENV, Policy
+from bot.core.urls import safe_url
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import (
     Forbidden,
@@ -61,6 +61,7 @@ __all__ = [
     "check_settings",
     "check_slack",
     "run_checks",
+    "safe_url",
 ]
 
 CHECK_TIMEOUT = 10.0
@@ -334,19 +335,6 @@ def redact(line: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         line = line.replace(secret, MASK)
     return line
-
-
-def safe_url(url: str) -> str:
-    """A URL fit to print: scheme, host, port and path, never credentials or a query."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "(unparseable URL)"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def check_main(argv: list[str]) -> int:
