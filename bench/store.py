@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.core.jobs import JobState, NewJob, Notice, NoticeKind, utcnow  # noqa: E402
-from storage.sqlite.sqlite_store import open_store  # noqa: E402
+from storage import open_store  # noqa: E402
 
 RESUME_LIMIT = 5.0
 BACKUP = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
