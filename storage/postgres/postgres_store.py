@@ -81,9 +81,11 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
 OPEN_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, ValueError)
 #: The connection itself is gone (server restarted, connection reset): a fresh one may work.
 CONNECTION_LOST: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError: "connection was closed in the middle of operation"
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,  # "connection is closed"
     ConnectionError,
 )
 _ONE_ACTIVE_PER_NAME = "jobs_one_active_per_name"
@@ -192,10 +194,12 @@ class PostgresJobStore:
     # -- health and the pool -----------------------------------------------------------------------
 
     async def ping(self) -> bool:
+        async def read(connection: Connection) -> bool:
+            return bool(await connection.fetchval("SELECT 1", timeout=PING_TIMEOUT) == 1)
+
         try:
-            async with self._pool.acquire(timeout=PING_TIMEOUT) as connection:
-                return bool(await connection.fetchval("SELECT 1", timeout=PING_TIMEOUT) == 1)
-        except DATABASE_ERRORS:
+            return await self._read("answer", read, acquire_timeout=PING_TIMEOUT)
+        except StoreUnavailable:
             return False
 
     def pool_stats(self) -> PoolStats | None:
@@ -212,19 +216,27 @@ class PostgresJobStore:
 
     # -- connections and transactions ---------------------------------------------------------------
 
-    async def _read(self, doing: str, read: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run a read on a pooled connection; once more on a fresh one if the connection had died (a
-        database restart leaves the pool's idle connections dead; reading twice changes nothing)."""
+    async def _read(
+        self, doing: str, read: Callable[[Connection], Awaitable[T]], *, acquire_timeout: float | None = None
+    ) -> T:
+        """Run a read on a pooled connection; once more on a fresh one if the connection had died without the
+        pool noticing (reading twice changes nothing)."""
         for attempt in (1, 2):
             try:
-                async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
+                async with self._pool.acquire(timeout=acquire_timeout or self._acquire_timeout) as connection:
                     return await read(connection)
             except CONNECTION_LOST as exc:
                 if attempt == 2:
                     raise self._unavailable(doing, exc) from exc
+                await self._replace_connections()
             except DATABASE_ERRORS as exc:
                 raise self._unavailable(doing, exc) from exc
         raise AssertionError("unreachable")
+
+    async def _replace_connections(self) -> None:
+        """One connection died unnoticed (a failover, a restart, a dropped NAT entry): the others opened with
+        it probably did too. Each is replaced when next acquired (one in use, when released)."""
+        await self._pool.expire_connections()
 
     async def _begin(self) -> tuple[Connection, Transaction]:
         """A pooled connection inside a new transaction. A connection found dead at BEGIN is replaced once:
@@ -238,6 +250,7 @@ class PostgresJobStore:
                 await self._pool.release(connection)
                 if attempt == 2 or not isinstance(exc, CONNECTION_LOST):
                     raise
+                await self._replace_connections()
                 continue
             return connection, transaction
         raise AssertionError("unreachable")
