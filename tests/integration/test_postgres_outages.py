@@ -1,5 +1,6 @@
-"""`GET /healthz` and `GET /metrics` of the bot's HTTP server on a PostgreSQL store: 503 while the database
-is down, the pool in the metrics, and back to 200 once the database is."""
+"""The bot's services on a PostgreSQL store whose server goes away: a restore request is refused clearly and
+nothing reaches Pinecone; `GET /healthz` is 503 while the database is down; `GET /metrics` shows the pool;
+and everything works again once the database is back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app.server import create_web_app
 from bot.app.wiring import Services, build_services
-from tests.e2e.harness import free_port, in_process_settings
+from bot.core import render
+from bot.core.outcomes import RequestRefused, Started
+from bot.core.request.field_rules import RestoreRequest
+from tests.e2e.harness import CHANNEL, USER, free_port, in_process_settings
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.slack_api import SlackStandIn
@@ -75,3 +79,22 @@ async def test_metrics_show_the_store_pool(http: httpx.AsyncClient) -> None:
     connections = samples(text, "restore_bot_store_pool_connections")
     assert set(connections) == {"idle", "in_use"}
     assert 1 <= connections["idle"] + connections["in_use"] <= 10
+
+
+async def test_a_request_while_the_database_is_down_is_refused_clearly_and_sends_nothing(
+    own_postgres_server: PostgresServer, services_on_postgres: Services, pinecone: PineconeEmulator
+) -> None:
+    backup = pinecone.add_backup()
+    request = RestoreRequest(backup_id=backup["backup_id"], index_name="restored-index")
+
+    await own_postgres_server.stop_async()
+    refused = await services_on_postgres.restores.request(request, requester_id=USER, channel_id=CHANNEL)
+    assert refused == RequestRefused(render.STORE_WRITE_FAILED)
+    assert pinecone.create_index_calls == [], "a job that could not be recorded is never sent to Pinecone"
+
+    await own_postgres_server.start_async()
+    started = await services_on_postgres.restores.request(request, requester_id=USER, channel_id=CHANNEL)
+    assert isinstance(started, Started) and started.job.index_name == "restored-index"
+    assert len(pinecone.create_index_calls) == 1
+    stored = await services_on_postgres.store.get(started.job.id)
+    assert stored is not None and stored.state is started.job.state
