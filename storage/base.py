@@ -64,6 +64,16 @@ class StateChange:
 StateChangeHook = Callable[[StateChange], None]
 
 
+@dataclass(frozen=True)
+class PoolStats:
+    """A connection pool's state, for the metrics: connections open (idle + in use) and its bounds."""
+
+    idle: int
+    in_use: int
+    min_size: int
+    max_size: int
+
+
 class JobStore(Protocol):
     def on_state_change(self, hook: StateChangeHook) -> None:
         """Call `hook` after every committed `create` and `transition`, never for a refused one. A hook that
@@ -125,5 +135,17 @@ class JobStore(Protocol):
     async def recent_jobs(
         self, *, index_name: str | None = None, requester_id: str | None = None, limit: int = 20
     ) -> list[Job]: ...
+
+    async def schema_version(self) -> int:
+        """The last migration applied to the database."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the database answers now (cheap, bounded in time, never raises): for /healthz."""
+        ...
+
+    def pool_stats(self) -> PoolStats | None:
+        """The connection pool's state, or None for a store without a pool (SQLite's one connection)."""
+        ...
 
     async def close(self) -> None: ...

@@ -7,13 +7,14 @@ It checks, in order, and prints one line per check:
 * **slack**: `auth.test` with the bot token at `SLACK_API_URL`; in Socket Mode also
   `apps.connections.open` with the app-level token (read-only: the URL it returns is not used);
 * **pinecone**: one read-only call, `GET /backups?limit=1`, at `PINECONE_CONTROLLER_HOST`;
-* **database**: `DATABASE_URL` is opened (created if missing) and migrated; its schema version and
-  number of active jobs are reported.
+* **database**: `DATABASE_URL` is opened (a SQLite file is created if missing) and migrated; its schema
+  version and number of active jobs are reported. A PostgreSQL URL is shown without its password.
 
 Each check is bounded by a short timeout and turns every failure, network errors included, into
-one ``FAIL`` line saying which setting to look at. Nothing printed ever contains a secret or a
-traceback. The checks return `CheckResult` values; only `check_main` prints, so the wording is
-testable without a terminal. Exit code 0 when every check is ok, 1 otherwise, 2 for wrong arguments.
+one ``FAIL`` line saying which setting to look at. Nothing printed ever contains a secret (the
+database password included) or a traceback. The checks return `CheckResult` values; only
+`check_main` prints, so the wording is testable without a terminal. Exit code 0 when every check is
+ok, 1 otherwise, 2 for wrong arguments.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -37,6 +37,7 @@ from bot.app.settings import Settings, describe_settings_error
 from bot.app.wiring import policy_for
 from bot.core.policy.policy_loader import PolicyError
 from bot.core.policy.policy_model import POLICY_ENV, Policy
+from bot.core.urls import safe_url, url_password
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import (
     Forbidden,
@@ -49,7 +50,7 @@ from bot.pinecone.errors import (
     ServerError,
     Unauthenticated,
 )
-from storage import StoreUnavailable, open_store
+from storage import StoreUnavailable, open_store, store_location
 
 __all__ = [
     "CHECK_TIMEOUT",
@@ -61,6 +62,7 @@ __all__ = [
     "check_settings",
     "check_slack",
     "run_checks",
+    "safe_url",
 ]
 
 CHECK_TIMEOUT = 10.0
@@ -272,10 +274,13 @@ def describe_pinecone_failure(error: BaseException, where: str, seconds: float) 
 async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> CheckResult:
     """Open (creating if missing) and migrate the job store, as start-up does, then close it."""
     name = "database"
-    path = settings.database_path
+    where = store_location(settings.database_url)  # a path, or a URL without its password
+    sqlite = settings.database_kind == "sqlite"
     try:
         async with asyncio.timeout(seconds):
-            store = await open_store(path, busy_timeout_ms=int(min(seconds / 2, 5.0) * 1000))
+            store = await open_store(
+                settings.database_url, busy_timeout_ms=int(min(seconds / 2, 5.0) * 1000), pool_size=1
+            )
             try:
                 version = await store.schema_version()
                 active = len(await store.active_jobs())
@@ -284,10 +289,13 @@ async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) 
     except StoreUnavailable as exc:
         return _fail(name, f"{exc}: check DATABASE_URL")
     except TimeoutError:
-        return _fail(name, f"{path}: not opened within {seconds:g} s (locked by another writer?): check DATABASE_URL")
+        why = "locked by another writer?" if sqlite else "is the server up and reachable?"
+        return _fail(name, f"{where}: not opened within {seconds:g} s ({why}): check DATABASE_URL")
     except Exception as exc:
-        return _fail(name, f"{path}: {type(exc).__name__}: {exc}: check DATABASE_URL")
-    return _ok(name, f"{path}, schema {version}, {active} active job{'s' if active != 1 else ''}")
+        # A PostgreSQL error's wording is not printed: it might quote the URL.
+        detail = f"{type(exc).__name__}: {exc}" if sqlite else type(exc).__name__
+        return _fail(name, f"{where}: {detail}: check DATABASE_URL")
+    return _ok(name, f"{where}, schema {version}, {active} active job{'s' if active != 1 else ''}")
 
 
 # --- running them -----------------------------------------------------------------------------
@@ -324,6 +332,7 @@ _SECRET_VARIABLES = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK
 def secrets_of(settings: Settings | None, environ: Mapping[str, str]) -> list[str]:
     """Every configured secret: from the settings, and from the environment in case they did not load."""
     found = [value for key, value in environ.items() if key.upper() in _SECRET_VARIABLES and value]
+    found.extend(url_password(environ.get("DATABASE_URL", "")))
     if settings is not None:
         found.extend(settings.secrets())
     return found
@@ -334,19 +343,6 @@ def redact(line: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         line = line.replace(secret, MASK)
     return line
-
-
-def safe_url(url: str) -> str:
-    """A URL fit to print: scheme, host, port and path, never credentials or a query."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "(unparseable URL)"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def check_main(argv: list[str]) -> int:

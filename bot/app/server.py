@@ -1,5 +1,8 @@
 """HTTP front door: `POST /slack/events`, `GET /healthz` for orchestrators, `GET /metrics`.
 
+`GET /healthz` answers 503 while the bot drains after SIGTERM and while the job store does not answer
+(`JobStore.ping`: a PostgreSQL server that is down or unreachable; SQLite's file always answers).
+
 The signature is checked here, on the raw bytes, before anything parses the body: an unsigned or
 mis-signed request gets 401 whatever it contains, and nothing of it is acted on. It is the only check
 (Bolt's own is switched off in bot/app/bolt_app.py: it would repeat the same HMAC over the same bytes). A signed
@@ -45,6 +48,8 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         if services.tasks.draining:
             return web.json_response({"status": "shutting down"}, status=503)
+        if not await services.store.ping():  # bounded: a few seconds at most
+            return web.json_response({"status": "database unreachable"}, status=503)
         return web.json_response({"status": "ok"})
 
     async def metrics(_: web.Request) -> web.Response:
@@ -52,6 +57,7 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
             await services.metrics.refresh_jobs(services.store)
         except StoreUnavailable as exc:  # the other metrics are still worth serving; the gauge keeps its last values
             log.warning("metrics: could not count jobs in the store: %s", exc)
+        services.metrics.refresh_pool(services.store.pool_stats())
         return web.Response(body=services.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     web_app.router.add_get("/healthz", healthz)

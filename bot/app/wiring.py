@@ -90,7 +90,7 @@ async def build_services(
 ) -> Services:
     policy = policy_for(settings)  # before anything is opened: a bad policy file stops start-up
     metrics = Metrics()
-    store = store or await open_store(settings.database_path)
+    store = store or await open_store(settings.database_url, pool_size=settings.database_pool_size)
     # Each state change is counted and logged, whichever component made it.
     store.on_state_change(report_state_changes(metrics))
     pinecone = pinecone or pinecone_client(settings, metrics=metrics)

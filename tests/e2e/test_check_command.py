@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.core.jobs import NewJob
+from bot.core.urls import safe_url
 from storage import open_store
+from storage.postgres.postgres_migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from storage.sqlite.sqlite_migrations import MIGRATIONS
 from tests.e2e.harness import REPO, bot_env
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.ports import free_port
+from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.workspace import SIGNING_SECRET
 
@@ -282,3 +285,48 @@ async def test_active_jobs_are_counted(pinecone: PineconeEmulator, slack: SlackS
 async def test_arguments_are_refused(pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path) -> None:
     code, output = await run_check(check_env(pinecone, slack, tmp_path), "--verbose")
     assert code == 2 and "usage: python -m bot check" in output
+
+
+async def test_a_postgresql_database_is_checked_and_its_password_never_shown(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, postgres_url: str
+) -> None:
+    store = await open_store(postgres_url)
+    try:
+        await store.create(
+            NewJob(
+                backup_id="a65ff585-d987-4da5-a622-72e19a6ed5f4",
+                index_name="one-index",
+                requester_id="U0ALICE01",
+                channel_id="C0RESTORE1",
+            )
+        )
+    finally:
+        await store.close()
+    env = check_env(pinecone, slack, tmp_path, DATABASE_URL=postgres_url)
+    code, output = await run_check(env)
+    assert code == 0, output
+    assert line_for(output, "database") == (
+        f"ok   database: {safe_url(postgres_url)}, schema {len(POSTGRES_MIGRATIONS)}, 1 active job"
+    )
+    assert_safe(output, env, password_in(postgres_url))
+
+
+async def test_an_unusable_postgresql_database_fails_naming_the_setting_never_the_password(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    password = password_in(postgres_url)
+    database = postgres_url.rsplit("/", 1)[1]
+    unreachable = f"postgresql://restore_bot:{password}@127.0.0.1:{free_port()}/{database}"
+    wrong_password = f"postgres://restore_bot:not-{password}@127.0.0.1:{postgres_server.port}/{database}"
+    for url, says in ((unreachable, "cannot connect"), (wrong_password, "password authentication failed")):
+        env = check_env(pinecone, slack, tmp_path, DATABASE_URL=url)
+        code, output = await run_check(env)
+        assert code == 1, output
+        line = line_for(output, "database")
+        assert line.startswith("FAIL database:") and says in line and "DATABASE_URL" in line, output
+        assert safe_url(url) in line, "it says which database"
+        assert_safe(output, env, password, f"not-{password}")
+
+
+def password_in(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]

@@ -12,15 +12,18 @@ from tests.fakes.workspace import CHANNEL, SIGNING_SECRET
 __all__ = ["in_process_settings"]
 
 
-def in_process_settings(slack: SlackStandIn, database: Path, *, pinecone_url: str = "http://127.0.0.1:9") -> Settings:
+def in_process_settings(
+    slack: SlackStandIn, database: Path | str, *, pinecone_url: str = "http://127.0.0.1:9"
+) -> Settings:
     """Settings for services built inside the test process against the fakes (no bot process, no port).
-    Pinecone is unreachable unless `pinecone_url` names an emulator."""
+    `database` is a SQLite file or a DATABASE_URL. Pinecone is unreachable unless `pinecone_url` names an
+    emulator."""
     return Settings(
         SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.api_url,
         PINECONE_API_KEY=PINECONE_API_KEY,
         PINECONE_CONTROLLER_HOST=pinecone_url,
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database if isinstance(database, str) else f"sqlite:///{database}",
         RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
     )

@@ -1,10 +1,10 @@
-"""Services wired together in the test process against the fakes, with the Slack sender running."""
+"""Services wired together in the test process against the fakes, with the Slack sender running, on each
+job store (`database_url`: SQLite, then PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest_asyncio
 
@@ -15,8 +15,8 @@ from tests.fakes.slack_api import SlackStandIn
 
 
 @pytest_asyncio.fixture
-async def services(slack: SlackStandIn, pinecone: PineconeEmulator, tmp_path: Path) -> AsyncIterator[Services]:
-    settings = in_process_settings(slack, tmp_path / "restore-bot.sqlite3", pinecone_url=pinecone.base_url)
+async def services(slack: SlackStandIn, pinecone: PineconeEmulator, database_url: str) -> AsyncIterator[Services]:
+    settings = in_process_settings(slack, database_url, pinecone_url=pinecone.base_url)
     built = await build_services(settings)
     stopping = asyncio.Event()
     sender = asyncio.create_task(built.delivery.run(stopping))
