@@ -5,15 +5,16 @@ corrected whenever Slack refuses a post.
   (`conversations.info`); public channels the bot is not in are joined (`conversations.join`), so that
   after a crash the bot can read their history to find a message it may already have posted. A private
   channel it is not in, or an archived one, is logged in one line with the fix.
-* A restore asked for in a channel known to be out of reach is refused in the ack (`known`); one in a
-  channel not looked at recently is looked up after the request is recorded (`reach`), before Pinecone
-  is called.
+* A restore asked for in a channel where the bot could post when last looked (within `FRESH_FOR`
+  seconds) goes ahead without another look (`known`). Anywhere else the channel is looked at after the
+  request is recorded and before Pinecone is called (`reach`), and a channel the bot cannot post in is
+  refused there, with the fix. "Cannot post" is never remembered: someone may have invited the bot
+  since, so the next request looks again (one `conversations.info` however many ask at once).
 * When the Slack sender meets a permanent refusal in a channel (`is_archived`, `channel_not_found`...)
-  it says so here (`lost`), so the next request there is refused up front.
+  it says so here (`lost`): the channel is looked at again before the next restore there.
 
-What is known is trusted for `FRESH_FOR` seconds. When Slack cannot say (it is down, or the
-`channels:read` scope is missing), the bot does not guess "cannot post": the restore goes ahead and the
-sender copes with whatever Slack then answers.
+When Slack cannot say (it is down, or the `channels:read` scope is missing), the bot does not guess
+"cannot post": the restore goes ahead and the sender copes with whatever Slack then answers.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class ChannelAccess:
         self._looking: dict[str, asyncio.Task[Reach | None]] = {}
 
     def known(self, channel_id: str) -> Reach | None:
-        """What was learnt about the channel in the last `FRESH_FOR` seconds, without asking Slack."""
+        """The channel, if the bot could post there when last looked, in the last `FRESH_FOR` seconds."""
         entry = self._known.get(channel_id)
         if entry is None or self._monotonic() - entry[0] > self._fresh_for:
             return None
@@ -76,10 +77,9 @@ class ChannelAccess:
         return await asyncio.shield(task)
 
     def lost(self, channel_id: str, error: str) -> None:
-        """Slack refused a post in the channel for good: new requests there are refused up front."""
-        reach = lost(channel_id, error)
-        self._remember(reach)
-        log.warning("%s", problem_line(reach))
+        """Slack refused a post in the channel for good: it is looked at again before the next restore there."""
+        self._known.pop(channel_id, None)
+        log.warning("%s", problem_line(lost(channel_id, error)))
 
     async def join(self, channel_id: str) -> bool:
         """Join a public channel (so its history can be read); False if Slack refused."""
@@ -141,4 +141,7 @@ class ChannelAccess:
         return reach
 
     def _remember(self, reach: Reach) -> None:
-        self._known[reach.channel_id] = (self._monotonic(), reach)
+        if reach.can_post:
+            self._known[reach.channel_id] = (self._monotonic(), reach)
+        else:  # never remembered: the fix (an invite) may come any moment
+            self._known.pop(reach.channel_id, None)

@@ -2,10 +2,11 @@
 command or the restore modal: where the bot can post, channel policy, approvals, then the restore itself.
 
 Every acked request is in the store before any Slack or Pinecone call is made for it. When the answer
-needs nothing from Slack (the channel was looked at recently, the policy names no user group that
-matters here) and no approval, the request is recorded as `requested` and goes to Pinecone, as it
-always did. Otherwise it is recorded as `checking` first; then the channel is looked at, the user
-groups read and, if approval is needed, the plan card's facts read from Pinecone. After a crash the
+needs nothing from Slack (the bot could post in the channel when it last looked, the policy names no
+user group that matters here) and no approval, the request is recorded as `requested` and goes to
+Pinecone, as it always did. Otherwise it is recorded as `checking` first; then the channel is looked
+at (a channel the bot cannot post in is refused with the fix, before Pinecone is asked anything), the
+user groups read and, if approval is needed, the plan card's facts read from Pinecone. After a crash the
 tracker finds the `checking` job and finishes the check (`RestoreService.checker`).
 """
 
@@ -56,19 +57,15 @@ class RestoreRequests:
             return render.channel_not_allowed(sorted(self._policy.channels))
         if self._tasks.draining:
             return render.plain(render.RESTARTING)
-        reach = self._channels.known(channel_id)
-        if reach is not None and not reach.can_post:
-            return render.cannot_post(reach)
         return None
 
     async def submit(self, request: RestoreRequest, *, user_id: str, channel_id: str) -> SubmitResult:
         """Check the channel and the policy, then ask for approval or run the request. Never raises: a
         failure is logged with a reference and answered with it."""
         try:
-            reach = self._channels.known(channel_id)
-            if reach is not None and not reach.can_post:
-                return RequestRefused(render.cannot_post(reach).text)
-            if reach is not None and not groups_to_resolve(self._policy, channel_id, user_id):
+            if self._channels.known(channel_id) is not None and not groups_to_resolve(
+                self._policy, channel_id, user_id
+            ):
                 # Everything is known: decide now; only an approval needs the job recorded before Pinecone.
                 verdict = evaluate(
                     self._policy,
