@@ -230,6 +230,13 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
         case AwaitingApproval(job=job, thread_link=link):
             where = f" <{link}|See the plan.>" if link else ""
             who = ", ".join(mention(approver) for approver in job.approvers)
+            if job.slack_error:
+                return request_failed(
+                    f"Your restore into `{job.index_name}` needs approval ({job.approval_reason}), but I could not "
+                    f"post its plan card in <#{job.channel_id}> ({escape(job.slack_error)}), so {who} cannot see "
+                    "it. Nothing was restored; ask again once the request has expired"
+                    + (f" ({slack_date(job.approval_expires_at)})." if job.approval_expires_at else ".")
+                )
             return plain(
                 f":raised_hand: Your restore into `{job.index_name}` needs approval ({job.approval_reason}). "
                 f"I've asked {who} in the channel; nothing happens until one of them approves.{where} "
