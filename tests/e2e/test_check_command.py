@@ -104,7 +104,8 @@ async def test_all_ok_exits_0_with_one_ok_line_per_check(
         == "ok   policy: 1 channel, incident channel C0INCIDENT (from RESTORE_BOT_ALLOWED_CHANNELS)"
     )
     assert line_for(output, "slack") == "ok   slack: auth.test as @restore-bot in Test Team"
-    assert line_for(output, "channel C0RESTORE1") == "ok   channel C0RESTORE1: #restores, public, restore-bot is a member"
+    restores = line_for(output, "channel C0RESTORE1")
+    assert restores == "ok   channel C0RESTORE1: #restores, public, restore-bot is a member"
     assert line_for(output, "database").endswith(f"restore-bot.sqlite3, schema {len(MIGRATIONS)}, 0 active jobs")
     assert (tmp_path / "restore-bot.sqlite3").exists()
     # Read-only: one GET /backups, one auth.test, one look at each channel, nothing else.
