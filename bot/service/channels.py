@@ -29,7 +29,7 @@ from bot.slack.publisher import NotFound, SlackPublisher, SlackTrouble
 
 log = logging.getLogger(__name__)
 
-FRESH_FOR = 120.0
+FRESH_FOR = 600.0
 # The scopes the bot needs (manifest.yml grants them); a token without one is named at start-up.
 REQUIRED_SCOPES = frozenset(
     {
