@@ -218,6 +218,8 @@ class SlackDelivery:
                 parent_missing = True  # the thread's notices wait for it; the other lanes do not
             else:
                 job = posted
+                async with self._delivered:  # a request waiting to link its thread need not wait for the rest
+                    self._delivered.notify_all()
         elif job.slack_error is None and job.parent_error is None and job.parent_dirty and job.message_ts is not None:
             await self._redraw(job)
         notices = await self._store.pending_notices(job.id)
