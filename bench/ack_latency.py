@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BENCH, REPO, bot_process, child_process, command_body, cpu_seconds, start_py_spy, work_directory
 
-from tests.e2e.harness import CHANNEL, SIGNING_SECRET, bot_env, free_port
+from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, SIGNING_SECRET, bot_env, free_port
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
@@ -188,6 +188,8 @@ async def main() -> int:
             SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack,
         ):
             pinecone.restore_duration = args.restore_seconds
+            for channel in (CHANNEL, INCIDENT_CHANNEL):  # the stand-in is strict: the bot's channels exist
+                slack.add_channel(channel)
             backup_id = pinecone.add_backup()["backup_id"]
             bot_port, bare_port = free_port(), free_port()
             env = bot_env(
