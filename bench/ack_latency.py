@@ -54,7 +54,7 @@ from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.workspace import CHANNEL, SIGNING_SECRET
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, SIGNING_SECRET
 
 OTHER_CHANNEL = "C0NOTALLOW"
 ACK_LIMIT = 3.0
@@ -190,6 +190,8 @@ async def main() -> int:
             SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack,
         ):
             pinecone.restore_duration = args.restore_seconds
+            for channel in (CHANNEL, INCIDENT_CHANNEL):  # the stand-in is strict: the bot's channels exist
+                slack.add_channel(channel)
             backup_id = pinecone.add_backup()["backup_id"]
             bot_port, bare_port = free_port(), free_port()
             env = bot_env(

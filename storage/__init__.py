@@ -2,6 +2,7 @@
 
 from storage.base import (
     ActiveRestoreExists,
+    DeadlinePassed,
     JobStore,
     PoolStats,
     StaleJob,
@@ -15,6 +16,7 @@ from storage.stores import open_store, store_kind, store_location
 
 __all__ = [
     "ActiveRestoreExists",
+    "DeadlinePassed",
     "JobStore",
     "PoolStats",
     "PostgresJobStore",

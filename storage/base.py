@@ -5,6 +5,7 @@
     │                            corrupt, a schema newer than this bot); try again later
     └── StoreConflict            the store refused because of what it holds; nothing was changed
         ├── StaleJob             the job is not in the state the caller expected: someone moved it first
+        ├── DeadlinePassed       the decision came after the request's approval deadline
         └── ActiveRestoreExists  a restore into this target name is already active
 
 Callers that mean "the store is down" catch `StoreUnavailable`; a conflict is an answer, not an outage.
@@ -46,6 +47,14 @@ class StaleJob(StoreConflict):
     def __init__(self, job: Job | None, expected: JobState) -> None:
         actual = job.state if job else "missing"
         super().__init__(f"expected job in state {expected}, found {actual}")
+        self.job = job
+
+
+class DeadlinePassed(StoreConflict):
+    """The job's approval deadline had passed when the decision was to be recorded; `job` is as it is."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"job {job.id}: its approval deadline {job.approval_expires_at} has passed")
         self.job = job
 
 
@@ -94,11 +103,13 @@ class JobStore(Protocol):
         *,
         notices: tuple[Notice, ...] = (),
         decision: Decision | None = None,
+        deadline: datetime | None = None,
         **fields: Any,
     ) -> Job:
         """Move a job from `expected` to `target`, set fields and record notices, atomically.
 
-        Marks the parent message for redrawing. Raises StaleJob if the job is not in `expected`.
+        Marks the parent message for redrawing. Raises StaleJob if the job is not in `expected`, and, with
+        `deadline` (the decision's time), DeadlinePassed if the job's `approval_expires_at` is not after it.
         """
         ...
 
@@ -119,6 +130,15 @@ class JobStore(Protocol):
     async def notice_sent(self, notice_id: int) -> None: ...
 
     async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None: ...
+
+    async def notice_dropped(self, notice_id: int, error: str) -> None:
+        """Give up on a notice for good, recording why; it is never sent."""
+        ...
+
+    async def lose_channel(self, job_id: str, error: str, notice: Notice | None = None) -> bool:
+        """Record that nothing more can be sent to the job's channel (`slack_error`), with `notice`, once:
+        False (and nothing recorded) if it was recorded before."""
+        ...
 
     async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None: ...
 

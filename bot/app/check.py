@@ -4,8 +4,12 @@ It checks, in order, and prints one line per check:
 
 * **settings**: the same `Settings` class as start-up, with the same one-line-per-variable messages;
 * **policy**: the `RESTORE_BOT_POLICY` file (through `load_policy`) or, without one, the simple settings;
-* **slack**: `auth.test` with the bot token at `SLACK_API_URL`; in Socket Mode also
+* **slack**: `auth.test` with the bot token at `SLACK_API_URL` (and, when Slack says which scopes the
+  token has, that none of those manifest.yml asks for is missing); in Socket Mode also
   `apps.connections.open` with the app-level token (read-only: the URL it returns is not used);
+* **channels**: `conversations.info` for every channel the policy names and the incident channel: a
+  private channel the bot is not in, or an archived one, fails with the fix (`/invite @restore-bot`).
+  Read-only: a public channel the bot is not in is ok, and the bot joins it at start-up;
 * **pinecone**: one read-only call, `GET /backups?limit=1`, at `PINECONE_CONTROLLER_HOST`;
 * **database**: `DATABASE_URL` is opened (a SQLite file is created if missing) and migrated; its schema
   version and number of active jobs are reported. A PostgreSQL URL is shown without its password.
@@ -34,7 +38,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.logs import MASK, configure_logging
 from bot.app.settings import Settings, describe_settings_error
-from bot.app.wiring import policy_for
+from bot.app.wiring import channels_to_check, policy_for
+from bot.core.channels import ChannelFacts, problem_line, reach_of
 from bot.core.policy.policy_loader import PolicyError
 from bot.core.policy.policy_model import POLICY_ENV, Policy
 from bot.core.urls import safe_url, url_password
@@ -50,11 +55,14 @@ from bot.pinecone.errors import (
     ServerError,
     Unauthenticated,
 )
+from bot.service.channels import REQUIRED_SCOPES
+from bot.slack.publisher import scopes_in
 from storage import StoreUnavailable, open_store, store_location
 
 __all__ = [
     "CHECK_TIMEOUT",
     "CheckResult",
+    "check_channel",
     "check_database",
     "check_main",
     "check_pinecone",
@@ -144,24 +152,70 @@ def _policy_summary(policy: Policy) -> str:
 # --- Slack ------------------------------------------------------------------------------------
 
 
-async def check_slack(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> list[CheckResult]:
-    results = [await _slack_auth_test(settings, seconds)]
+async def check_slack(
+    settings: Settings, *, seconds: float = CHECK_TIMEOUT, channels: Iterable[str] = ()
+) -> list[CheckResult]:
+    """`auth.test` (and the token's scopes), the app-level token in Socket Mode, then each of `channels`."""
+    results = await _slack_auth_test(settings, seconds)
     if settings.slack_app_token is not None:
         results.append(await _slack_app_token(settings, seconds))
+    if results[0].ok:
+        for channel_id in channels:
+            results.append(await check_channel(settings, channel_id, seconds=seconds))
     return results
 
 
-async def _slack_auth_test(settings: Settings, seconds: float) -> CheckResult:
+async def _slack_auth_test(settings: Settings, seconds: float) -> list[CheckResult]:
     name = "slack"
     client = _slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, seconds)
     try:
         async with asyncio.timeout(seconds):
             response = await client.auth_test()
     except Exception as exc:
-        return _fail(name, describe_slack_failure("auth.test", exc, settings, "SLACK_BOT_TOKEN", seconds))
+        return [_fail(name, describe_slack_failure("auth.test", exc, settings, "SLACK_BOT_TOKEN", seconds))]
     user = response.get("user") or response.get("user_id") or "?"
     team = response.get("team") or response.get("team_id") or "?"
-    return _ok(name, f"auth.test as @{user} in {team}")
+    results = [_ok(name, f"auth.test as @{user} in {team}")]
+    granted = scopes_in(getattr(response, "headers", None))
+    if granted is not None and not granted >= REQUIRED_SCOPES:
+        missing = ", ".join(sorted(REQUIRED_SCOPES - granted))
+        results.append(_fail("slack scopes", f"the bot token lacks {missing}: reinstall the app from manifest.yml"))
+    return results
+
+
+async def check_channel(settings: Settings, channel_id: str, *, seconds: float = CHECK_TIMEOUT) -> CheckResult:
+    """Whether the bot can post in the channel (read-only: it never joins one here)."""
+    name = f"channel {channel_id}"
+    client = _slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, seconds)
+    try:
+        async with asyncio.timeout(seconds):
+            response = await client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        if _slack_error_code(exc.response) != "channel_not_found":
+            detail = describe_slack_failure("conversations.info", exc, settings, "SLACK_BOT_TOKEN", seconds)
+            if _slack_error_code(exc.response) == "missing_scope":
+                detail += " (channels:read, groups:read): reinstall the app from manifest.yml"
+            return _fail(name, detail)
+        facts: ChannelFacts | None = None
+    except Exception as exc:
+        return _fail(name, describe_slack_failure("conversations.info", exc, settings, "SLACK_BOT_TOKEN", seconds))
+    else:
+        info = response.get("channel") or {}
+        facts = ChannelFacts(
+            is_private=bool(info.get("is_private")),
+            is_member=bool(info.get("is_member")),
+            is_archived=bool(info.get("is_archived")),
+            name=str(info["name"]) if info.get("name") else None,
+        )
+    reach = reach_of(channel_id, facts)
+    if not reach.can_post:
+        return _fail(name, problem_line(reach).split(": ", 1)[1])
+    assert facts is not None
+    kind = "private" if facts.is_private else "public"
+    where = f"#{facts.name}, {kind}" if facts.name else kind
+    if facts.is_member:
+        return _ok(name, f"{where}, restore-bot is a member")
+    return _ok(name, f"{where}; restore-bot is not in it yet and joins it at start-up")
 
 
 async def _slack_app_token(settings: Settings, seconds: float) -> CheckResult:
@@ -304,6 +358,10 @@ async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) 
 async def run_checks(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> list[CheckResult]:
     """Every check after the settings, in a fixed order; the network and database ones run together."""
     results = check_policy(settings)
+    try:
+        channels = channels_to_check(policy_for(settings))
+    except Exception:  # the policy check above has said what is wrong with it
+        channels = []
 
     async def guarded(name: str, check: Callable[[], Awaitable[list[CheckResult]]]) -> list[CheckResult]:
         try:
@@ -318,7 +376,7 @@ async def run_checks(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> l
         return [await check_database(settings, seconds=seconds)]
 
     for found in await asyncio.gather(
-        guarded("slack", lambda: check_slack(settings, seconds=seconds)),
+        guarded("slack", lambda: check_slack(settings, seconds=seconds, channels=channels)),
         guarded("pinecone", pinecone),
         guarded("database", database),
     ):

@@ -13,6 +13,8 @@ Where each metric is fed:
   (retries count one each), through `Metrics.pinecone_request`;
 * `CountingWebClient` (bot/slack/web_client.py): every Slack Web API call, once, after slack_sdk's own
   retries, through `Metrics.slack_request`;
+* the Slack sender (bot/service/delivery.py): slack_deliveries_dropped_total, once per delivery it gives
+  up on (a permanent refusal, or its retries used up), through `Metrics.slack_delivery_dropped`;
 * the aiohttp middleware in bot/app/server.py: ack_seconds for `POST /slack/events`;
 * the tracker (bot/service/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle;
 * `Metrics.refresh_pool`: store_pool_connections{state} and store_pool_limit{bound}, from the store's
@@ -84,6 +86,12 @@ class Metrics:
             "restore_bot_slack_requests",
             "Slack Web API calls by method and outcome (ok, the Slack error code, http_<status>, error).",
             ["method", "status"],
+            registry=r,
+        )
+        self.slack_deliveries_dropped = Counter(
+            "restore_bot_slack_deliveries_dropped",
+            "Slack deliveries given up on (parent, redraw, notice), by Slack's last error code.",
+            ["delivery", "error"],
             registry=r,
         )
         self.ack_seconds = Histogram(
@@ -171,6 +179,9 @@ class Metrics:
 
     def slack_request(self, method: str, status: str) -> None:
         self.slack_requests.labels(method=method, status=status).inc()
+
+    def slack_delivery_dropped(self, delivery: str, error: str) -> None:
+        self.slack_deliveries_dropped.labels(delivery=delivery, error=error[:64]).inc()
 
     def tracker_cycle(self, seconds: float) -> None:
         self.tracker_cycle_seconds.observe(seconds)

@@ -20,6 +20,7 @@ from bot.pinecone.transport import CountingTransport
 from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
 from bot.service.backup_picker import BackupPicker
+from bot.service.channels import ChannelAccess
 from bot.service.delivery import SlackDelivery
 from bot.service.queries import Queries
 from bot.service.restore_requests import RestoreRequests
@@ -47,6 +48,7 @@ class Services:
     seen: SeenDeliveries
     cases: UseCases
     tasks: BackgroundTasks
+    channels: ChannelAccess
     metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
@@ -96,7 +98,10 @@ async def build_services(
     pinecone = pinecone or pinecone_client(settings, metrics=metrics)
     slack = slack or slack_client(settings, metrics=metrics)
     publisher = SlackPublisher(slack)
-    delivery = SlackDelivery(store, publisher, policy.incident_channel)
+    channels = ChannelAccess(publisher)
+    delivery = SlackDelivery(
+        store, publisher, policy.incident_channel, channels=channels, on_dropped=metrics.slack_delivery_dropped
+    )
     restores = RestoreService(store, pinecone, delivery)
     tracker = Tracker(
         store,
@@ -113,7 +118,7 @@ async def build_services(
     groups = UserGroups(slack)
     seen = SeenDeliveries(store)
     tasks = BackgroundTasks()
-    requests = RestoreRequests(policy, groups, restores, publisher, tasks)
+    requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels)
     cases = UseCases(
         requests=requests,
         approvals=Approvals(store, groups, restores, publisher, tasks),
@@ -135,8 +140,17 @@ async def build_services(
         seen=seen,
         cases=cases,
         tasks=tasks,
+        channels=channels,
         metrics=metrics,
     )
+
+
+def channels_to_check(policy: Policy) -> list[str]:
+    """Where the bot must be able to speak: every channel the policy names, then the incident channel."""
+    named = sorted(policy.channels)
+    if policy.incident_channel is not None and policy.incident_channel not in policy.channels:
+        named.append(policy.incident_channel)
+    return named
 
 
 def policy_for(settings: Settings) -> Policy:

@@ -1,11 +1,17 @@
 """A restore job and the states it moves through.
 
-    awaiting_approval ──► requested ──► submitting ──► restoring ──► ready
-        │  (policy)           │              │              ├──────► failed
-        ├─► denied            │              │              └──────► timed_out
-        ├─► cancelled         └──────────────┴─► rejected            (refused; nothing was created)
-        └─► expired
+    checking ──► awaiting_approval ──► requested ──► submitting ──► restoring ──► ready
+     │  │         │  (policy)              │              │              ├──────► failed
+     │  │         ├─► denied               │              │              └──────► timed_out
+     │  │         ├─► cancelled            └──────────────┴─► rejected            (refused; nothing was created)
+     │  │         └─► expired
+     │  └─► requested       (no approval needed)
+     └────► rejected        (the channel or the policy refuses)
 
+* checking   – recorded as soon as it was acked, before any Slack or Pinecone call: the bot is finding
+               out whether it may go ahead (can it post in the channel, who is in the policy's user
+               groups, does it need approval and what would the plan card say). A request that needs
+               none of that is recorded straight in `requested`.
 * awaiting_approval – policy asks for a second person: a plan card with Approve/Deny waits in the
                channel. Nothing is sent to Pinecone until someone allowed approves.
 * denied / cancelled / expired – an approver said no, the requester withdrew, or nobody decided in time.
@@ -19,8 +25,8 @@
 * timed_out  – not Ready within RESTORE_BOT_RESTORE_TIMEOUT (Pinecone may still finish it).
 * rejected   – refused before anything was created (bad backup, name taken, quota, ...).
 
-`requested`, `submitting` and `restoring` are *active*: at most one active job per target name,
-enforced by the store.
+`checking`, `awaiting_approval`, `requested`, `submitting` and `restoring` are *active*: at most one
+active job per target name, enforced by the store.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobState(StrEnum):
+    CHECKING = "checking"
     AWAITING_APPROVAL = "awaiting_approval"
     REQUESTED = "requested"
     SUBMITTING = "submitting"
@@ -54,7 +61,9 @@ class JobState(StrEnum):
         return not self.active
 
 
-ACTIVE_STATES = frozenset({JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING})
+ACTIVE_STATES = frozenset(
+    {JobState.CHECKING, JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING}
+)
 # States whose job has a parent message: a restore Pinecone accepted, or a plan card awaiting approval.
 THREADED_STATES = frozenset(
     {
@@ -70,6 +79,7 @@ THREADED_STATES = frozenset(
 )
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.CHECKING: frozenset({JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.REJECTED}),
     JobState.AWAITING_APPROVAL: frozenset({JobState.REQUESTED, JobState.DENIED, JobState.CANCELLED, JobState.EXPIRED}),
     JobState.REQUESTED: frozenset({JobState.SUBMITTING, JobState.REJECTED}),
     JobState.SUBMITTING: frozenset({JobState.RESTORING, JobState.REJECTED}),
@@ -154,6 +164,11 @@ class Job(NewJob):
     # The restored index compared with its backup (dimension, metric, record count), once Ready.
     verification: str | None = None
     verified: bool | None = None
+    # Slack: why nothing more is sent to the job's channel (it was archived, the bot removed, a scope
+    # revoked; or the parent may have been posted but cannot be looked up), and why the parent is no
+    # longer redrawn. Notices for the incident channel and the requester still go.
+    slack_error: str | None = None
+    parent_error: str | None = None
 
     @property
     def has_thread(self) -> bool:
@@ -187,6 +202,7 @@ class NoticeKind(StrEnum):
     CANCELLED = "cancelled"  # thread: the requester withdrew the request
     EXPIRED = "expired"  # thread: nobody decided in time, mentioning the requester
     MISMATCH = "mismatch"  # incident channel: the restored index does not match its backup
+    UNREACHABLE = "unreachable"  # to the requester by direct message: the job's channel takes nothing more
 
 
 class Notice(BaseModel):

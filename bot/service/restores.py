@@ -8,8 +8,9 @@ looks the target name up in Pinecone's restore jobs and decides, never a blind s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from bot.pinecone.errors import BackupNotReady, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
 from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
-from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreUnavailable
+from storage.base import ActiveRestoreExists, DeadlinePassed, JobStore, StaleJob, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ SUBMITTING_SLOTS = 16
 
 
 Sleep = Callable[[float], Awaitable[None]]
+#: Finishes checking a job recorded in `checking` (channel, policy, approval): bot/service/restore_requests.py.
+#: The flag says whether a refusal must reach the requester through Slack (after a restart, nobody else would).
+Checker = Callable[[Job, bool], Awaitable[Any]]
 
 
 # Tags that keep the trail outside Slack: who restored the index and from which backup.
@@ -94,18 +98,21 @@ class RestoreService:
         self._submitting = self.acks.turns(SUBMITTING_SLOTS)
         # Jobs a request is driving right now; the tracker leaves them alone (`is_driving`).
         self._driving: set[str] = set()
+        #: Set by RestoreRequests: how a job recorded in `checking` is taken further after a restart.
+        self.checker: Checker | None = None
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
         job = await self._record(request, requester_id, channel_id)
         if not isinstance(job, Job):
             return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
-        self._driving.add(job.id)
-        try:
+        return await self._drive(job, tell_requester=False)
+
+    async def _drive(self, job: Job, *, tell_requester: bool) -> Outcome:
+        """Take a recorded `requested` job to Pinecone, and link the requester to its thread."""
+        with self.driving(job.id):
             async with self._submitting.turn():
-                outcome = await self.advance(job, tell_requester=False)
-        finally:
-            self._driving.discard(job.id)
+                outcome = await self.advance(job, tell_requester=tell_requester)
         if isinstance(outcome, Started):
             threaded = await self._delivery.wait_for_thread(outcome.job.id, THREAD_GRACE)
             if threaded is not None:
@@ -116,44 +123,73 @@ class RestoreService:
         """A request or an approval is taking this job to Pinecone right now: the tracker leaves it alone."""
         return job_id in self._driving
 
+    @contextlib.contextmanager
+    def driving(self, job_id: str) -> Iterator[None]:
+        """While a request checks or drives this job, the tracker leaves it alone."""
+        self._driving.add(job_id)
+        try:
+            yield
+        finally:
+            self._driving.discard(job_id)
+
     async def resume(self, job: Job) -> Outcome:
         """Take up a job nobody is driving (after a restart, or a request that gave up): the tracker's way in.
         A refusal then reaches the requester through Slack, since nobody else would tell them."""
-        self._driving.add(job.id)
-        try:
+        with self.driving(job.id):
+            if job.state is JobState.CHECKING:
+                if self.checker is None:
+                    return Pending(job)
+                await self.checker(job, True)
+                return Pending(await self._store.get(job.id) or job)
             return await self.advance(job, tell_requester=True)
-        finally:
-            self._driving.discard(job.id)
 
-    # -- approvals -----------------------------------------------------------------------------------
+    # -- a request recorded before it is checked -----------------------------------------------------
 
-    async def request_approval(
+    async def record_checking(
+        self, request: RestoreRequest, *, requester_id: str, channel_id: str
+    ) -> Job | AlreadyRunning | RequestRefused:
+        """Record a request in `checking`, before any Slack or Pinecone call is made for it."""
+        job = await self._record(request, requester_id, channel_id, state=JobState.CHECKING)
+        if isinstance(job, Job):
+            log.info("job %s recorded for checking: restore %s into %s", job.id, job.backup_id, job.index_name)
+        return job
+
+    async def proceed(self, job: Job, *, tell_requester: bool) -> Outcome:
+        """A checked request that needs no approval: on to Pinecone, as `request` does once it has recorded."""
+        job = await self._store.transition(job.id, JobState.CHECKING, JobState.REQUESTED)
+        return await self._drive(job, tell_requester=tell_requester)
+
+    async def refuse(self, job: Job, reason: str, *, tell_requester: bool) -> Job:
+        """A checked request that may not go ahead (the channel, the policy); nothing was sent to Pinecone."""
+        return await self._reject(job, JobState.CHECKING, reason, tell_requester)
+
+    async def plan(
         self,
-        request: RestoreRequest,
+        job: Job,
         *,
-        requester_id: str,
-        channel_id: str,
         approvers: tuple[str, ...],
         approval_reason: str,
         timeout_minutes: float,
+        tell_requester: bool,
     ) -> Outcome:
-        """Record the request as a plan card awaiting approval. Reads Pinecone, never writes to it."""
+        """A checked request that needs approval: read Pinecone (never write), then the plan card waits."""
         try:
             async with self._submitting.turn():
-                backup = await self._pinecone.describe_backup(request.backup_id)
+                backup = await self._pinecone.describe_backup(job.backup_id)
                 if not backup.ready:
                     raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
-                target_free = await self._name_is_free(request.index_name)
+                target_free = await self._name_is_free(job.index_name)
         except PineconeError as exc:
-            return RequestRefused(explain(exc, backup_id=request.backup_id, index_name=request.index_name))
+            reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
+            return RequestRefused(reason, await self.refuse(job, reason, tell_requester=tell_requester))
         if not target_free:
             exists = AlreadyExists(409, "ALREADY_EXISTS", "exists")
-            return RequestRefused(explain(exists, backup_id=request.backup_id, index_name=request.index_name))
-        job = await self._record(
-            request,
-            requester_id,
-            channel_id,
-            state=JobState.AWAITING_APPROVAL,
+            reason = explain(exists, backup_id=job.backup_id, index_name=job.index_name)
+            return RequestRefused(reason, await self.refuse(job, reason, tell_requester=tell_requester))
+        job = await self._store.transition(
+            job.id,
+            JobState.CHECKING,
+            JobState.AWAITING_APPROVAL,
             approvers=approvers,
             approval_reason=approval_reason,
             approval_expires_at=self._clock() + timedelta(minutes=timeout_minutes),
@@ -164,13 +200,13 @@ class RestoreService:
             backup_size_bytes=backup.size_bytes,
             backup_status=backup.status,
             target_free=target_free,
-            parent_dirty=True,
         )
-        if not isinstance(job, Job):
-            return job
         log.info("job %s awaiting approval by %s (%s)", job.id, ", ".join(approvers), approval_reason)
+        self._delivery.wake()
         threaded = await self._delivery.wait_for_thread(job.id, THREAD_GRACE)
         return AwaitingApproval(threaded or job, await self._delivery.link(threaded) if threaded else None)
+
+    # -- approvals -----------------------------------------------------------------------------------
 
     async def _record(
         self, request: RestoreRequest, requester_id: str, channel_id: str, **create: Any
@@ -209,11 +245,9 @@ class RestoreService:
 
     async def run_approved(self, job: Job) -> None:
         """Drive an approved job to `restoring`; the thread and, on refusal, the requester are told."""
-        try:
+        with self.driving(job.id):
             async with self._submitting.turn():
                 await self.advance(job, tell_requester=True)
-        finally:
-            self._driving.discard(job.id)
 
     async def deny(self, job_id: str, *, approver_id: str, reason: str) -> Job | DecisionRefused:
         return await self._decide(job_id, JobState.DENIED, NoticeKind.DENIED, approver_id, reason)
@@ -229,6 +263,8 @@ class RestoreService:
     async def _decide(
         self, job_id: str, target: JobState, kind: NoticeKind, by: str, reason: str | None
     ) -> Job | DecisionRefused:
+        """Record a decision. A person's decision holds only before the request's deadline, checked in the
+        same transaction (whatever the tracker's cycle); the deadline's own expiry is the one exception."""
         now = self._clock()
         try:
             job = await self._store.transition(
@@ -241,9 +277,17 @@ class RestoreService:
                 finished_at=None if target is JobState.REQUESTED else now,
                 notices=(Notice(kind=kind),),
                 decision=Decision(decision=kind.value, by_user=by, reason=reason),
+                deadline=None if target is JobState.EXPIRED else now,
             )
         except StaleJob as exc:
             return DecisionRefused(render.already_decided(exc.job))
+        except DeadlinePassed as exc:
+            log.info("job %s: a decision by %s came after its deadline; it expires now", job_id, by)
+            expired = await self.expire(exc.job, now)
+            return DecisionRefused(render.request_expired(exc.job if isinstance(expired, DecisionRefused) else expired))
+        except StoreUnavailable as exc:
+            log.error("job %s: could not record a decision by %s: %s", job_id, by, exc)
+            return DecisionRefused(render.STORE_DECISION_FAILED)
         log.info("job %s %s by %s%s", job.id, kind.value, by, f": {reason}" if reason else "")
         self._delivery.wake()
         return job

@@ -119,4 +119,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX decisions_by_job ON decisions (job_id, id);
     """,
+    # 2: Slack as it really answers (SQLite's 6). A `checking` state: a request is recorded as soon as it is
+    # acked, before any Slack or Pinecone call; why a job's channel gets nothing more (`slack_error`) and why
+    # its parent is no longer redrawn (`parent_error`); notices given up on (`dropped_at`).
+    """
+    ALTER TABLE jobs DROP CONSTRAINT jobs_state_check;
+    ALTER TABLE jobs ADD CONSTRAINT jobs_state_check CHECK (state IN
+        ('checking','awaiting_approval','requested','submitting','restoring','ready','failed',
+         'timed_out','rejected','denied','cancelled','expired'));
+    ALTER TABLE jobs ADD COLUMN slack_error text;
+    ALTER TABLE jobs ADD COLUMN parent_error text;
+    DROP INDEX jobs_one_active_per_name;
+    CREATE UNIQUE INDEX jobs_one_active_per_name ON jobs (index_name)
+        WHERE state IN ('checking', 'awaiting_approval', 'requested', 'submitting', 'restoring');
+    DROP INDEX jobs_without_parent;
+    CREATE INDEX jobs_without_parent ON jobs (state) WHERE message_ts IS NULL AND slack_error IS NULL;
+    DROP INDEX jobs_parent_dirty;
+    CREATE INDEX jobs_parent_dirty ON jobs (id) WHERE parent_dirty AND slack_error IS NULL AND parent_error IS NULL;
+
+    ALTER TABLE notices ADD COLUMN dropped_at timestamptz;
+    DROP INDEX notices_pending;
+    CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL AND dropped_at IS NULL;
+    """,
 )

@@ -42,7 +42,15 @@ from bot.core.jobs import (
     utcnow,
 )
 from bot.core.urls import safe_url, url_password
-from storage.base import ActiveRestoreExists, PoolStats, StaleJob, StateChange, StateChangeHook, StoreUnavailable
+from storage.base import (
+    ActiveRestoreExists,
+    DeadlinePassed,
+    PoolStats,
+    StaleJob,
+    StateChange,
+    StateChangeHook,
+    StoreUnavailable,
+)
 from storage.common import ACTIVE_SQL, COLUMNS, THREADED_SQL, StateChangeHooks, check_fields
 from storage.postgres.postgres_migrations import MIGRATIONS
 
@@ -286,7 +294,7 @@ class PostgresJobStore:
     # -- jobs --------------------------------------------------------------------------------------
 
     async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
-        if state not in (JobState.REQUESTED, JobState.AWAITING_APPROVAL):
+        if state not in (JobState.CHECKING, JobState.REQUESTED, JobState.AWAITING_APPROVAL):
             raise ValueError(f"a job cannot start in {state}")
         check_fields(fields)
         now = utcnow()
@@ -319,6 +327,7 @@ class PostgresJobStore:
         *,
         notices: tuple[Notice, ...] = (),
         decision: Decision | None = None,
+        deadline: datetime | None = None,
         **fields: Any,
     ) -> Job:
         check_transition(expected, target)
@@ -329,16 +338,23 @@ class PostgresJobStore:
         assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=1))
         count = len(values)
         async with self._transaction("save the change") as connection:
+            # With a deadline, the row is only moved while its approval deadline is after it: checked by the
+            # UPDATE itself, so no expiry can slip in between a check and the change.
+            in_time = f" AND (approval_expires_at IS NULL OR approval_expires_at > ${count + 3})" if deadline else ""
             row = await connection.fetchrow(
-                f"UPDATE jobs SET {assignments} WHERE id = ${count + 1} AND state = ${count + 2} "
+                f"UPDATE jobs SET {assignments} WHERE id = ${count + 1} AND state = ${count + 2}{in_time} "
                 f"RETURNING {', '.join(COLUMNS)}",
                 *values.values(),
                 job_id,
                 expected.value,
+                *((deadline,) if deadline else ()),
             )
             if row is None:
                 current = await connection.fetchrow(f"{_SELECT_JOB} WHERE id = $1", job_id)
-                raise StaleJob(_from_row(current) if current is not None else None, expected)
+                found = _from_row(current) if current is not None else None
+                if found is not None and found.state is expected and deadline is not None:
+                    raise DeadlinePassed(found)
+                raise StaleJob(found, expected)
             await _log_event(connection, job_id, expected, target, fields.get("reason"), now)
             await _add_notices(connection, job_id, notices, now)
             if decision is not None:
@@ -384,14 +400,19 @@ class PostgresJobStore:
     async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
         # Light rows, every due job: the sender picks what Slack's rate limits allow this round, so a
         # busy channel never hides another channel's messages behind a LIMIT.
-        sql = f"""SELECT id, channel_id, message_ts IS NULL AND state IN ({THREADED_SQL}) AS needs_parent,
-                       message_ts IS NOT NULL AND parent_dirty AS parent_dirty,
-                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL
+        # A job whose channel was given up on (slack_error) needs no parent and no redraw; one whose parent
+        # is no longer redrawn (parent_error) needs no redraw. Dropped notices are never due.
+        sql = f"""SELECT id, channel_id,
+                       message_ts IS NULL AND slack_error IS NULL AND state IN ({THREADED_SQL}) AS needs_parent,
+                       message_ts IS NOT NULL AND parent_dirty AND slack_error IS NULL
+                           AND parent_error IS NULL AS parent_dirty,
+                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL AND dropped_at IS NULL
                                AND (next_attempt_at IS NULL OR next_attempt_at <= $1)) AS notice_due
                 FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE message_ts IS NULL AND state IN ({THREADED_SQL})
-                    UNION SELECT id FROM jobs WHERE parent_dirty AND message_ts IS NOT NULL
-                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL
+                    SELECT id FROM jobs WHERE message_ts IS NULL AND slack_error IS NULL AND state IN ({THREADED_SQL})
+                    UNION SELECT id FROM jobs WHERE parent_dirty AND slack_error IS NULL AND parent_error IS NULL
+                          AND message_ts IS NOT NULL
+                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL AND dropped_at IS NULL
                           AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
                 ORDER BY updated_at, seq"""
 
@@ -422,7 +443,7 @@ class PostgresJobStore:
         async def read(connection: Connection) -> list[asyncpg.Record]:
             return await connection.fetch(
                 "SELECT id, job_id, kind, milestone, detail, created_at, attempts, sending_since, next_attempt_at "
-                "FROM notices WHERE job_id = $1 AND sent_at IS NULL ORDER BY id",
+                "FROM notices WHERE job_id = $1 AND sent_at IS NULL AND dropped_at IS NULL ORDER BY id",
                 job_id,
             )
 
@@ -455,6 +476,24 @@ class PostgresJobStore:
             retry_at,
             error,
         )
+
+    async def notice_dropped(self, notice_id: int, error: str) -> None:
+        await self._set_notice(notice_id, "dropped_at = $2, sending_since = NULL, last_error = $3", utcnow(), error)
+
+    async def lose_channel(self, job_id: str, error: str, notice: Notice | None = None) -> bool:
+        now = utcnow()
+        async with self._transaction("save a delivery") as connection:
+            lost = await connection.fetchval(
+                "UPDATE jobs SET slack_error = $1, parent_dirty = false, updated_at = $2 "
+                "WHERE id = $3 AND slack_error IS NULL RETURNING true",
+                error,
+                now,
+                job_id,
+            )
+            if lost is not True:
+                return False
+            await _add_notices(connection, job_id, (notice,) if notice is not None else (), now)
+        return True
 
     async def _set_notice(self, notice_id: int, assignments: str, *values: Any) -> None:
         async with self._transaction("save a delivery") as connection:

@@ -25,7 +25,15 @@ from bot.core.jobs import (
     check_transition,
     utcnow,
 )
-from storage.base import ActiveRestoreExists, PoolStats, StaleJob, StateChange, StateChangeHook, StoreUnavailable
+from storage.base import (
+    ActiveRestoreExists,
+    DeadlinePassed,
+    PoolStats,
+    StaleJob,
+    StateChange,
+    StateChangeHook,
+    StoreUnavailable,
+)
 from storage.common import ACTIVE_SQL, THREADED_SQL, StateChangeHooks, check_fields
 from storage.sqlite.sqlite_migrations import MIGRATIONS
 
@@ -138,7 +146,7 @@ class SqliteJobStore:
                 raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
 
     async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
-        if state not in (JobState.REQUESTED, JobState.AWAITING_APPROVAL):
+        if state not in (JobState.CHECKING, JobState.REQUESTED, JobState.AWAITING_APPROVAL):
             raise ValueError(f"a job cannot start in {state}")
         check_fields(fields)
         now = utcnow()
@@ -171,6 +179,7 @@ class SqliteJobStore:
         *,
         notices: tuple[Notice, ...] = (),
         decision: Decision | None = None,
+        deadline: datetime | None = None,
         **fields: Any,
     ) -> Job:
         check_transition(expected, target)
@@ -181,6 +190,14 @@ class SqliteJobStore:
         assignments = ", ".join(f"{column} = ?" for column in values)
         try:
             async with self._transaction() as db:
+                if deadline is not None:
+                    # Read inside the write transaction: no expiry can slip in between the check and the update.
+                    async with db.execute(
+                        "SELECT approval_expires_at FROM jobs WHERE id = ? AND state = ?", (job_id, expected.value)
+                    ) as found:
+                        row = await found.fetchone()
+                    if row is not None and row[0] and datetime.fromisoformat(row[0]) <= deadline:
+                        raise _Expired()
                 cursor = await db.execute(
                     f"UPDATE jobs SET {assignments} WHERE id = ? AND state = ?",
                     (*values.values(), job_id, expected.value),
@@ -194,6 +211,10 @@ class SqliteJobStore:
                         "INSERT INTO decisions (job_id, decision, by_user, at, reason) VALUES (?, ?, ?, ?, ?)",
                         (job_id, decision.decision, decision.by_user, now.isoformat(), decision.reason),
                     )
+        except _Expired:
+            expired = await self.get(job_id)
+            assert expired is not None
+            raise DeadlinePassed(expired) from None
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
@@ -229,14 +250,19 @@ class SqliteJobStore:
     async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
         # Light rows, every due job: the sender picks what Slack's rate limits allow this round, so a
         # busy channel never hides another channel's messages behind a LIMIT.
-        sql = f"""SELECT id, channel_id, message_ts IS NULL AND state IN ({THREADED_SQL}) AS needs_parent,
-                       message_ts IS NOT NULL AND parent_dirty = 1 AS parent_dirty,
-                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL
+        # A job whose channel was given up on (slack_error) needs no parent and no redraw; one whose parent
+        # is no longer redrawn (parent_error) needs no redraw. Dropped notices are never due.
+        sql = f"""SELECT id, channel_id,
+                       message_ts IS NULL AND slack_error IS NULL AND state IN ({THREADED_SQL}) AS needs_parent,
+                       message_ts IS NOT NULL AND parent_dirty = 1 AND slack_error IS NULL
+                           AND parent_error IS NULL AS parent_dirty,
+                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL AND dropped_at IS NULL
                                AND (next_attempt_at IS NULL OR next_attempt_at <= :now)) AS notice_due
                 FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE message_ts IS NULL AND state IN ({THREADED_SQL})
-                    UNION SELECT id FROM jobs WHERE parent_dirty = 1 AND message_ts IS NOT NULL
-                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL
+                    SELECT id FROM jobs WHERE message_ts IS NULL AND slack_error IS NULL AND state IN ({THREADED_SQL})
+                    UNION SELECT id FROM jobs WHERE parent_dirty = 1 AND slack_error IS NULL AND parent_error IS NULL
+                          AND message_ts IS NOT NULL
+                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL AND dropped_at IS NULL
                           AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
                 ORDER BY updated_at"""
         try:
@@ -270,7 +296,7 @@ class SqliteJobStore:
         async with self._db.execute(
             "SELECT id, job_id, kind, milestone, detail, created_at, attempts, sending_since, next_attempt_at "
             "FROM notices "
-            "WHERE job_id = ? AND sent_at IS NULL ORDER BY id",
+            "WHERE job_id = ? AND sent_at IS NULL AND dropped_at IS NULL ORDER BY id",
             (job_id,),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -302,6 +328,27 @@ class SqliteJobStore:
             retry_at.isoformat(),
             error,
         )
+
+    async def notice_dropped(self, notice_id: int, error: str) -> None:
+        await self._set_notice(
+            notice_id, "dropped_at = ?, sending_since = NULL, last_error = ?", utcnow().isoformat(), error
+        )
+
+    async def lose_channel(self, job_id: str, error: str, notice: Notice | None = None) -> bool:
+        now = utcnow()
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE jobs SET slack_error = ?, parent_dirty = 0, updated_at = ? "
+                    "WHERE id = ? AND slack_error IS NULL",
+                    (error, now.isoformat(), job_id),
+                )
+                if cursor.rowcount != 1:
+                    return False
+                await _add_notices(db, job_id, (notice,) if notice is not None else (), now)
+                return True
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
 
     async def _set_notice(self, notice_id: int, assignments: str, *values: Any) -> None:
         try:
@@ -408,6 +455,10 @@ async def _add_notices(db: aiosqlite.Connection, job_id: str, notices: tuple[Not
             "INSERT INTO notices (job_id, kind, milestone, detail, created_at) VALUES (?, ?, ?, ?, ?)",
             (job_id, notice.kind.value, notice.milestone, notice.detail, at.isoformat()),
         )
+
+
+class _Expired(Exception):
+    """Raised inside a transition's transaction to roll it back: the approval deadline has passed."""
 
 
 def _to_row(values: dict[str, Any]) -> dict[str, Any]:

@@ -248,6 +248,7 @@ async def test_policy_refusals_name_the_rule_and_whom_to_ask(
     start_bot: StartBot, pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path
 ) -> None:
     backup = pinecone.add_backup()
+    slack.add_channel(LOCKED_CHANNEL, name="locked")  # the policy's other channel, with the bot in it
     async with with_policy(start_bot, tmp_path) as bot:
         command = await bot.command(f"{backup['backup_id']} some-index", user=DAVE, channel=LOCKED_CHANNEL)
         [answer] = await slack.wait_for(lambda: response_posts(slack, command.response_url))

@@ -92,7 +92,7 @@ async def test_a_lost_create_index_answer_is_reconciled_not_repeated(
     await slack.wait_for(lambda: reply_containing(slack, parent["ts"], "is ready"), timeout=20)
     assert len(pinecone.create_index_calls) == 1
     assert len(pinecone.restore_jobs()) == 1
-    [answer] = response_posts(slack, command.response_url)
+    [answer] = await slack.wait_for(lambda: response_posts(slack, command.response_url))
     assert "started" in answer["text"]
 
 

@@ -47,6 +47,21 @@ async def test_unverified_requests_get_401_and_do_nothing(
     assert pinecone.requests == [] and slack.calls_to("chat.*") == [] and bot.jobs() == []
 
 
+async def test_slacks_ssl_check_is_answered_200_without_a_signature_and_does_nothing(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    # Slack's SSL check, as Slack sends it: unsigned, a form with ssl_check=1 (and a verification token).
+    check = urlencode({"ssl_check": "1", "token": "deprecated-verification-token"})
+    response = await bot.post(check, content_type="application/x-www-form-urlencoded", headers={})
+    assert (response.status_code, response.content) == (200, b"")
+    # It cannot smuggle a command past the signature check.
+    backup = pinecone.add_backup()
+    body, _ = bot.command_body(f"{backup['backup_id']} restored-index")
+    smuggled = await bot.post(body + "&ssl_check=1", content_type="application/x-www-form-urlencoded", headers={})
+    assert (smuggled.status_code, smuggled.content) == (200, b"")
+    assert pinecone.requests == [] and slack.calls_to("chat.*") == [] and bot.jobs() == []
+
+
 async def test_a_tampered_body_fails_verification(bot: BotProcess, pinecone: PineconeEmulator) -> None:
     body, _ = bot.command_body("help")
     headers = sign(body)

@@ -16,10 +16,12 @@ from bot.app.wiring import Services, build_services
 from bot.core import render
 from bot.core.outcomes import RequestRefused, Started
 from bot.core.request.field_rules import RestoreRequest
-from tests.e2e.harness import CHANNEL, USER, free_port, in_process_settings
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
 from tests.fakes.postgres_server import PostgresServer
+from tests.fakes.settings import in_process_settings
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.workspace import CHANNEL, USER
 
 
 @pytest_asyncio.fixture

@@ -16,9 +16,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.core.jobs import InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
+from bot.core.jobs import Decision, InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
 from bot.service.seen_deliveries import SeenDeliveries
 from storage import ActiveRestoreExists, PostgresJobStore, SqliteJobStore, StaleJob, StoreError, open_store
+from storage.base import DeadlinePassed
 from storage.postgres.postgres_migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from storage.sqlite.sqlite_migrations import MIGRATIONS
 from storage.stores import sqlite_path, store_kind
@@ -329,3 +330,94 @@ async def test_every_due_delivery_is_listed_oldest_change_first_whatever_the_cha
     )
     assert all(by_id[job.id].needs_parent for job in jobs[100:])
     assert [item.job_id for item in due][-1] == jobs[0].id, "the most recently changed job comes last"
+
+
+# -- Slack as it really answers (migration 6) ----------------------------------------------------------
+
+
+async def awaiting(store: AnyStore, expires_in: timedelta) -> Job:
+    return await store.create(
+        new_job("prod-search"),
+        state=JobState.AWAITING_APPROVAL,
+        approvers=("U0BOB0001",),
+        approval_expires_at=utcnow() + expires_in,
+    )
+
+
+async def test_a_decision_after_the_deadline_is_refused_in_the_transaction_and_changes_nothing(
+    store: AnyStore,
+) -> None:
+    job = await awaiting(store, timedelta(minutes=5))
+    at_the_click = utcnow() + timedelta(minutes=6)
+    with pytest.raises(DeadlinePassed) as refused:
+        await store.transition(
+            job.id,
+            JobState.AWAITING_APPROVAL,
+            JobState.REQUESTED,
+            notices=(Notice(kind=NoticeKind.APPROVED),),
+            decision=Decision(decision="approved", by_user="U0BOB0001"),
+            decided_by="U0BOB0001",
+            deadline=at_the_click,
+        )
+    assert refused.value.job.state is JobState.AWAITING_APPROVAL
+    assert (await store.get(job.id)).state is JobState.AWAITING_APPROVAL  # type: ignore[union-attr]
+    assert await store.decisions(job.id) == [] and await store.pending_notices(job.id) == []
+    in_time = await store.transition(
+        job.id, JobState.AWAITING_APPROVAL, JobState.REQUESTED, deadline=utcnow(), decided_by="U0BOB0001"
+    )
+    assert in_time.state is JobState.REQUESTED
+
+
+async def test_a_checking_job_holds_its_target_name(store: AnyStore) -> None:
+    checking = await store.create(new_job(), state=JobState.CHECKING)
+    with pytest.raises(ActiveRestoreExists):
+        await store.create(new_job())
+    assert (await store.transition(checking.id, JobState.CHECKING, JobState.REQUESTED)).state is JobState.REQUESTED
+
+
+async def test_a_lost_channel_is_recorded_once_and_needs_no_parent_or_redraw_any_more(store: AnyStore) -> None:
+    job = await accepted(store)
+    assert await store.lose_channel(job.id, "is_archived", Notice(kind=NoticeKind.UNREACHABLE)) is True
+    assert await store.lose_channel(job.id, "channel_not_found", Notice(kind=NoticeKind.UNREACHABLE)) is False
+    lost = await store.get(job.id)
+    assert lost is not None and lost.slack_error == "is_archived"
+    assert [n.kind for n in await store.pending_notices(job.id)] == [NoticeKind.STARTED, NoticeKind.UNREACHABLE]
+    [due] = await store.deliveries_due(utcnow())
+    assert (due.needs_parent, due.parent_dirty, due.notice_due) == (False, False, True)
+    for notice in await store.pending_notices(job.id):
+        await store.notice_dropped(notice.id, "not sent: is_archived")
+    assert await store.pending_notices(job.id) == [] and await store.deliveries_due(utcnow()) == []
+
+
+async def test_a_parent_no_longer_redrawn_is_not_due_for_redraws(store: AnyStore) -> None:
+    job = await accepted(store)
+    await store.update(job.id, message_ts="1795560000.000100", parent_dirty=True, parent_error="message_not_found")
+    for notice in await store.pending_notices(job.id):
+        await store.notice_sent(notice.id)
+    assert await store.deliveries_due(utcnow()) == []
+
+
+async def test_migration_5_databases_upgrade_to_6_keeping_every_job(tmp_path: Path) -> None:
+    path = tmp_path / "v5.sqlite3"
+    with sqlite3.connect(path) as raw:
+        for version, script in enumerate(MIGRATIONS[:5], start=1):
+            raw.executescript(f"{script}\nPRAGMA user_version={version};")
+        raw.execute(
+            "INSERT INTO jobs (id, state, backup_id, index_name, requester_id, channel_id, created_at, updated_at, "
+            "approvers, verification, verified, message_ts) VALUES "
+            "('old', 'ready', 'b', 'old-index', 'U0ALICE01', 'C0RESTORE1', ?, ?, '[\"U0BOB0001\"]', 'ok', 1, '1.2')",
+            (utcnow().isoformat(), utcnow().isoformat()),
+        )
+        raw.execute(
+            "INSERT INTO notices (job_id, kind, created_at) VALUES ('old', 'finished', ?)", (utcnow().isoformat(),)
+        )
+    store = await open_store(path)
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        old = await store.get("old")
+        assert old is not None and old.state is JobState.READY and old.approvers == ("U0BOB0001",)
+        assert (old.verification, old.verified, old.message_ts, old.slack_error) == ("ok", True, "1.2", None)
+        assert [n.kind for n in await store.pending_notices("old")] == [NoticeKind.FINISHED]
+        await store.create(new_job("old-index"), state=JobState.CHECKING)  # the new state is allowed
+    finally:
+        await store.close()

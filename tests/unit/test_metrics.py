@@ -321,6 +321,7 @@ async def test_slack_calls_are_counted_by_method_and_outcome(
 ) -> None:
     client = slack_client(settings_for(slack, tmp_path), metrics=metrics)
     assert isinstance(client, CountingWebClient)
+    slack.add_channel("C0RESTORE1")  # the stand-in is strict: the channel exists
 
     await client.chat_postMessage(channel="C0RESTORE1", text="hello")
     slack.inject("chat.postMessage", status=200, error="channel_not_found")

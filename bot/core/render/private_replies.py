@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.core.ids import RESTORE_COMMAND
+from bot.core.channels import INVITE, Blocker, Reach
+from bot.core.ids import RESTORE_COMMAND, is_group_id
 from bot.core.jobs import Decision, Job, JobState
 from bot.core.outcomes import (
     AlreadyRunning,
     AwaitingApproval,
+    GroupsUnknown,
     NotAnAuditor,
     Outcome,
     Pending,
@@ -75,6 +77,31 @@ def channel_not_allowed(allowed: Sequence[str]) -> Message:
         where = ", ".join(f"<#{channel}>" for channel in allowed)
         text = f":no_entry: Restores can't be requested in this channel. Please ask in {where}."
     return build_message(text, [section_block(text)])
+
+
+def cannot_post(reach: Reach) -> Message:
+    """A restore asked for in a channel the bot cannot post in: refused before anything is done."""
+    match reach.blocker:
+        case Blocker.ARCHIVED:
+            why = "this channel is archived"
+            fix = "Ask in a channel that is not archived."
+        case Blocker.LOST:
+            why = f"Slack refused my last post here ({escape(reach.error or 'unknown')})"
+            fix = f"If this channel is private, invite me first: `{INVITE}`, then ask again."
+        case _:
+            why = "this channel is private and I am not in it"
+            fix = f"Invite me first: `{INVITE}`, then ask again."
+    text = f":no_entry: I can't post here, so I can't follow a restore in this channel: {why}. {fix}"
+    return build_message(text, [section_block(text)])
+
+
+def groups_unavailable(group_id: str, error: str) -> str:
+    """A user group the decision depends on could not be read, and what was known of it is too old."""
+    group = f"<!subteam^{group_id}>" if is_group_id(group_id) else f"`{escape(group_id)}`"
+    return (
+        f"I could not check who is in {group} (Slack answered `{escape(error)}`), so I can't tell whether "
+        "you may do this, and I don't guess. Nothing was done; try again in a minute."
+    )
 
 
 def policy_refusal(message: str, rule: str, ask: Sequence[str]) -> Message:
@@ -188,6 +215,11 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
             return plain(apology(reference))
         case Started(job=job, thread_link=link):
             where = f" <{link}|Follow it in the thread.>" if link else " Follow it in the channel."
+            if job.slack_error:
+                where = (
+                    f" I could not post its thread in <#{job.channel_id}> ({escape(job.slack_error)}); "
+                    f"`{RESTORE_COMMAND} status {job.index_name}` shows where it stands."
+                )
             return plain(
                 f":arrows_counterclockwise: Restore of `{job.backup_id}` into `{job.index_name}` started.{where}"
             )
@@ -198,6 +230,13 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
         case AwaitingApproval(job=job, thread_link=link):
             where = f" <{link}|See the plan.>" if link else ""
             who = ", ".join(mention(approver) for approver in job.approvers)
+            if job.slack_error:
+                return request_failed(
+                    f"Your restore into `{job.index_name}` needs approval ({job.approval_reason}), but I could not "
+                    f"post its plan card in <#{job.channel_id}> ({escape(job.slack_error)}), so {who} cannot see "
+                    "it. Nothing was restored; ask again once the request has expired"
+                    + (f" ({slack_date(job.approval_expires_at)})." if job.approval_expires_at else ".")
+                )
             return plain(
                 f":raised_hand: Your restore into `{job.index_name}` needs approval ({job.approval_reason}). "
                 f"I've asked {who} in the channel; nothing happens until one of them approves.{where} "
@@ -227,11 +266,14 @@ def list_answer(result: Sequence[Job] | StoreDown) -> Message:
 
 
 def audit_answer(
-    result: Sequence[tuple[Job, Sequence[Decision]]] | NotAnAuditor | StoreDown, index_name: str | None
+    result: Sequence[tuple[Job, Sequence[Decision]]] | NotAnAuditor | StoreDown | GroupsUnknown,
+    index_name: str | None,
 ) -> Message:
     """`/restore-index audit`: the trail, or why it cannot be shown."""
     if isinstance(result, NotAnAuditor):
         return not_an_auditor()
+    if isinstance(result, GroupsUnknown):
+        return request_failed(groups_unavailable(result.group_id, result.error))
     if isinstance(result, StoreDown):
         return request_failed(STORE_READ_FAILED)
     return audit_trail(result, index_name)
@@ -267,6 +309,18 @@ def only_the_requester_cancels(job: Job) -> str:
 
 
 DENIAL_NEEDS_A_REASON = "Say why, for the requester."
+
+
+STORE_DECISION_FAILED = (
+    "The bot could not record your decision (its job store is unavailable), so nothing changed. "
+    "Submit again in a minute."
+)
+
+
+def request_expired(job: Job) -> str:
+    """A decision that came after the request's deadline."""
+    when = f" at {slack_date(job.approval_expires_at)}" if job.approval_expires_at else ""
+    return f"This request expired{when}, before your decision; nothing was restored. Ask for it again if needed."
 
 
 def form_not_opened(error: str) -> str:

@@ -31,6 +31,7 @@ from bot.core.render.blocks import (
 )
 
 STATE_LABELS: dict[JobState, str] = {
+    JobState.CHECKING: ":mag: Checking the request",
     JobState.AWAITING_APPROVAL: ":raised_hand: Waiting for approval",
     JobState.REQUESTED: ":hourglass_flowing_sand: Checking the backup",
     JobState.SUBMITTING: ":outbox_tray: Submitting to Pinecone",
@@ -239,6 +240,17 @@ def thread_recovered(since: datetime | None) -> Message:
     return plain(f":white_check_mark: Pinecone is answering again{what}; tracking continues.")
 
 
+def thread_unreachable(job: Job) -> Message:
+    """To the requester, by direct message: the restore's channel takes nothing more from the bot."""
+    why = escape(job.slack_error or "Slack refused")
+    incident = " Failures still go to the incident channel." if job.state.active else ""
+    return plain(
+        f":warning: I can no longer post about your restore into `{job.index_name}` in <#{job.channel_id}> "
+        f"({why}). The restore itself is not affected; `/restore-index status {job.index_name}` shows where it "
+        f"stands.{incident} If the bot was removed from that private channel, `/invite @restore-bot` there."
+    )
+
+
 def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datetime) -> Message:
     """What a recorded notice says, drawn from the job as it is `now`."""
     since = datetime.fromisoformat(notice.detail) if notice.detail else None
@@ -262,6 +274,8 @@ def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datet
             )
         case NoticeKind.APPROVED | NoticeKind.DENIED | NoticeKind.CANCELLED | NoticeKind.EXPIRED:
             return thread_decided(job, notice.kind.value)
+        case NoticeKind.UNREACHABLE:
+            return thread_unreachable(job)
         case NoticeKind.MISMATCH:
             where = f" <{thread_link}|Thread>" if thread_link else ""
             return plain(
