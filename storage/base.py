@@ -129,7 +129,10 @@ class JobStore(Protocol):
 
     async def notice_sent(self, notice_id: int) -> None: ...
 
-    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None: ...
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str, *, maybe_sent: bool = False) -> None:
+        """Try the notice again at `retry_at`. `maybe_sent`: Slack may have taken it although no success came
+        back, so `sending_since` is kept and the next attempt looks for it before posting again."""
+        ...
 
     async def notice_dropped(self, notice_id: int, error: str) -> None:
         """Give up on a notice for good, recording why; it is never sent."""

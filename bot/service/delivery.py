@@ -387,7 +387,9 @@ class SlackDelivery:
     ) -> _Sent:
         attempts = notice.attempts + 1
         if trouble.transient and attempts < MAX_ATTEMPTS:
-            await self._store.notice_failed(notice.id, now + timedelta(seconds=_backoff(attempts)), trouble.error)
+            await self._store.notice_failed(
+                notice.id, now + timedelta(seconds=_backoff(attempts)), trouble.error, maybe_sent=trouble.unsure
+            )
             return _Sent.WAIT
         why = _why(trouble, attempts)
         if looking:

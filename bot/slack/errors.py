@@ -91,6 +91,23 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
+# Slack may have done what was asked although no success came back: a post answered this way must be looked
+# for before it is sent again. A 429 and every other code mean it was not done.
+UNSURE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+#: Web API methods Slack does not make idempotent: sent twice, they post twice.
+NOT_REPEATABLE = frozenset({"chat.postMessage", "chat.postEphemeral"})
+
+
+def may_have_landed(error: str, *, http_status: int | None = None, answered: bool = True) -> bool:
+    """Whether Slack may have acted although it answered `error` (or, `answered=False`, nothing at all)."""
+    if not answered:
+        return True
+    if http_status is not None and http_status >= 500:
+        return True
+    return error in UNSURE_ERRORS
+
+
 def classify(error: str, *, http_status: int | None = None) -> Verdict:
     """What to do after Slack answered `error` (a Slack error code, or a name for "no answer").
 

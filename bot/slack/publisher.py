@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.channels import ChannelFacts
 from bot.core.render import Message
-from bot.slack.errors import Verdict, classify
+from bot.slack.errors import Verdict, classify, may_have_landed
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
 class SlackTrouble:
     error: str
     verdict: Verdict = Verdict.RETRY
+    #: Slack may have done it although no success came back (a 5xx, a timeout, a dropped connection):
+    #: a post must be looked for before it is sent again.
+    unsure: bool = False
 
     @property
     def transient(self) -> bool:
@@ -213,8 +216,10 @@ def _trouble(exc: BaseException, what: str) -> SlackTrouble:
         status = int(getattr(exc.response, "status_code", 200) or 200)
         error = str(exc.response.get("error") or f"http_{status}")
         verdict = classify(error, http_status=status)
+        unsure = may_have_landed(error, http_status=status)
     else:
         error = type(exc).__name__
         verdict = Verdict.RETRY  # no answer at all: a timeout or a dropped connection
+        unsure = may_have_landed(error, answered=False)
     log.warning("Slack: could not %s: %s (%s)", what, error, verdict.value)
-    return SlackTrouble(error, verdict)
+    return SlackTrouble(error, verdict, unsure)

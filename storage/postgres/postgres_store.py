@@ -469,10 +469,11 @@ class PostgresJobStore:
     async def notice_sent(self, notice_id: int) -> None:
         await self._set_notice(notice_id, "sent_at = $2, sending_since = NULL", utcnow())
 
-    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None:
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str, *, maybe_sent: bool = False) -> None:
+        kept = "" if maybe_sent else ", sending_since = NULL"
         await self._set_notice(
             notice_id,
-            "attempts = attempts + 1, next_attempt_at = $2, sending_since = NULL, last_error = $3",
+            f"attempts = attempts + 1, next_attempt_at = $2{kept}, last_error = $3",
             retry_at,
             error,
         )

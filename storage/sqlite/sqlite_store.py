@@ -321,10 +321,11 @@ class SqliteJobStore:
     async def notice_sent(self, notice_id: int) -> None:
         await self._set_notice(notice_id, "sent_at = ?, sending_since = NULL", utcnow().isoformat())
 
-    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None:
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str, *, maybe_sent: bool = False) -> None:
+        kept = "" if maybe_sent else ", sending_since = NULL"
         await self._set_notice(
             notice_id,
-            "attempts = attempts + 1, next_attempt_at = ?, sending_since = NULL, last_error = ?",
+            f"attempts = attempts + 1, next_attempt_at = ?{kept}, last_error = ?",
             retry_at.isoformat(),
             error,
         )

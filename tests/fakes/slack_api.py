@@ -435,6 +435,9 @@ class SlackStandIn(LoopbackServer):
             channel_id, name or f"channel-{channel_id.lower()}", is_private, is_member, is_archived
         )
 
+    def has_channel(self, channel_id: str) -> bool:
+        return channel_id in self._channels
+
     def archive_channel(self, channel_id: str) -> None:
         """Someone archives the channel: it takes nothing more (``is_archived``)."""
         self._channels[channel_id].is_archived = True

@@ -195,6 +195,10 @@ async def build_rig(
     """The components as bot/app/wiring.py's `build_services` builds them, with a fake clock and no loops running."""
     emulator.restore_duration = RESTORE_SECONDS
     policy = policy or policy_from_settings([CHANNEL], incident_channel)
+    # The stand-in is strict: the channels the policy names exist, public, with the bot in them.
+    for channel in {*policy.channels, *([policy.incident_channel] if policy.incident_channel else [])}:
+        if not slack.has_channel(channel):
+            slack.add_channel(channel)
     clock = FakeClock()
     sleeps: list[float] = []
 
