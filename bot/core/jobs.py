@@ -169,6 +169,10 @@ class Job(NewJob):
     # longer redrawn. Notices for the incident channel and the requester still go.
     slack_error: str | None = None
     parent_error: str | None = None
+    # Which bot process drives the job through a request right now, and until when: a lease, renewed while it
+    # drives; the tracker leaves the job alone until it is released or runs out (bot/service/leases.py).
+    driver_id: str | None = None
+    driver_until: datetime | None = None
 
     @property
     def has_thread(self) -> bool:

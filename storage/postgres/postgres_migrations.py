@@ -141,4 +141,18 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX notices_pending;
     CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL AND dropped_at IS NULL;
     """,
+    # 3: several bot processes (SQLite's 7). Which process drives a job through a request right now, and until
+    # when: a lease the leader's tracker respects, taken and renewed by compare-and-set. The leadership of the
+    # background work (the advisory lock's holder), numbered by an epoch each new leader bumps: fenced writes
+    # check it under FOR SHARE, so the bump waits for them and none made under an older epoch lands after it.
+    """
+    ALTER TABLE jobs ADD COLUMN driver_id text;
+    ALTER TABLE jobs ADD COLUMN driver_until timestamptz;
+    CREATE TABLE leadership (
+        name   text PRIMARY KEY,
+        epoch  bigint NOT NULL,
+        holder text NOT NULL,
+        since  timestamptz NOT NULL
+    );
+    """,
 )

@@ -9,7 +9,11 @@ Several bot processes may share one database, so nothing that must hold across t
   `claim_parent_redraw` clears the flag with `UPDATE ... WHERE parent_dirty`, so one caller wins;
 * Slack delivery keys: `INSERT ... ON CONFLICT DO NOTHING`;
 * migrations: applied in one transaction holding `pg_advisory_xact_lock`, so replicas starting together
-  migrate once (the others wait, then find nothing to do).
+  migrate once (the others wait, then find nothing to do);
+* which process drives a job (`claim_lease`...): compare-and-set on `driver_id`/`driver_until`;
+* the sender's claims on a parent post and on a notice: compare-and-set on the mark the caller read;
+* the leadership of the background work: an advisory lock on a connection of its own
+  (storage/postgres/postgres_coordination.py), and writes `fenced` by its epoch, read `FOR SHARE`.
 
 Errors: a database that cannot be reached (refused, reset, shut down, a pool with no free connection in
 time, a statement that exceeds its timeout) is `StoreUnavailable`; the unique index refusing a second
@@ -21,9 +25,10 @@ password too, as a last line of defence.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -44,14 +49,19 @@ from bot.core.jobs import (
 from bot.core.urls import safe_url, url_password
 from storage.base import (
     ActiveRestoreExists,
+    Coordination,
     DeadlinePassed,
+    Leader,
+    NotLeader,
     PoolStats,
     StaleJob,
     StateChange,
     StateChangeHook,
     StoreUnavailable,
 )
-from storage.common import ACTIVE_SQL, COLUMNS, THREADED_SQL, StateChangeHooks, check_fields
+from storage.common import ACTIVE_SQL, COLUMNS, LEADERSHIP, THREADED_SQL, StateChangeHooks, check_fields
+from storage.postgres.postgres_coordination import PostgresCoordination
+from storage.postgres.postgres_errors import CONNECTION_LOST, DATABASE_ERRORS, OPEN_ERRORS, describe
 from storage.postgres.postgres_migrations import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -77,25 +87,6 @@ PING_TIMEOUT = 2.0
 #: `pg_advisory_xact_lock` key held while migrating (any constant; this one spells "rbot-mig").
 MIGRATION_LOCK = 0x72626F74_2D6D6967
 
-#: Everything asyncpg and the network raise for "the database could not do it".
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-    TimeoutError,
-)
-#: ... and, while connecting, a URL asyncpg cannot read.
-OPEN_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, ValueError)
-#: The connection itself is gone (server restarted, connection reset): a fresh one may work.
-CONNECTION_LOST: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError: "connection was closed in the middle of operation"
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,  # "connection is closed"
-    ConnectionError,
-)
 _ONE_ACTIVE_PER_NAME = "jobs_one_active_per_name"
 _SELECT_JOB = f"SELECT {', '.join(COLUMNS)} FROM jobs"
 
@@ -125,8 +116,8 @@ async def open_postgres_store(
         )
     except OPEN_ERRORS as exc:
         # Not chained: an error about the URL itself may quote it.
-        raise StoreUnavailable(f"cannot connect to the job store at {where}: {_describe(exc, secrets)}") from None
-    store = PostgresJobStore(pool, where=where, secrets=secrets, acquire_timeout=acquire_timeout)
+        raise StoreUnavailable(f"cannot connect to the job store at {where}: {describe(exc, secrets)}") from None
+    store = PostgresJobStore(pool, where=where, secrets=secrets, acquire_timeout=acquire_timeout, url=url)
     try:
         await store.migrate()
     except BaseException:
@@ -140,22 +131,29 @@ async def _init_connection(connection: asyncpg.Connection[asyncpg.Record]) -> No
     await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-def _describe(error: BaseException, secrets: list[str]) -> str:
-    text = str(error).strip()
-    for secret in secrets:
-        text = text.replace(secret, "[redacted]")
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
 class PostgresJobStore:
     def __init__(
-        self, pool: Pool, *, where: str, secrets: list[str] | None = None, acquire_timeout: float = ACQUIRE_TIMEOUT
+        self,
+        pool: Pool,
+        *,
+        where: str,
+        secrets: list[str] | None = None,
+        acquire_timeout: float = ACQUIRE_TIMEOUT,
+        url: str | None = None,
     ) -> None:
         self._pool = pool
         self._where = where
         self._secrets = secrets or []
         self._acquire_timeout = acquire_timeout
         self._hooks = StateChangeHooks()
+        # For the coordination's own connection (it holds the password: never shown).
+        self._url = url
+        # Set on a `fenced` view: the epoch its writes must be made under.
+        self._fence: Callable[[], int | None] | None = None
+
+    @property
+    def shared(self) -> bool:
+        return True
 
     @property
     def where(self) -> str:
@@ -166,7 +164,7 @@ class PostgresJobStore:
         self._hooks.add(hook)
 
     def _unavailable(self, doing: str, error: BaseException) -> StoreUnavailable:
-        return StoreUnavailable(f"the job store at {self._where} could not {doing}: {_describe(error, self._secrets)}")
+        return StoreUnavailable(f"the job store at {self._where} could not {doing}: {describe(error, self._secrets)}")
 
     # -- schema ------------------------------------------------------------------------------------
 
@@ -266,13 +264,25 @@ class PostgresJobStore:
     @asynccontextmanager
     async def _transaction(self, doing: str) -> AsyncIterator[Connection]:
         """One transaction; store errors raised inside (StaleJob, ...) roll it back and pass through, database
-        errors become StoreUnavailable (a unique violation is left for `create` to read)."""
+        errors become StoreUnavailable (a unique violation is left for `create` to read). On a `fenced` view it
+        begins by checking the leadership epoch (NotLeader)."""
+        wanted = self._fence() if self._fence is not None else None
+        if self._fence is not None and wanted is None:
+            raise NotLeader("this process does not lead the background work")
         try:
             connection, transaction = await self._begin()
         except DATABASE_ERRORS as exc:
             raise self._unavailable(doing, exc) from exc
         try:
             try:
+                if wanted is not None:
+                    # FOR SHARE: a new leader's bump (an UPDATE of this row) waits until this transaction ends,
+                    # and a transaction that begins after the bump reads the new epoch.
+                    current = await connection.fetchval(
+                        "SELECT epoch FROM leadership WHERE name = $1 FOR SHARE", LEADERSHIP
+                    )
+                    if current != wanted:
+                        raise NotLeader(f"the background work is led under epoch {current} now, not {wanted}")
                 yield connection
             except BaseException:
                 if not connection.is_closed():
@@ -290,6 +300,78 @@ class PostgresJobStore:
             raise self._unavailable(doing, exc) from exc
         finally:
             await self._pool.release(connection)
+
+    async def _write(self, doing: str, sql: str, *params: Any) -> Any:
+        """One statement in a transaction of its own; its first value (fetchval)."""
+        async with self._transaction(doing) as connection:
+            return await connection.fetchval(sql, *params)
+
+    # -- several processes -----------------------------------------------------------------------------
+
+    def fenced(self, epoch: Callable[[], int | None]) -> PostgresJobStore:
+        view = copy.copy(self)  # the same pool and hooks
+        view._fence = epoch
+        return view
+
+    def coordination(self, holder: str) -> Coordination:
+        if self._url is None:
+            raise ValueError("this store was not opened from a URL: it cannot open a coordination connection")
+        return PostgresCoordination(self._url, self._pool, holder=holder, where=self._where, secrets=self._secrets)
+
+    async def leader(self) -> Leader | None:
+        async def read(connection: Connection) -> asyncpg.Record | None:
+            return await connection.fetchrow("SELECT holder, epoch, since FROM leadership WHERE name = $1", LEADERSHIP)
+
+        row = await self._read("be read", read)
+        return None if row is None else Leader(holder=row["holder"], epoch=int(row["epoch"]), since=row["since"])
+
+    # -- leases: which process drives a job --------------------------------------------------------------
+
+    async def claim_lease(self, job_id: str, driver: str, *, until: datetime, now: datetime) -> Job | None:
+        async with self._transaction("record a lease") as connection:
+            row = await connection.fetchrow(
+                f"UPDATE jobs SET driver_id = $1, driver_until = $2 WHERE id = $3 AND state IN ({ACTIVE_SQL}) "
+                "AND (driver_id IS NULL OR driver_id = $1 OR driver_until IS NULL OR driver_until <= $4) "
+                f"RETURNING {', '.join(COLUMNS)}",
+                driver,
+                until,
+                job_id,
+                now,
+            )
+        return _from_row(row) if row is not None else None
+
+    async def renew_leases(self, driver: str, job_ids: Collection[str], *, until: datetime) -> int:
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        async with self._transaction("renew leases") as connection:
+            status = await connection.execute(
+                "UPDATE jobs SET driver_until = $1 WHERE driver_id = $2 AND id = ANY($3::text[])", until, driver, ids
+            )
+        return int(status.split()[-1])
+
+    async def release_lease(self, job_id: str, driver: str) -> None:
+        await self._write(
+            "release a lease",
+            "UPDATE jobs SET driver_id = NULL, driver_until = NULL WHERE id = $1 AND driver_id = $2",
+            job_id,
+            driver,
+        )
+
+    async def mark_submitted(self, job_id: str, driver: str, *, at: datetime) -> Job:
+        async with self._transaction("save the change") as connection:
+            row = await connection.fetchrow(
+                "UPDATE jobs SET submitted_at = $1, updated_at = $2 WHERE id = $3 AND state = $4 AND driver_id = $5 "
+                f"RETURNING {', '.join(COLUMNS)}",
+                at,
+                utcnow(),
+                job_id,
+                JobState.SUBMITTING.value,
+                driver,
+            )
+        if row is None:
+            raise StaleJob(await self.get(job_id), JobState.SUBMITTING)
+        return _from_row(row)
 
     # -- jobs --------------------------------------------------------------------------------------
 
@@ -439,6 +521,29 @@ class PostgresJobStore:
             )
         return claimed is True
 
+    async def claim_parent_post(self, job_id: str, *, seen: datetime | None, now: datetime) -> bool:
+        claimed = await self._write(
+            "save a delivery",
+            "UPDATE jobs SET parent_posting_since = $1, updated_at = $2 WHERE id = $3 AND message_ts IS NULL "
+            "AND slack_error IS NULL AND parent_posting_since IS NOT DISTINCT FROM $4 RETURNING true",
+            now,
+            utcnow(),
+            job_id,
+            seen,
+        )
+        return claimed is True
+
+    async def claim_notice(self, notice_id: int, *, seen: datetime | None, now: datetime) -> bool:
+        claimed = await self._write(
+            "save a delivery",
+            "UPDATE notices SET sending_since = $1 WHERE id = $2 AND sent_at IS NULL AND dropped_at IS NULL "
+            "AND sending_since IS NOT DISTINCT FROM $3 RETURNING true",
+            now,
+            notice_id,
+            seen,
+        )
+        return claimed is True
+
     async def pending_notices(self, job_id: str) -> list[PendingNotice]:
         async def read(connection: Connection) -> list[asyncpg.Record]:
             return await connection.fetch(
@@ -513,6 +618,18 @@ class PostgresJobStore:
                 utcnow(),
             )
             await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
+
+    async def claim_delivery(self, key: str, *, now: datetime, forget_before: datetime | None = None) -> bool:
+        async with self._transaction("record a Slack delivery") as connection:
+            claimed = await connection.fetchval(
+                "INSERT INTO slack_deliveries (key, received_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING "
+                "RETURNING true",
+                key,
+                now,
+            )
+            if forget_before is not None:
+                await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
+        return claimed is True
 
     async def delivery_keys_since(self, since: datetime) -> set[str]:
         async def read(connection: Connection) -> list[asyncpg.Record]:

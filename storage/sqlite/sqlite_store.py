@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,14 +28,24 @@ from bot.core.jobs import (
 )
 from storage.base import (
     ActiveRestoreExists,
+    Coordination,
     DeadlinePassed,
+    Leader,
+    NotLeader,
     PoolStats,
     StaleJob,
     StateChange,
     StateChangeHook,
     StoreUnavailable,
 )
-from storage.common import ACTIVE_SQL, THREADED_SQL, StateChangeHooks, check_fields
+from storage.common import (
+    ACTIVE_SQL,
+    LEADERSHIP,
+    THREADED_SQL,
+    LocalCoordination,
+    StateChangeHooks,
+    check_fields,
+)
 from storage.sqlite.sqlite_migrations import MIGRATIONS
 
 _TIMESTAMPS = frozenset(
@@ -47,6 +58,7 @@ _TIMESTAMPS = frozenset(
         "outage_since",
         "approval_expires_at",
         "decided_at",
+        "driver_until",
     }
 )
 _BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"})
@@ -83,6 +95,12 @@ class SqliteJobStore:
         self._write_lock = asyncio.Lock()
         self._hooks = StateChangeHooks()
         self._closed = False
+        # Set on a `fenced` view: the epoch its writes must be made under.
+        self._fence: Callable[[], int | None] | None = None
+
+    @property
+    def shared(self) -> bool:
+        return False  # one bot process per SQLite file
 
     def on_state_change(self, hook: StateChangeHook) -> None:
         self._hooks.add(hook)
@@ -129,12 +147,17 @@ class SqliteJobStore:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        wanted = self._fence() if self._fence is not None else None
+        if self._fence is not None and wanted is None:
+            raise NotLeader("this process does not lead the background work")
         async with self._write_lock:
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"the job store is unavailable: {exc}") from exc
             try:
+                if wanted is not None:
+                    await self._check_epoch(wanted)
                 yield self._db
             except BaseException:
                 await self._db.execute("ROLLBACK")
@@ -144,6 +167,109 @@ class SqliteJobStore:
             except sqlite3.Error as exc:
                 await self._db.execute("ROLLBACK")
                 raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
+
+    async def _check_epoch(self, wanted: int) -> None:
+        """Inside a write transaction (BEGIN IMMEDIATE holds the write lock): the leadership epoch is `wanted`."""
+        async with self._db.execute("SELECT epoch FROM leadership WHERE name = ?", (LEADERSHIP,)) as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row is not None else None
+        if current != wanted:
+            raise NotLeader(f"the background work is led under epoch {current} now, not {wanted}")
+
+    # -- several processes (one, for SQLite) -----------------------------------------------------------
+
+    def fenced(self, epoch: Callable[[], int | None]) -> SqliteJobStore:
+        view = copy.copy(self)  # the same connection, lock and hooks
+        view._fence = epoch
+        return view
+
+    def coordination(self, holder: str) -> Coordination:
+        # One process per file: it always leads. Each start still bumps the epoch, so writes fenced under an
+        # older one (a second process on the same file, which is not supported) are refused.
+        return LocalCoordination(holder, self._bump_epoch)
+
+    async def _bump_epoch(self, holder: str) -> int:
+        try:
+            async with (
+                self._transaction() as db,
+                db.execute(
+                    "INSERT INTO leadership (name, epoch, holder, since) VALUES (?, 1, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET epoch = epoch + 1, holder = excluded.holder, "
+                    "since = excluded.since RETURNING epoch",
+                    (LEADERSHIP, holder, utcnow().isoformat()),
+                ) as cursor,
+            ):
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not record the leadership: {exc}") from exc
+        assert row is not None
+        return int(row[0])
+
+    async def leader(self) -> Leader | None:
+        try:
+            async with self._db.execute(
+                "SELECT holder, epoch, since FROM leadership WHERE name = ?", (LEADERSHIP,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
+        if row is None:
+            return None
+        return Leader(holder=row[0], epoch=int(row[1]), since=datetime.fromisoformat(row[2]))
+
+    # -- leases: which process drives a job --------------------------------------------------------------
+
+    async def claim_lease(self, job_id: str, driver: str, *, until: datetime, now: datetime) -> Job | None:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    f"UPDATE jobs SET driver_id = ?, driver_until = ? WHERE id = ? AND state IN ({ACTIVE_SQL}) "
+                    "AND (driver_id IS NULL OR driver_id = ? OR driver_until IS NULL OR driver_until <= ?)",
+                    (driver, until.isoformat(), job_id, driver, now.isoformat()),
+                )
+                claimed = cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not record a lease: {exc}") from exc
+        return await self.get(job_id) if claimed else None
+
+    async def renew_leases(self, driver: str, job_ids: Collection[str], *, until: datetime) -> int:
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    f"UPDATE jobs SET driver_until = ? WHERE driver_id = ? AND id IN ({', '.join('?' for _ in ids)})",
+                    (until.isoformat(), driver, *ids),
+                )
+                return cursor.rowcount
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not renew leases: {exc}") from exc
+
+    async def release_lease(self, job_id: str, driver: str) -> None:
+        try:
+            async with self._transaction() as db:
+                await db.execute(
+                    "UPDATE jobs SET driver_id = NULL, driver_until = NULL WHERE id = ? AND driver_id = ?",
+                    (job_id, driver),
+                )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not release a lease: {exc}") from exc
+
+    async def mark_submitted(self, job_id: str, driver: str, *, at: datetime) -> Job:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE jobs SET submitted_at = ?, updated_at = ? WHERE id = ? AND state = ? AND driver_id = ?",
+                    (at.isoformat(), utcnow().isoformat(), job_id, JobState.SUBMITTING.value, driver),
+                )
+                marked = cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
+        job = await self.get(job_id)
+        if not marked or job is None:
+            raise StaleJob(job, JobState.SUBMITTING)
+        return job
 
     async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
         if state not in (JobState.CHECKING, JobState.REQUESTED, JobState.AWAITING_APPROVAL):
@@ -292,6 +418,30 @@ class SqliteJobStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
 
+    async def claim_parent_post(self, job_id: str, *, seen: datetime | None, now: datetime) -> bool:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE jobs SET parent_posting_since = ?, updated_at = ? WHERE id = ? AND message_ts IS NULL "
+                    "AND slack_error IS NULL AND parent_posting_since IS ?",
+                    (now.isoformat(), utcnow().isoformat(), job_id, seen.isoformat() if seen else None),
+                )
+                return cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
+
+    async def claim_notice(self, notice_id: int, *, seen: datetime | None, now: datetime) -> bool:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE notices SET sending_since = ? WHERE id = ? AND sent_at IS NULL AND dropped_at IS NULL "
+                    "AND sending_since IS ?",
+                    (now.isoformat(), notice_id, seen.isoformat() if seen else None),
+                )
+                return cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
+
     async def pending_notices(self, job_id: str) -> list[PendingNotice]:
         async with self._db.execute(
             "SELECT id, job_id, kind, milestone, detail, created_at, attempts, sending_since, next_attempt_at "
@@ -372,6 +522,20 @@ class SqliteJobStore:
                 await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not record Slack deliveries: {exc}") from exc
+
+    async def claim_delivery(self, key: str, *, now: datetime, forget_before: datetime | None = None) -> bool:
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, now.isoformat()),
+                )
+                claimed = cursor.rowcount == 1
+                if forget_before is not None:
+                    await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
+                return claimed
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not record a Slack delivery: {exc}") from exc
 
     async def delivery_keys_since(self, since: datetime) -> set[str]:
         try:
