@@ -89,7 +89,7 @@ def register_commands(app: AsyncApp, cases: UseCases) -> None:
         answer = answer_command(cases, command, respond)
         await ack(**answer.ack)
         if answer.then is not None:
-            after_ack(cases.tasks, answer.then, body=body, name=answer.name)
+            after_ack(cases, answer.then, body=body, name=answer.name)
 
 
 def slash_command(body: str, content_type: str | None) -> dict[str, str] | None:
@@ -122,7 +122,7 @@ async def answer_directly(cases: UseCases, body: dict[str, str], respond: AsyncR
         await apologise(exc, body, authorized=True)  # the signature was checked: the body is Slack's
         return BoltResponse(status=200, body="")
     if answer.then is not None:
-        after_ack(cases.tasks, answer.then, body=body, name=answer.name)
+        after_ack(cases, answer.then, body=body, name=answer.name)
     return response
 
 

@@ -3,7 +3,8 @@
 Listeners answer Slack first and do the rest in a background task started with `after_ack`
 (the app runs with `process_before_response=True`, so Bolt sends its answer only when the listener
 returns). A failure in that task gets the same treatment as one Bolt catches: logged with a
-reference, and the reference sent to the user.
+reference, and the reference sent to the user. That task first claims the delivery (`SeenDeliveries.claim`),
+so a Slack retry that reached another bot process is done by one of them only.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.render import apology
-from bot.service.background import BackgroundTasks
 from bot.service.unexpected_errors import log_unexpected
+from bot.service.use_cases import UseCases
+from handlers.dedupe import delivery_key
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +34,24 @@ def register_error_handler(app: AsyncApp) -> None:
         return BoltResponse(status=200, body="")
 
 
-def after_ack(tasks: BackgroundTasks, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
-    """Run `work` after the answer to Slack, tracked for shutdown. Its callers are Bolt listeners (past
-    Bolt's authorization) and the direct slash-command path (past the signature check in bot/app/server.py),
-    so the request's response_url may be used for the apology."""
+def after_ack(cases: UseCases, work: Coroutine[Any, Any, None], *, body: dict[str, Any], name: str) -> None:
+    """Run `work` after the answer to Slack, tracked for shutdown, unless another bot process claimed the
+    delivery first. Its callers are Bolt listeners (past Bolt's authorization) and the direct slash-command
+    path (past the signature check in bot/app/server.py), so the request's response_url may be used for the
+    apology."""
+    key = delivery_key(body)
 
     async def guarded() -> None:
         try:
+            if key is not None and not await cases.seen.claim(key):
+                return
             await work
         except Exception as exc:
             await apologise(exc, body, authorized=True)
+        finally:
+            work.close()  # one never started (claimed elsewhere, or cancelled first) is closed, not left unawaited
 
-    tasks.spawn(guarded(), name=name)
+    cases.tasks.spawn(guarded(), name=name)
 
 
 async def apologise(error: Exception, body: dict[str, Any], *, authorized: bool) -> None:

@@ -17,4 +17,4 @@ def register_home(app: AsyncApp, cases: UseCases) -> None:
             return
         # Bolt acks an event when its listener returns; the tab is drawn after that.
         publish = cases.queries.publish_home(str(event["user"]))
-        after_ack(cases.tasks, publish, body=body, name="draw the App Home")
+        after_ack(cases, publish, body=body, name="draw the App Home")

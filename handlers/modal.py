@@ -60,7 +60,7 @@ def register_modal(app: AsyncApp, cases: UseCases) -> None:
         if not isinstance(view, dict) or not isinstance(view.get("id"), str) or not isinstance(backup_id, str):
             return  # cleared, or not from a modal: nothing to redraw
         redraw = cases.picker.redraw(view, view["id"], backup_id, _stamp(action.get("action_ts")))
-        after_ack(cases.tasks, redraw, body=body, name="redraw the restore modal")
+        after_ack(cases, redraw, body=body, name="redraw the restore modal")
 
     @app.view_submission(RESTORE_MODAL_CALLBACK)
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -77,7 +77,9 @@ def register_modal(app: AsyncApp, cases: UseCases) -> None:
             return
         await ack()  # closes the modal
         request = result.request
-        cases.tasks.spawn(
+        after_ack(
+            cases,
             cases.requests.submit_from_form(request, user_id=user_id, channel_id=result.channel_id),
+            body=body,
             name=f"restore {request.index_name}",
         )

@@ -30,12 +30,12 @@ def register_approvals(app: AsyncApp, cases: UseCases) -> None:
     @app.action(ids.APPROVE_ACTION)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        after_ack(cases.tasks, open_form(body, action, respond, True), body=body, name="open the approve form")
+        after_ack(cases, open_form(body, action, respond, True), body=body, name="open the approve form")
 
     @app.action(ids.DENY_ACTION)
     async def on_deny(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        after_ack(cases.tasks, open_form(body, action, respond, False), body=body, name="open the deny form")
+        after_ack(cases, open_form(body, action, respond, False), body=body, name="open the deny form")
 
     @app.action(ids.CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
@@ -45,7 +45,7 @@ def register_approvals(app: AsyncApp, cases: UseCases) -> None:
             job_id = str(action.get("value") or "")
             await _tell(respond, await cases.approvals.cancel(job_id, user_id=str(body["user"]["id"])))
 
-        after_ack(cases.tasks, cancel(), body=body, name="cancel a request")
+        after_ack(cases, cancel(), body=body, name="cancel a request")
 
     @app.view(ids.APPROVE_VIEW)
     async def on_approve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -235,11 +235,16 @@ class JobStore(Protocol):
         sent nor dropped: True for the one caller that may send it."""
         ...
 
-    async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None: ...
+    async def record_deliveries(self, keys: list[str], *, forget_before: datetime, holder: str | None = None) -> None:
+        """Record Slack delivery keys as seen by `holder` (a key recorded before keeps its holder), and forget
+        those older than `forget_before`."""
+        ...
 
-    async def claim_delivery(self, key: str, *, now: datetime, forget_before: datetime | None = None) -> bool:
-        """Record one Slack delivery key: True if it is new, False if any process recorded it first. With
-        `forget_before`, keys older than that are forgotten too."""
+    async def claim_delivery(
+        self, key: str, *, holder: str, now: datetime, forget_before: datetime | None = None
+    ) -> bool:
+        """Claim the work of one Slack delivery for `holder`: True if the key is new or `holder` recorded it,
+        False if another process did. With `forget_before`, keys older than that are forgotten too."""
         ...
 
     async def delivery_keys_since(self, since: datetime) -> set[str]: ...

@@ -18,7 +18,9 @@ Where each metric is fed:
 * the aiohttp middleware in bot/app/server.py: ack_seconds for `POST /slack/events`;
 * the tracker (bot/service/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle;
 * `Metrics.refresh_pool`: store_pool_connections{state} and store_pool_limit{bound}, from the store's
-  connection pool at scrape time (PostgreSQL only: SQLite has one connection and no samples here).
+  connection pool at scrape time (PostgreSQL only: SQLite has one connection and no samples here);
+* the leadership (bot/app/leadership.py): leader (1 while this replica runs the background work, 0 while it
+  stands by) and leadership_changes_total{role}, through `Metrics.leading`.
 
 Label values are bounded: job states, HTTP methods, templated Pinecone paths (never an ID or a
 name), Slack method names and Slack error codes.
@@ -128,7 +130,21 @@ class Metrics:
             ["bound"],
             registry=r,
         )
+        self.leader = Gauge(
+            "restore_bot_leader",
+            "1 while this replica leads the background work (tracking, Slack delivery), 0 while it stands by.",
+            registry=r,
+        )
+        self.leadership_changes = Counter(
+            "restore_bot_leadership_changes",
+            "Times this replica became the leader, or stopped leading (standby).",
+            ["role"],
+            registry=r,
+        )
+        self._leading = False
         # Known label values start at zero, so rate() and increase() see the first event.
+        for role in ("leader", "standby"):
+            self.leadership_changes.labels(role=role)
         for state in FINAL_STATES:
             self.restores.labels(outcome=state.value)
         for state in GAUGED_STATES:
@@ -171,6 +187,13 @@ class Metrics:
         self.store_pool_connections.labels(state="in_use").set(stats.in_use)
         self.store_pool_limit.labels(bound="min").set(stats.min_size)
         self.store_pool_limit.labels(bound="max").set(stats.max_size)
+
+    def leading(self, leads: bool) -> None:
+        """This replica leads the background work now (or stands by); counted when it changes."""
+        self.leader.set(1 if leads else 0)
+        if self._leading != leads:
+            self.leadership_changes.labels(role="leader" if leads else "standby").inc()
+        self._leading = leads
 
     # -- outbound calls ----------------------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""Start-up and shutdown: open the store, resume tracking, serve, then stop cleanly on SIGTERM."""
+"""Start-up and shutdown: open the store, contend for the background work (bot/app/leadership.py), serve, then
+stop cleanly on SIGTERM: the leader lets its background work finish its round and gives the leadership up, so
+another replica takes it over at once."""
 
 from __future__ import annotations
 
@@ -38,9 +40,12 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
     socket_handler: AsyncSocketModeHandler | None = None
     await services.seen.load()
     await survey_channels(services)
-    tracker = asyncio.create_task(services.tracker.run(stopping), name="tracker")
+    # The tracker and the Slack sender, while this replica leads; contending for it meanwhile. The first try
+    # is made before serving, so a replica that finds nobody leading says "ready" as the leader.
+    await services.leadership.step()
+    leadership = asyncio.create_task(services.leadership.run(stopping), name="leadership")
+    leases = asyncio.create_task(services.leases.run(stopping), name="leases")
     seen = asyncio.create_task(services.seen.run(stopping), name="seen-deliveries")
-    delivery = asyncio.create_task(services.delivery.run(stopping), name="slack-delivery")
     try:
         await runner.setup()
         await web.TCPSite(runner, host=host, port=settings.port).start()
@@ -60,8 +65,8 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
             log.warning("some requests did not finish in time; the tracker resumes them on the next start")
     finally:
         stopping.set()
-        await tracker
-        await delivery
+        await leadership
+        await leases
         await seen
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]

@@ -1,7 +1,8 @@
 """HTTP front door: `POST /slack/events`, `GET /healthz` for orchestrators, `GET /metrics`.
 
 `GET /healthz` answers 503 while the bot drains after SIGTERM and while the job store does not answer
-(`JobStore.ping`: a PostgreSQL server that is down or unreachable; SQLite's file always answers).
+(`JobStore.ping`: a PostgreSQL server that is down or unreachable; SQLite's file always answers). A 200 says
+whether this replica leads the background work (`"role": "leader"`) or stands by (`"standby"`).
 
 The signature is checked here, on the raw bytes, before anything parses the body: an unsigned or
 mis-signed request gets 401 whatever it contains, and nothing of it is acted on. The one exception is
@@ -53,7 +54,8 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
             return web.json_response({"status": "shutting down"}, status=503)
         if not await services.store.ping():  # bounded: a few seconds at most
             return web.json_response({"status": "database unreachable"}, status=503)
-        return web.json_response({"status": "ok"})
+        # A standby is as healthy as the leader: both serve Slack.
+        return web.json_response({"status": "ok", "role": "leader" if services.leadership.leading else "standby"})
 
     async def metrics(_: web.Request) -> web.Response:
         try:

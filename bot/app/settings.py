@@ -25,6 +25,9 @@ from bot.core.urls import url_password
 from storage.postgres.postgres_store import DEFAULT_POOL_SIZE
 from storage.stores import StoreKind, sqlite_path, store_kind
 
+#: The shortest default lease: a renewal every ~0.7 s, whatever the poll interval.
+MIN_LEASE = 2.0
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
@@ -42,6 +45,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=DEFAULT_POOL_SIZE, ge=1, le=100, validation_alias="RESTORE_BOT_DATABASE_POOL_SIZE"
     )
+    # How long a replica's lease on a job it drives lasts unless renewed; None: the poll interval, at least 2 s.
+    lease_seconds: float | None = Field(default=None, gt=0, validation_alias="RESTORE_BOT_LEASE_SECONDS")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     allowed_channels: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=AliasChoices("RESTORE_BOT_ALLOWED_CHANNELS")
@@ -66,7 +71,7 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) URL template containing {host}, like https://{host}")
         return value
 
-    @field_validator("policy_path", mode="before")
+    @field_validator("policy_path", "lease_seconds", mode="before")
     @classmethod
     def _empty_policy_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -154,6 +159,11 @@ class Settings(BaseSettings):
         return [secret.get_secret_value() for secret in configured if secret is not None] + url_password(
             self.database_url
         )
+
+    @property
+    def lease(self) -> float:
+        """Seconds a lease on a job lasts without renewal (bot/service/leases.py)."""
+        return self.lease_seconds if self.lease_seconds is not None else max(self.poll_interval, MIN_LEASE)
 
     @property
     def socket_mode(self) -> bool:

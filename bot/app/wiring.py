@@ -1,6 +1,10 @@
 """The composition root: every component built once from settings, and the use cases the handlers call.
 
 Clients are injectable so tests (and later, other deployments) can hand in their own.
+
+Several replicas may share one store: each serves Slack and drives the requests it receives (holding leases on
+those jobs); the leader among them also runs the tracker and the Slack sender (bot/app/leadership.py), which
+write through the store fenced by its epoch.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.job_events import report_state_changes
+from bot.app.leadership import Leadership, Nudges, tick_for
 from bot.app.metrics import Metrics
 from bot.app.settings import Settings
 from bot.core.policy.policy_loader import load_policy
@@ -22,9 +27,10 @@ from bot.service.background import BackgroundTasks
 from bot.service.backup_picker import BackupPicker
 from bot.service.channels import ChannelAccess
 from bot.service.delivery import SlackDelivery
+from bot.service.leases import Leases
 from bot.service.queries import Queries
 from bot.service.restore_requests import RestoreRequests
-from bot.service.restores import RestoreService
+from bot.service.restores import RestoreService, process_name
 from bot.service.seen_deliveries import SeenDeliveries
 from bot.service.tracker import Tracker
 from bot.service.use_cases import UseCases
@@ -32,6 +38,7 @@ from bot.slack.publisher import SlackPublisher
 from bot.slack.usergroups import UserGroups
 from bot.slack.web_client import web_client
 from storage import JobStore, open_store
+from storage.base import Coordination
 
 
 @dataclass
@@ -49,9 +56,15 @@ class Services:
     cases: UseCases
     tasks: BackgroundTasks
     channels: ChannelAccess
+    coordination: Coordination
+    leadership: Leadership
+    leases: Leases
+    nudges: Nudges
     metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
+        await self.nudges.close()
+        await self.coordination.close()
         await self.pinecone.aclose()
         await self.store.close()
 
@@ -97,14 +110,27 @@ async def build_services(
     store.on_state_change(report_state_changes(metrics))
     pinecone = pinecone or pinecone_client(settings, metrics=metrics)
     slack = slack or slack_client(settings, metrics=metrics)
+    name = process_name()
+    coordination = store.coordination(name)
+    # The tracker and the sender run in the leader only; the store refuses their writes under an older epoch.
+    background = store.fenced(lambda: coordination.epoch)
+    nudges = Nudges(coordination, shared=store.shared)
     publisher = SlackPublisher(slack)
     channels = ChannelAccess(publisher)
     delivery = SlackDelivery(
-        store, publisher, policy.incident_channel, channels=channels, on_dropped=metrics.slack_delivery_dropped
+        background,
+        publisher,
+        policy.incident_channel,
+        channels=channels,
+        on_dropped=metrics.slack_delivery_dropped,
+        on_wake=nudges.wake_leader,
+        on_thread=nudges.thread_posted,
     )
-    restores = RestoreService(store, pinecone, delivery)
+    nudges.listen_for(delivery)
+    leases = Leases(store, name, duration=settings.lease)
+    restores = RestoreService(store, pinecone, delivery, leases=leases)
     tracker = Tracker(
-        store,
+        background,
         pinecone.without_retries(),  # the tracker's next cycle is its retry, with its own back-off
         restores,
         delivery,
@@ -115,8 +141,14 @@ async def build_services(
         data_plane_url=settings.data_plane_url,
         on_cycle=metrics.tracker_cycle,
     )
+    leadership = Leadership(
+        coordination,
+        lambda stopping: (tracker.run(stopping), delivery.run(stopping)),
+        interval=tick_for(settings.poll_interval),
+        metrics=metrics,
+    )
     groups = UserGroups(slack)
-    seen = SeenDeliveries(store)
+    seen = SeenDeliveries(store, holder=name)
     tasks = BackgroundTasks()
     requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels)
     cases = UseCases(
@@ -141,6 +173,10 @@ async def build_services(
         cases=cases,
         tasks=tasks,
         channels=channels,
+        coordination=coordination,
+        leadership=leadership,
+        leases=leases,
+        nudges=nudges,
         metrics=metrics,
     )
 

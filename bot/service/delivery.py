@@ -28,6 +28,14 @@ never posted a second time.
 
 Posts and redraws are paced to Slack's rate limits (bot/slack/pacing.py): each round takes only the
 jobs the buckets allow, and a call the buckets refuse is left for a later round, never dropped.
+
+With several bot processes, one runs the sender (the leader: bot/app/leadership.py), so the pacing is
+Slack's per workspace. Each post is claimed in the store first, by compare-and-set on the mark the sender
+read (`claim_parent_post`, `claim_notice`), and the sender's writes are fenced by the leader's epoch: two
+senders never post the same thing, and an ex-leader's late claim is refused. `wake()` reaches the leader
+from any process (`on_wake`), and a request waiting to link its thread hears of a parent posted in another
+process (`on_thread`, `thread_changed`), with a look at the store every `THREAD_RECHECK` seconds in case a
+nudge is lost.
 """
 
 from __future__ import annotations
@@ -56,6 +64,8 @@ RETRY_MAX = 300.0
 # Transient failures of one delivery before it is given up: 2 s doubling to 5 min, about half an hour.
 MAX_ATTEMPTS = 12
 IDLE_WAIT = 1.0
+# How often a request waiting for its thread looks at the store, in case no nudge reaches it.
+THREAD_RECHECK = 1.0
 # After a round the rate limits cut short, wait this long even if woken: the buckets refill slowly.
 PACED_PAUSE = 0.25
 CONCURRENCY = 8
@@ -63,6 +73,10 @@ CONCURRENCY = 8
 
 #: Told of each delivery given up on: what ("parent", "redraw", "notice") and Slack's error code.
 OnDropped = Callable[[str, str], None]
+#: Told when something new is recorded (`wake`): reach the sender if it runs in another process.
+OnWake = Callable[[], None]
+#: Told of a job whose parent was posted or whose channel was given up on: tell the other processes.
+OnThread = Callable[[str], None]
 
 
 class Lane(StrEnum):
@@ -99,6 +113,8 @@ class SlackDelivery:
         clock: Callable[[], datetime] = utcnow,
         pacing: SlackPacing | None = None,
         on_dropped: OnDropped | None = None,
+        on_wake: OnWake | None = None,
+        on_thread: OnThread | None = None,
     ) -> None:
         self._store = store
         self._pacing = pacing or SlackPacing()
@@ -107,8 +123,12 @@ class SlackDelivery:
         self._incident_channel = incident_channel
         self._clock = clock
         self._on_dropped = on_dropped
+        self.on_wake = on_wake
+        self.on_thread = on_thread
         self._wake = asyncio.Event()
-        self._delivered = asyncio.Condition()
+        # Replaced (and the old one set) whenever a thread may have appeared: waiters take the current one
+        # before looking at the store, so no change between their look and their wait is missed.
+        self._threads_changed = asyncio.Event()
         self._delivering: set[str] = set()
         # Per job, in memory: transient failures so far and when to try again.
         self._parent_retry: dict[str, tuple[int, datetime]] = {}
@@ -116,8 +136,24 @@ class SlackDelivery:
         self._limit = asyncio.Semaphore(CONCURRENCY)
 
     def wake(self) -> None:
-        """Something new was recorded: deliver now rather than at the next idle tick."""
+        """Something new was recorded: deliver now rather than at the next idle tick (wherever the sender runs)."""
         self._wake.set()
+        if self.on_wake is not None:
+            self.on_wake()
+
+    def nudged(self) -> None:
+        """Another process recorded something new: deliver now, if the sender runs here."""
+        self._wake.set()
+
+    def thread_changed(self, job_id: str) -> None:
+        """A job's parent was posted (or its channel given up on), here or in another process."""
+        changed, self._threads_changed = self._threads_changed, asyncio.Event()
+        changed.set()
+
+    def _threaded(self, job_id: str) -> None:
+        self.thread_changed(job_id)
+        if self.on_thread is not None:
+            self.on_thread(job_id)
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -178,27 +214,30 @@ class SlackDelivery:
             await self._deliver(job_id)
         finally:
             self._delivering.discard(job_id)
-            async with self._delivered:
-                self._delivered.notify_all()
+            self.thread_changed(job_id)
 
     async def wait_for_thread(self, job_id: str, grace: float) -> Job | None:
         """The job once its parent message exists (or its channel was given up on: `slack_error`), or None
-        if that takes longer than `grace` seconds."""
+        if that takes longer than `grace` seconds. The sender may run in another process: a nudge says when
+        a parent was posted, and the store is looked at every THREAD_RECHECK seconds anyway."""
 
         async def has_thread() -> Job | None:
             job = await self._store.get(job_id)
             return job if job is not None and (job.message_ts is not None or job.slack_error is not None) else None
 
         self.wake()
-        with contextlib.suppress(TimeoutError):
-            # Check while holding the condition: a delivery's notify cannot slip in between check and wait.
-            async with asyncio.timeout(grace), self._delivered:
-                while True:
-                    found = await has_thread()
-                    if found is not None:
-                        return found
-                    await self._delivered.wait()
-        return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while True:
+            changed = self._threads_changed  # taken before looking: a change after the look still wakes us
+            found = await has_thread()
+            if found is not None:
+                return found
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(left, THREAD_RECHECK))
 
     async def link(self, job: Job) -> str | None:
         if job.message_ts is None:
@@ -218,8 +257,7 @@ class SlackDelivery:
                 parent_missing = True  # the thread's notices wait for it; the other lanes do not
             else:
                 job = posted
-                async with self._delivered:  # a request waiting to link its thread need not wait for the rest
-                    self._delivered.notify_all()
+                self._threaded(job.id)  # a request waiting to link its thread need not wait for the rest
         elif job.slack_error is None and job.parent_error is None and job.parent_dirty and job.message_ts is not None:
             await self._redraw(job)
         notices = await self._store.pending_notices(job.id)
@@ -260,9 +298,13 @@ class SlackDelivery:
                 return await self._parent_failed(job, found, failures, looking=True)
         if not self._pacing.try_post(job.channel_id):
             return None  # a later round posts it
+        # Claimed from the mark read: if another sender took it meanwhile, this one leaves it.
+        if not await self._store.claim_parent_post(job.id, seen=job.parent_posting_since, now=self._clock()):
+            log.info("job %s: its parent message is being posted by another sender", job.id)
+            return None
         # This post draws the current state: a redraw right after it would cost a chat.update for nothing.
         await self._store.claim_parent_redraw(job.id)
-        job = await self._store.update(job.id, parent_posting_since=self._clock())
+        job = await self._store.get(job.id) or job
         result = await self._publisher.post(job.channel_id, render.parent_message(job), job_id=job.id, part="parent")
         if isinstance(result, SlackTrouble):
             return await self._parent_failed(job, result, failures, looking=False)
@@ -322,6 +364,7 @@ class SlackDelivery:
                 job.channel_id,
                 why,
             )
+            self._threaded(job.id)
             self.wake()
         return await self._store.get(job.id) or job
 
@@ -362,7 +405,8 @@ class SlackDelivery:
                     return await self._notice_failed(job, notice, route, found, now, looking=True)
             if not self._pacing.try_post(route.channel):
                 return _Sent.WAIT  # a later round sends it, and the lane's later notices after it
-        await self._store.notice_sending(notice.id)
+        if not await self._store.claim_notice(notice.id, seen=notice.sending_since, now=now):
+            return _Sent.WAIT  # another sender took it since this one read it
         link = await self.link(job) if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH) else None
         message = render.notice_message(job, notice, link, now)
         result: Posted | SlackTrouble

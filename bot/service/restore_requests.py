@@ -82,7 +82,7 @@ class RestoreRequests:
             job = await self._restores.record_checking(request, requester_id=user_id, channel_id=channel_id)
             if not isinstance(job, Job):
                 return job
-            with self._restores.driving(job.id):
+            async with self._restores.driving(job.id, leased=True):
                 return await self._check(job, tell_requester=False)
         except Exception as exc:
             return UnexpectedFailure(log_unexpected(exc, f"restore into {request.index_name}"))

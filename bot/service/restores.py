@@ -3,14 +3,22 @@
 The job is recorded before Pinecone is called and moved to `submitting` before create-index
 is sent, so a crash or a lost answer always leaves a job that can be reconciled: `reconcile`
 looks the target name up in Pinecone's restore jobs and decides, never a blind second call.
+
+The process that drives a job holds a lease on it in the store (bot/service/leases.py), recorded with the
+request or the approval, or claimed when the tracker takes the job up; only the lease's holder may mark
+create-index as sent, so a process that took over a job from a dead one reconciles, and one that lost its
+lease does not send create-index again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +40,7 @@ from bot.pinecone.errors import BackupNotReady, is_ambiguous
 from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
 from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
+from bot.service.leases import Leases
 from storage.base import ActiveRestoreExists, DeadlinePassed, JobStore, StaleJob, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,11 @@ Sleep = Callable[[float], Awaitable[None]]
 #: Finishes checking a job recorded in `checking` (channel, policy, approval): bot/service/restore_requests.py.
 #: The flag says whether a refusal must reach the requester through Slack (after a restart, nobody else would).
 Checker = Callable[[Job, bool], Awaitable[Any]]
+
+
+def process_name() -> str:
+    """This process's name among the bot's processes: host, pid and a random part (unique per start)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 # Tags that keep the trail outside Slack: who restored the index and from which backup.
@@ -85,6 +99,7 @@ class RestoreService:
         sleep: Sleep = asyncio.sleep,
         acks: AckPriority | None = None,
         clock: Callable[[], datetime] = utcnow,
+        leases: Leases | None = None,
     ) -> None:
         self._clock = clock
         self._store = store
@@ -96,8 +111,8 @@ class RestoreService:
         # Pinecone waits until a burst of commands has been answered (bot/service/ack_priority.py).
         self.acks = acks or AckPriority()
         self._submitting = self.acks.turns(SUBMITTING_SLOTS)
-        # Jobs a request is driving right now; the tracker leaves them alone (`is_driving`).
-        self._driving: set[str] = set()
+        # Which jobs this process drives right now, as leases in the store: the tracker leaves them alone.
+        self.leases = leases or Leases(store, process_name(), clock=clock)
         #: Set by RestoreRequests: how a job recorded in `checking` is taken further after a restart.
         self.checker: Checker | None = None
 
@@ -109,33 +124,31 @@ class RestoreService:
         return await self._drive(job, tell_requester=False)
 
     async def _drive(self, job: Job, *, tell_requester: bool) -> Outcome:
-        """Take a recorded `requested` job to Pinecone, and link the requester to its thread."""
-        with self.driving(job.id):
-            async with self._submitting.turn():
-                outcome = await self.advance(job, tell_requester=tell_requester)
+        """Take a recorded `requested` job, leased to this process, to Pinecone; link the requester to its thread."""
+        async with self.driving(job.id, leased=True), self._submitting.turn():
+            outcome = await self.advance(job, tell_requester=tell_requester)
         if isinstance(outcome, Started):
             threaded = await self._delivery.wait_for_thread(outcome.job.id, THREAD_GRACE)
             if threaded is not None:
                 return Started(threaded, await self._delivery.link(threaded))
         return outcome
 
-    def is_driving(self, job_id: str) -> bool:
-        """A request or an approval is taking this job to Pinecone right now: the tracker leaves it alone."""
-        return job_id in self._driving
+    def is_driving(self, job: Job) -> bool:
+        """A request or an approval, in this process or another, is taking this job to Pinecone right now (its
+        lease has not run out): the tracker leaves it alone."""
+        return self.leases.driven(job)
 
-    @contextlib.contextmanager
-    def driving(self, job_id: str) -> Iterator[None]:
-        """While a request checks or drives this job, the tracker leaves it alone."""
-        self._driving.add(job_id)
-        try:
-            yield
-        finally:
-            self._driving.discard(job_id)
+    def driving(self, job_id: str, *, leased: bool = False) -> AbstractAsyncContextManager[bool]:
+        """While a request checks or drives this job, the tracker leaves it alone (`Leases.holding`): True if
+        this process may drive it. `leased`: the job was recorded or approved with this process's lease."""
+        return self.leases.holding(job_id, leased=leased)
 
     async def resume(self, job: Job) -> Outcome:
-        """Take up a job nobody is driving (after a restart, or a request that gave up): the tracker's way in.
-        A refusal then reaches the requester through Slack, since nobody else would tell them."""
-        with self.driving(job.id):
+        """Take up a job nobody is driving (after a restart, a request that gave up, a process that died): the
+        tracker's way in. A refusal then reaches the requester through Slack, since nobody else would tell them."""
+        async with self.driving(job.id) as mine:
+            if not mine:
+                return Pending(job)  # another process claimed it first
             if job.state is JobState.CHECKING:
                 if self.checker is None:
                     return Pending(job)
@@ -221,7 +234,8 @@ class RestoreService:
             channel_id=channel_id,
         )
         try:
-            return await self._store.create(new, **create)
+            # Leased to this process from the start: the tracker leaves the new job to the request.
+            return await self._store.create(new, **self.leases.fields(), **create)
         except ActiveRestoreExists as exc:
             return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
         except StoreUnavailable as exc:
@@ -237,17 +251,18 @@ class RestoreService:
 
     async def approve(self, job_id: str, *, approver_id: str, reason: str | None) -> Job | DecisionRefused:
         """Record the approval (one approver wins a race) and start the restore in the same thread."""
-        job = await self._decide(job_id, JobState.REQUESTED, NoticeKind.APPROVED, approver_id, reason)
+        job = await self._decide(
+            job_id, JobState.REQUESTED, NoticeKind.APPROVED, approver_id, reason, **self.leases.fields()
+        )
         if isinstance(job, Job):
-            self._driving.add(job.id)
             self._delivery.wake()
         return job
 
     async def run_approved(self, job: Job) -> None:
-        """Drive an approved job to `restoring`; the thread and, on refusal, the requester are told."""
-        with self.driving(job.id):
-            async with self._submitting.turn():
-                await self.advance(job, tell_requester=True)
+        """Drive an approved job (leased to this process by `approve`) to `restoring`; the thread and, on
+        refusal, the requester are told."""
+        async with self.driving(job.id, leased=True), self._submitting.turn():
+            await self.advance(job, tell_requester=True)
 
     async def deny(self, job_id: str, *, approver_id: str, reason: str) -> Job | DecisionRefused:
         return await self._decide(job_id, JobState.DENIED, NoticeKind.DENIED, approver_id, reason)
@@ -261,7 +276,7 @@ class RestoreService:
         return await self._decide(job.id, JobState.EXPIRED, NoticeKind.EXPIRED, "restore-bot", None)
 
     async def _decide(
-        self, job_id: str, target: JobState, kind: NoticeKind, by: str, reason: str | None
+        self, job_id: str, target: JobState, kind: NoticeKind, by: str, reason: str | None, **fields: Any
     ) -> Job | DecisionRefused:
         """Record a decision. A person's decision holds only before the request's deadline, checked in the
         same transaction (whatever the tracker's cycle); the deadline's own expiry is the one exception."""
@@ -278,6 +293,7 @@ class RestoreService:
                 notices=(Notice(kind=kind),),
                 decision=Decision(decision=kind.value, by_user=by, reason=reason),
                 deadline=None if target is JobState.EXPIRED else now,
+                **fields,
             )
         except StaleJob as exc:
             return DecisionRefused(render.already_decided(exc.job))
@@ -355,7 +371,8 @@ class RestoreService:
             if found is not None:
                 return await self._accepted(job, found.restore_job_id, found.target_index_id)
             try:
-                await self._store.update(job.id, submitted_at=self._clock())
+                # Only while this process holds the job's lease: one that took it over must reconcile.
+                await self._store.mark_submitted(job.id, self.leases.driver, at=self._clock())
                 response = await self._pinecone.create_index_from_backup(job.backup_id, body)
             except RateLimited as exc:
                 # 429 means the request was not taken: waiting and sending again is safe.

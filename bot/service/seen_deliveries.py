@@ -5,12 +5,18 @@ written to the store, in batches in the background, and read back at start-up, s
 that arrives after a restart is still recognised. Writing them on the ack path, one durable
 commit per request, made acks 12-25x slower than bare Bolt under load and contended with the
 restores' own transactions (bench/ack_latency.py).
+
+With several bot processes on one store (PostgreSQL), a retry may reach another process, whose memory has
+never seen the key. There the work after the ack is claimed first (`claim`): the key is inserted in the
+store with this process as its holder, and only the process that recorded it (by its claim or its batch)
+does the work. The ack itself still waits on nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,6 +29,8 @@ log = logging.getLogger(__name__)
 
 REMEMBER_FOR = timedelta(days=1)
 FLUSH_EVERY = 0.2
+# How often claims also forget the keys older than REMEMBER_FOR.
+FORGET_EVERY = 60.0
 
 
 class SeenDeliveries:
@@ -32,7 +40,11 @@ class SeenDeliveries:
         *,
         remember_for: timedelta = REMEMBER_FOR,
         clock: Callable[[], float] = time.monotonic,
+        shared: bool | None = None,
+        holder: str | None = None,
     ) -> None:
+        """`shared`: whether other processes use the store too (None: as the store says); `holder`: this
+        process's name in the store."""
         self._store = store
         self._remember_for = remember_for
         self._clock = clock
@@ -41,6 +53,10 @@ class SeenDeliveries:
         self._expires: OrderedDict[str, float] = OrderedDict()
         self._unsaved: list[str] = []
         self._pending = asyncio.Event()
+        # Other processes share the store: the work after an ack is claimed there first (`claim`).
+        self._shared = store.shared if shared is None else shared
+        self._holder = holder or f"process-{secrets.token_hex(6)}"
+        self._forgotten_at = clock()
 
     async def load(self) -> None:
         """Read the keys of the last day from the store (at start-up)."""
@@ -60,6 +76,27 @@ class SeenDeliveries:
         self._pending.set()
         return True
 
+    async def claim(self, key: str) -> bool:
+        """Whether this process should do the work of the delivery `key` (after its ack): always, when no other
+        process shares the store (memory decided); otherwise only if the store had not recorded the key yet.
+        When the store cannot be reached the work goes ahead (its own writes then fail the same way)."""
+        if not self._shared:
+            return True
+        forget = (self._clock() - self._forgotten_at) >= FORGET_EVERY
+        now = utcnow()
+        try:
+            claimed = await self._store.claim_delivery(
+                key, holder=self._holder, now=now, forget_before=now - self._remember_for if forget else None
+            )
+        except StoreUnavailable as exc:
+            log.warning("could not claim Slack delivery %s in the store; handling it here: %s", key, exc)
+            return True
+        if forget:
+            self._forgotten_at = self._clock()
+        if not claimed:
+            log.info("Slack delivery %s was handled by another process; nothing more is done here", key)
+        return claimed
+
     def __len__(self) -> int:
         return len(self._expires)
 
@@ -76,7 +113,7 @@ class SeenDeliveries:
             return
         batch, self._unsaved = self._unsaved, []
         try:
-            await self._store.record_deliveries(batch, forget_before=utcnow() - self._remember_for)
+            await self._store.record_deliveries(batch, forget_before=utcnow() - self._remember_for, holder=self._holder)
         except StoreUnavailable as exc:
             # Memory still has them; only a restart in the meantime could let a retry through.
             log.warning("could not save %d Slack delivery keys; will try again: %s", len(batch), exc)

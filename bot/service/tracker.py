@@ -113,7 +113,7 @@ class Tracker:
 
     async def cycle(self) -> None:
         started = self._monotonic()
-        jobs = [job for job in await self._store.active_jobs() if not self._service.is_driving(job.id)]
+        jobs = [job for job in await self._store.active_jobs() if not self._service.is_driving(job)]
         restoring = [job for job in jobs if job.state is JobState.RESTORING]
         others = [job for job in jobs if job.state is not JobState.RESTORING]
         await asyncio.gather(*(self._guarded(job, self._move_on(job)) for job in others))

@@ -148,6 +148,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN driver_id text;
     ALTER TABLE jobs ADD COLUMN driver_until timestamptz;
+    -- Which process recorded a Slack delivery key: the one that does its work (claim_delivery).
+    ALTER TABLE slack_deliveries ADD COLUMN holder text;
     CREATE TABLE leadership (
         name   text PRIMARY KEY,
         epoch  bigint NOT NULL,

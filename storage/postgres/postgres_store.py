@@ -607,25 +607,31 @@ class PostgresJobStore:
 
     # -- Slack request de-duplication ------------------------------------------------------------------
 
-    async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None:
+    async def record_deliveries(self, keys: list[str], *, forget_before: datetime, holder: str | None = None) -> None:
         """Record Slack delivery keys (in one transaction) and forget those older than `forget_before`.
         A key another process recorded first is left as it is."""
         async with self._transaction("record Slack deliveries") as connection:
             await connection.execute(
-                "INSERT INTO slack_deliveries (key, received_at) SELECT key, $2 FROM unnest($1::text[]) AS key "
-                "ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO slack_deliveries (key, received_at, holder) "
+                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ON CONFLICT (key) DO NOTHING",
                 keys,
                 utcnow(),
+                holder,
             )
             await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
 
-    async def claim_delivery(self, key: str, *, now: datetime, forget_before: datetime | None = None) -> bool:
+    async def claim_delivery(
+        self, key: str, *, holder: str, now: datetime, forget_before: datetime | None = None
+    ) -> bool:
         async with self._transaction("record a Slack delivery") as connection:
+            # A key this process recorded first (in a batch) is still its own to work on.
             claimed = await connection.fetchval(
-                "INSERT INTO slack_deliveries (key, received_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING "
+                "INSERT INTO slack_deliveries (key, received_at, holder) VALUES ($1, $2, $3) ON CONFLICT (key) "
+                "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = EXCLUDED.holder "
                 "RETURNING true",
                 key,
                 now,
+                holder,
             )
             if forget_before is not None:
                 await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)

@@ -254,11 +254,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL AND dropped_at IS NULL;
     """,
     # 7: several bot processes (on PostgreSQL; the same tables here, so both stores behave alike). Which process
-    # drives a job through a request right now, and until when (a lease the tracker respects); the leadership of
-    # the background work, numbered by an epoch each new leader bumps. Columns added, no table rebuilt.
+    # drives a job through a request right now, and until when (a lease the tracker respects); which process
+    # recorded a Slack delivery key (the one that may do its work); the leadership of the background work,
+    # numbered by an epoch each new leader bumps. Columns added, no table rebuilt.
     """
     ALTER TABLE jobs ADD COLUMN driver_id TEXT;
     ALTER TABLE jobs ADD COLUMN driver_until TEXT;
+    ALTER TABLE slack_deliveries ADD COLUMN holder TEXT;
     CREATE TABLE leadership (
         name   TEXT PRIMARY KEY,
         epoch  INTEGER NOT NULL,

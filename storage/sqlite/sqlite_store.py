@@ -510,27 +510,32 @@ class SqliteJobStore:
 
     # -- Slack request de-duplication ------------------------------------------------------------------
 
-    async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None:
+    async def record_deliveries(self, keys: list[str], *, forget_before: datetime, holder: str | None = None) -> None:
         """Record Slack delivery keys (in one transaction) and forget those older than `forget_before`."""
         now = utcnow().isoformat()
         try:
             async with self._transaction() as db:
                 await db.executemany(
-                    "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                    [(key, now) for key in keys],
+                    "INSERT INTO slack_deliveries (key, received_at, holder) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    [(key, now, holder) for key in keys],
                 )
                 await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not record Slack deliveries: {exc}") from exc
 
-    async def claim_delivery(self, key: str, *, now: datetime, forget_before: datetime | None = None) -> bool:
+    async def claim_delivery(
+        self, key: str, *, holder: str, now: datetime, forget_before: datetime | None = None
+    ) -> bool:
         try:
             async with self._transaction() as db:
-                cursor = await db.execute(
-                    "INSERT INTO slack_deliveries (key, received_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                    (key, now.isoformat()),
-                )
-                claimed = cursor.rowcount == 1
+                async with db.execute(
+                    "INSERT INTO slack_deliveries (key, received_at, holder) VALUES (?, ?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = excluded.holder "
+                    "RETURNING 1",
+                    (key, now.isoformat(), holder),
+                ) as cursor:
+                    claimed = await cursor.fetchone() is not None
                 if forget_before is not None:
                     await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
                 return claimed

@@ -73,7 +73,7 @@ async def test_a_tampered_body_fails_verification(bot: BotProcess, pinecone: Pin
 async def test_healthz(bot: BotProcess) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.get(f"{bot.url}/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "role": "leader"}
 
 
 async def test_sigterm_stops_cleanly(bot: BotProcess) -> None:

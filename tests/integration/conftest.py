@@ -20,6 +20,7 @@ async def services(slack: SlackStandIn, pinecone: PineconeEmulator, database_url
     slack.add_channel(CHANNEL, name="restores")  # the stand-in is strict: the allowed channel exists
     settings = in_process_settings(slack, database_url, pinecone_url=pinecone.base_url)
     built = await build_services(settings)
+    assert await built.coordination.try_lead() is not None, "the only process leads: its sender may write"
     stopping = asyncio.Event()
     sender = asyncio.create_task(built.delivery.run(stopping))
     try:

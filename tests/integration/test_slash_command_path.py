@@ -81,7 +81,7 @@ async def test_a_failure_after_the_ack_is_logged_and_its_reference_sent_to_the_u
     async def broken() -> None:
         raise RuntimeError("a bug")
 
-    after_ack(services.tasks, broken(), body={"command": "/restore-index", "response_url": response_url}, name="broken")
+    after_ack(services.cases, broken(), body={"command": "/restore-index", "response_url": response_url}, name="broken")
     [apology] = await slack.wait_for(lambda: response_posts(slack, response_url))
     logged = [r for r in caplog.records if r.name == "bot.unexpected"]
     assert len(logged) == 1 and "a bug" in str(logged[0].exc_info)

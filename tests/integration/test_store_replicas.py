@@ -142,14 +142,22 @@ async def test_a_slack_delivery_key_is_claimed_once_across_stores(database_url: 
     try:
         now = utcnow()
         results = await asyncio.gather(
-            *(store.claim_delivery("trigger_id:T1", now=now) for store in (one, two, one, two))
+            *(
+                store.claim_delivery("trigger_id:T1", holder=f"replica-{n}", now=now)
+                for n, store in enumerate((one, two, one, two))
+            )
         )
         assert sorted(results) == [False, False, False, True]
         assert await one.delivery_keys_since(now - timedelta(seconds=1)) == {"trigger_id:T1"}
+        # A key a process recorded in a batch is still its own to claim, and nobody else's.
+        await one.record_deliveries(["trigger_id:T3"], forget_before=now - timedelta(days=1), holder=ME)
+        assert await one.claim_delivery("trigger_id:T3", holder=ME, now=now)
+        assert not await two.claim_delivery("trigger_id:T3", holder=OTHER, now=now)
+        later = now + timedelta(days=2)
         assert await two.claim_delivery(
-            "trigger_id:T2", now=now + timedelta(days=2), forget_before=now + timedelta(days=1)
+            "trigger_id:T2", holder=OTHER, now=later, forget_before=later - timedelta(days=1)
         )
-        assert await one.delivery_keys_since(now - timedelta(days=1)) == {"trigger_id:T2"}, "T1 forgotten"
+        assert await one.delivery_keys_since(now - timedelta(days=1)) == {"trigger_id:T2"}, "T1, T3 forgotten"
     finally:
         if two is not one:
             await two.close()

@@ -19,7 +19,7 @@ class Clock:
 
 def seen_with(clock: Clock, seconds: float) -> SeenDeliveries:
     # first_time never touches the store; only load() and flush() do.
-    return SeenDeliveries(cast(JobStore, None), remember_for=timedelta(seconds=seconds), clock=clock)
+    return SeenDeliveries(cast(JobStore, None), remember_for=timedelta(seconds=seconds), clock=clock, shared=False)
 
 
 def test_a_key_is_new_once_then_a_repeat_until_it_expires() -> None:
