@@ -8,9 +8,10 @@ host cut off); on SQLite the one process always leads.
 
 `Leadership.run` ticks every `interval` seconds. A standby tries to take the lock at each tick and keeps
 listening to the others meanwhile; the leader checks that it still holds it. A leader told that its lock
-connection is gone (`Coordination.on_lost`) cancels its background work at once, and contends again at the next
-tick. The background work writes through a store fenced by the leader's epoch (`JobStore.fenced`), so whatever
-an ex-leader still tries after another took over is refused by the store.
+connection is gone (`Coordination.on_lost`) cancels its background work at once, and contends again a tick
+later than the others would (the trouble was more likely its own, so a standby gets the first chance). The
+background work writes through a store fenced by the leader's epoch (`JobStore.fenced`), so whatever an
+ex-leader still tries after another took over is refused by the store.
 
 `Nudges` carries what the replicas tell each other: "wake the sender" from a replica that recorded something
 to the leader, and "this job's thread exists" from the leader's sender to a replica whose request is waiting to
@@ -58,6 +59,7 @@ class Leadership:
         self._work_stopping = asyncio.Event()
         self._lost = asyncio.Event()
         self._standing_by = False
+        self._sit_out = False
         coordination.on_lost(self._on_lost)
         if metrics is not None:
             metrics.leading(False)
@@ -96,8 +98,14 @@ class Leadership:
             if self._lost.is_set() or not await self._coordination.still_leading():
                 log.warning("this replica no longer leads the background work; it stopped it and stands by")
                 await self._stop(graceful=False)
+                self._lost.clear()
+                self._sit_out = True
             return
         self._lost.clear()
+        if self._sit_out:
+            self._sit_out = False
+            await self._coordination.listen()
+            return
         epoch = await self._coordination.try_lead()
         if epoch is None:
             await self._coordination.listen()
