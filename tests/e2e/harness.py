@@ -2,6 +2,8 @@
 
 Only the subprocess lives here (its environment, start, stop, log, and the requests sent to it); the
 helpers other tiers share (signing, slash-command bodies, the workspace's IDs, settings) are in tests/fakes.
+A bot on PostgreSQL (`running_bot(..., database_url=...)`; several may share one database) is looked at
+through `PostgresPeek`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import os
 import signal
 import sqlite3
 import sys
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+import asyncpg
 import httpx
 
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
@@ -33,6 +37,41 @@ from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, SIGNING_SECRET, USE
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "restore-bot ready"
 START_TIMEOUT = 30.0
+T = TypeVar("T")
+
+
+class PostgresPeek:
+    """A look at a PostgreSQL database from synchronous code (the `wait_for` predicates): one connection, on an
+    event loop of its own in a thread, so the test's loop (where the fakes answer the bot) is blocked only
+    for the query itself."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="postgres-peek", daemon=True)
+        self._thread.start()
+        self._connection: asyncpg.Connection | None = None
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=30)
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        async def fetch() -> list[dict[str, Any]]:
+            if self._connection is None or self._connection.is_closed():
+                self._connection = await asyncpg.connect(self._url)
+            return [dict(row) for row in await self._connection.fetch(sql, *args)]
+
+        return self._run(fetch())
+
+    def close(self) -> None:
+        async def close() -> None:
+            if self._connection is not None:
+                self._connection.terminate()
+
+        self._run(close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
 
 
 @dataclass
@@ -43,6 +82,8 @@ class BotProcess:
     port: int
     database: Path
     slack: SlackStandIn
+    #: Set when the bot runs on PostgreSQL (DATABASE_URL): `jobs()` and `decisions()` read it there.
+    peek: PostgresPeek | None = None
     process: asyncio.subprocess.Process | None = None
     log_lines: list[str] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -200,11 +241,16 @@ class BotProcess:
     # -- what it stored ------------------------------------------------------------------------------
 
     def decisions(self) -> list[dict[str, Any]]:
+        if self.peek is not None:
+            return self.peek.rows("SELECT * FROM decisions ORDER BY id")
         with contextlib.closing(sqlite3.connect(self.database)) as db:
             db.row_factory = sqlite3.Row
             return [dict(row) for row in db.execute("SELECT * FROM decisions ORDER BY id")]
 
     def jobs(self) -> list[dict[str, Any]]:
+        if self.peek is not None:
+            tables = self.peek.rows("SELECT to_regclass('jobs') IS NOT NULL AS migrated")
+            return self.peek.rows("SELECT * FROM jobs ORDER BY created_at, seq") if tables[0]["migrated"] else []
         if not self.database.exists():
             return []
         with contextlib.closing(sqlite3.connect(self.database)) as db:
@@ -261,17 +307,39 @@ def bot_env(
     return env
 
 
-@contextlib.asynccontextmanager
-async def running_bot(
-    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, **overrides: str | None
-) -> AsyncIterator[BotProcess]:
+def new_bot(
+    pinecone: PineconeEmulator,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    **overrides: str | None,
+) -> BotProcess:
+    """A bot process, not started: on a SQLite file in `tmp_path`, or on the PostgreSQL `database_url`."""
     database = tmp_path / "restore-bot.sqlite3"
     port = free_port()
-    bot = BotProcess(
-        env=bot_env(pinecone, slack, database, port, **overrides), port=port, database=database, slack=slack
-    )
-    await bot.start()
+    env = bot_env(pinecone, slack, database, port, **overrides)
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    peek = PostgresPeek(database_url) if database_url is not None else None
+    return BotProcess(env=env, port=port, database=database, slack=slack, peek=peek)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    pinecone: PineconeEmulator,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    **overrides: str | None,
+) -> AsyncIterator[BotProcess]:
+    bot = new_bot(pinecone, slack, tmp_path, database_url=database_url, **overrides)
     try:
+        await bot.start()
         yield bot
     finally:
-        await bot.stop()
+        if bot.process is not None:
+            await bot.stop()
+        if bot.peek is not None:
+            bot.peek.close()
