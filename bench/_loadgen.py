@@ -1,9 +1,10 @@
 """Load generator for bench/ack_latency.py: its own process, aiohttp's client, N requests in flight.
 
-Reads one JSON job from stdin: {"url", "secret", "concurrency", "bodies": [[kind, body], ...],
-"warmup": [body, ...], "timeout": seconds}. Signs every body (Slack v0) just before the timed run,
-sends the warm-up (untimed; it opens the connections), then the bodies with `concurrency` workers,
-and prints one JSON object: per-request latency (s), kind, status, and the wall time.
+Reads one JSON job from stdin: {"url" (or "urls": several, used in turn: request i goes to urls[i % n]),
+"secret", "concurrency", "bodies": [[kind, body], ...], "warmup": [body, ...], "timeout": seconds}. Signs every
+body (Slack v0) just before the timed run, sends the warm-up (untimed; it opens the connections), then the
+bodies with `concurrency` workers, and prints one JSON object: per-request latency (s), kind, status, and the
+wall time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def sign(secret: bytes, body: str, stamp: str) -> dict[str, str]:
 
 async def run(job: dict) -> dict:
     secret = job["secret"].encode()
-    url = job["url"]
+    urls: list[str] = job.get("urls") or [job["url"]]
     concurrency = int(job["concurrency"])
     stamp = str(int(time.time()))
     timeout = aiohttp.ClientTimeout(total=float(job.get("timeout", 30.0)))
@@ -37,7 +38,9 @@ async def run(job: dict) -> dict:
     results: list[tuple[str, float, int, str]] = []
     failures = 0
 
-    async def send(session: aiohttp.ClientSession, body: bytes, headers: dict[str, str]) -> tuple[float, int, str]:
+    async def send(
+        session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[float, int, str]:
         started = time.perf_counter()
         try:
             async with session.post(url, data=body, headers=headers) as response:
@@ -48,27 +51,29 @@ async def run(job: dict) -> dict:
         return time.perf_counter() - started, status, text[:200].decode(errors="replace")
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        warm = [(b.encode(), sign(secret, b, stamp)) for b in job.get("warmup", [])]
+        warm = [(urls[n % len(urls)], b.encode(), sign(secret, b, stamp)) for n, b in enumerate(job.get("warmup", []))]
         queue: asyncio.Queue = asyncio.Queue()
         for item in warm:
             queue.put_nowait(item)
 
         async def warm_worker() -> None:
             while not queue.empty():
-                body, headers = queue.get_nowait()
-                await send(session, body, headers)
+                url, body, headers = queue.get_nowait()
+                await send(session, url, body, headers)
 
         await asyncio.gather(*(warm_worker() for _ in range(concurrency)))
 
-        prepared = [(kind, b.encode(), sign(secret, b, stamp)) for kind, b in job["bodies"]]
+        prepared = [
+            (kind, urls[n % len(urls)], b.encode(), sign(secret, b, stamp)) for n, (kind, b) in enumerate(job["bodies"])
+        ]
         for item in prepared:
             queue.put_nowait(item)
 
         async def worker() -> None:
             nonlocal failures
             while not queue.empty():
-                kind, body, headers = queue.get_nowait()
-                latency, status, text = await send(session, body, headers)
+                kind, url, body, headers = queue.get_nowait()
+                latency, status, text = await send(session, url, body, headers)
                 results.append((kind, latency, status, text))
 
         started = time.perf_counter()

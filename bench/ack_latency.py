@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/ack_latency.py            # 10, 100 and 1,000 commands per round; 10 and 100 in flight
     .venv/bin/python bench/ack_latency.py --quick    # the same sizes and levels, fewer rounds (a few minutes)
+    .venv/bin/python bench/ack_latency.py --replicas 2 --postgres --sizes 1000 --levels 100 --rounds 2
+                                                     # two replicas on a throwaway PostgreSQL, requests alternating
 
 Set-up (all on 127.0.0.1):
 * this process hosts the test suite's Pinecone emulator and Slack stand-in (tests/fakes) and orchestrates;
@@ -27,6 +29,12 @@ Targets (exit 1 if any is missed):
   grows (latency at a fixed number in flight should not grow at all; compared only from a size that can keep the
   level in flight, e.g. not from 10 commands at 100 in flight);
 * nothing dropped: every request answered 200 and every valid restore Ready at the end.
+
+With `--replicas N` (N > 1 needs PostgreSQL: `--postgres` starts a throwaway server, durable as PostgreSQL's
+defaults, or `--database-url` names one) N bot processes share the database, as replicas behind a load
+balancer: each round's requests alternate between them (request i goes to replica i mod N) and the bot's CPU
+is theirs summed. The bare app stays one process. The ratio target is then `--ratio-limit` (2 by default; the
+issue asks at most 1x for two replicas at 100 in flight).
 """
 
 from __future__ import annotations
@@ -47,12 +55,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import asyncpg
 from _common import BENCH, REPO, bot_process, child_process, command_body, cpu_seconds, start_py_spy, work_directory
 
 from tests.e2e.harness import bot_env
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.ports import free_port
+from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, SIGNING_SECRET
 
@@ -115,8 +125,8 @@ class Cell:
         return self.total_cpu / self.commands["bot"]
 
 
-async def load(url: str, concurrency: int, bodies: list[list[str]], warmup: list[str]) -> dict[str, Any]:
-    job = {"url": url, "secret": SIGNING_SECRET, "concurrency": concurrency, "bodies": bodies, "warmup": warmup}
+async def load(urls: list[str], concurrency: int, bodies: list[list[str]], warmup: list[str]) -> dict[str, Any]:
+    job = {"urls": urls, "secret": SIGNING_SECRET, "concurrency": concurrency, "bodies": bodies, "warmup": warmup}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(BENCH / "_loadgen.py"),
@@ -129,33 +139,49 @@ async def load(url: str, concurrency: int, bodies: list[list[str]], warmup: list
     except TimeoutError:
         process.kill()
         await process.wait()
-        raise SystemExit(f"a round against {url} did not finish within {ROUND_TIMEOUT:.0f} s") from None
+        raise SystemExit(f"a round against {urls} did not finish within {ROUND_TIMEOUT:.0f} s") from None
     if process.returncode != 0:
         raise SystemExit(f"the load generator failed (exit {process.returncode})")
     return json.loads(out)
 
 
-def job_counts(database: Path) -> tuple[int, int, int]:
-    """(jobs recorded, jobs still active, jobs Ready)."""
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
-        recorded, active, ready = db.execute(
-            "SELECT count(*), "
-            "coalesce(sum(state IN ('requested','submitting','restoring','awaiting_approval')), 0), "
-            "coalesce(sum(state = 'ready'), 0) FROM jobs"
-        ).fetchone()
+_COUNTS = (
+    "SELECT count(*), "
+    "coalesce(sum(CASE WHEN state IN ('checking','requested','submitting','restoring','awaiting_approval') "
+    "THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN state = 'ready' THEN 1 ELSE 0 END), 0) FROM jobs"
+)
+
+
+async def job_counts(database: Path | str) -> tuple[int, int, int]:
+    """(jobs recorded, jobs still active, jobs Ready), from the SQLite file or the PostgreSQL URL."""
+    if isinstance(database, str):
+        connection = await asyncpg.connect(database)
+        try:
+            row = await connection.fetchrow(_COUNTS)
+        finally:
+            await connection.close()
+        assert row is not None
+        recorded, active, ready = row[0], row[1], row[2]
+    else:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
+            recorded, active, ready = db.execute(_COUNTS).fetchone()
     return int(recorded), int(active), int(ready)
 
 
-async def settle(database: Path, pid: int, expected: int) -> float:
+def total_cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+async def settle(database: Path | str, pids: list[int], expected: int) -> float:
     """Wait until all `expected` valid restores are recorded and none is active (requests still waiting in
     the bot's memory are not in the store yet, so the count matters), then for a second of idle CPU."""
     started = time.monotonic()
     while time.monotonic() - started < SETTLE_TIMEOUT:
-        recorded, active, _ = job_counts(database)
+        recorded, active, _ = await job_counts(database)
         if recorded >= expected and active == 0:
-            before = cpu_seconds(pid)
+            before = total_cpu(pids)
             await asyncio.sleep(1.0)
-            if cpu_seconds(pid) - before < 0.05:
+            if total_cpu(pids) - before < 0.05 * len(pids):
                 return time.monotonic() - started
         else:
             await asyncio.sleep(0.25)
@@ -177,14 +203,28 @@ async def main() -> int:
         "--py-spy", metavar="FILE", help="py-spy record the bot during its first round at the top level and size"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (bot log, database)")
+    parser.add_argument("--replicas", type=int, default=1, help="bot processes sharing the store (>1: PostgreSQL)")
+    parser.add_argument("--postgres", action="store_true", help="the store on a throwaway PostgreSQL server")
+    parser.add_argument("--database-url", help="the store on this PostgreSQL database (it must be empty)")
+    parser.add_argument("--ratio-limit", type=float, default=RATIO_LIMIT, help="p99(bot) / p99(bare) allowed")
     args = parser.parse_args()
+    if args.replicas > 1 and not (args.postgres or args.database_url):
+        parser.error("--replicas above 1 needs PostgreSQL: --postgres or --database-url")
     sizes = sorted(int(x) for x in args.sizes.split(","))
     levels = [int(x) for x in args.levels.split(",")]
     table = QUICK_ROUNDS if args.quick else FULL_ROUNDS
     rounds = {size: args.rounds or table.get(size, 2) for size in sizes}
 
-    with work_directory(".work-ack-", keep=args.keep) as workdir:
-        database = workdir / "restore-bot.sqlite3"
+    with work_directory(".work-ack-", keep=args.keep) as workdir, contextlib.ExitStack() as servers:
+        database: Path | str = workdir / "restore-bot.sqlite3"
+        if args.postgres:
+            server = PostgresServer(durable=True)
+            servers.callback(server.destroy)
+            await asyncio.to_thread(server.start)  # it runs an event loop of its own to create the role
+            database = server.url(await server.create_database())
+            print(f"PostgreSQL {server.bindir.parent.name} on port {server.port} (fsync and synchronous_commit on)")
+        elif args.database_url:
+            database = args.database_url
         async with (
             PineconeEmulator(api_key=PINECONE_API_KEY) as pinecone,
             SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack,
@@ -193,35 +233,40 @@ async def main() -> int:
             for channel in (CHANNEL, INCIDENT_CHANNEL):  # the stand-in is strict: the bot's channels exist
                 slack.add_channel(channel)
             backup_id = pinecone.add_backup()["backup_id"]
-            bot_port, bare_port = free_port(), free_port()
-            env = bot_env(
-                pinecone,
-                slack,
-                database,
-                bot_port,
-                RESTORE_BOT_POLL_INTERVAL=args.poll_interval,
-                RESTORE_BOT_RESTORE_TIMEOUT="3600",
-                RESTORE_BOT_LOG_FORMAT="json",
-            )
-            async with (
-                bot_process(env, workdir / "bot.log") as bot_pid,
-                child_process(
-                    [
-                        sys.executable,
-                        str(BENCH / "_bare_app.py"),
-                        str(bare_port),
-                        SIGNING_SECRET,
-                        slack.api_url,
-                        SLACK_BOT_TOKEN,
-                    ],
-                    env={**env, "PYTHONUNBUFFERED": "1"},
-                    log=workdir / "bare.log",
-                    ready="bare ready",
-                ) as bare_pid,
-            ):
-                bench = Bench(args, slack, backup_id, bot_pid, bare_pid, bot_port, bare_port, database)
+            bot_ports, bare_port = [free_port() for _ in range(args.replicas)], free_port()
+            async with contextlib.AsyncExitStack() as bots:
+                bot_pids = []
+                for n, port in enumerate(bot_ports):
+                    env = bot_env(
+                        pinecone,
+                        slack,
+                        workdir / "restore-bot.sqlite3",
+                        port,
+                        RESTORE_BOT_POLL_INTERVAL=args.poll_interval,
+                        RESTORE_BOT_RESTORE_TIMEOUT="3600",
+                        RESTORE_BOT_LOG_FORMAT="json",
+                    )
+                    if isinstance(database, str):
+                        env["DATABASE_URL"] = database
+                    bot_pids.append(await bots.enter_async_context(bot_process(env, workdir / f"bot-{n}.log")))
+                bare_pid = await bots.enter_async_context(
+                    child_process(
+                        [
+                            sys.executable,
+                            str(BENCH / "_bare_app.py"),
+                            str(bare_port),
+                            SIGNING_SECRET,
+                            slack.api_url,
+                            SLACK_BOT_TOKEN,
+                        ],
+                        env={**env, "PYTHONUNBUFFERED": "1"},
+                        log=workdir / "bare.log",
+                        ready="bare ready",
+                    )
+                )
+                bench = Bench(args, slack, backup_id, bot_pids, bare_pid, bot_ports, bare_port, database)
                 cells = await bench.run(levels, sizes, rounds)
-                return report(cells, levels, sizes, bench, database, pinecone, slack)
+                return await report(cells, levels, sizes, bench, database, pinecone, slack)
 
 
 class Bench:
@@ -230,19 +275,19 @@ class Bench:
         args: argparse.Namespace,
         slack: SlackStandIn,
         backup_id: str,
-        bot_pid: int,
+        bot_pids: list[int],
         bare_pid: int,
-        bot_port: int,
+        bot_ports: list[int],
         bare_port: int,
-        database: Path,
+        database: Path | str,
     ) -> None:
         self.args = args
         self.slack = slack
         self.backup_id = backup_id
-        self.pids = {"bot": bot_pid, "bare": bare_pid}
+        self.pids = {"bot": bot_pids, "bare": [bare_pid]}
         self.urls = {
-            "bot": f"http://127.0.0.1:{bot_port}/slack/events",
-            "bare": f"http://127.0.0.1:{bare_port}/slack/events",
+            "bot": [f"http://127.0.0.1:{port}/slack/events" for port in bot_ports],
+            "bare": [f"http://127.0.0.1:{bare_port}/slack/events"],
         }
         self.database = database
         self.valid_sent = 0
@@ -252,7 +297,9 @@ class Bench:
     async def run(self, levels: list[int], sizes: list[int], rounds: dict[int, int]) -> dict[tuple[int, int], Cell]:
         print(
             f"ack latency: levels {levels} in flight; commands per round {sizes}, rounds per server "
-            f"{[rounds[s] for s in sizes]}; bot pid {self.pids['bot']}, poll interval {self.args.poll_interval} s",
+            f"{[rounds[s] for s in sizes]}; bot pids {self.pids['bot']} ({len(self.pids['bot'])} replica(s), store "
+            f"{'PostgreSQL' if isinstance(self.database, str) else 'SQLite'}), "
+            f"poll interval {self.args.poll_interval} s",
             flush=True,
         )
         cells: dict[tuple[int, int], Cell] = {}
@@ -271,9 +318,9 @@ class Bench:
         for server in order:
             warmup = [command_body(self.slack, "help", CHANNEL) for _ in range(level)]
             profiler = await self.profile_bot() if spy and server == "bot" else None
-            cpu_before = cpu_seconds(self.pids[server])
+            cpu_before = total_cpu(self.pids[server])
             result = await load(self.urls[server], level, bodies, warmup)
-            ack_cpu = cpu_seconds(self.pids[server]) - cpu_before
+            ack_cpu = total_cpu(self.pids[server]) - cpu_before
             if profiler is not None:
                 profiler.send_signal(2)  # SIGINT: py-spy writes what it has
                 await asyncio.wait_for(profiler.wait(), 60)
@@ -297,24 +344,24 @@ class Bench:
             if server == "bot":
                 self.valid_sent += sum(1 for kind, _ in bodies if kind == "valid")
                 waited = await settle(self.database, self.pids["bot"], self.valid_sent)
-                total = cpu_seconds(self.pids["bot"]) - cpu_before
+                total = total_cpu(self.pids["bot"]) - cpu_before
                 cell.total_cpu += total
                 cell.settle.append(waited)
                 line += f"  bot CPU {ack_cpu:.2f} s while loaded, {total:.2f} s until settled ({waited:.1f} s)"
             print(line, flush=True)
 
     async def profile_bot(self) -> asyncio.subprocess.Process:
-        spy = await start_py_spy(self.pids["bot"], self.args.py_spy, rate=200)
+        spy = await start_py_spy(self.pids["bot"][0], self.args.py_spy, rate=200)
         await asyncio.sleep(1.0)
         return spy
 
 
-def report(
+async def report(
     cells: dict[tuple[int, int], Cell],
     levels: list[int],
     sizes: list[int],
     bench: Bench,
-    database: Path,
+    database: Path | str,
     pinecone: PineconeEmulator,
     slack: SlackStandIn,
 ) -> int:
@@ -348,10 +395,10 @@ def report(
             )
             if level == 10 and bot["max"] >= ACK_LIMIT:
                 failures.append(f"{size} commands at 10 in flight: the slowest ack took {bot['max']:.2f} s >= 3 s")
-            if size == TARGET_SIZE and cell.ratio() > RATIO_LIMIT:
+            if size == TARGET_SIZE and cell.ratio() > bench.args.ratio_limit:
                 failures.append(
                     f"{size} commands at {level} in flight: p99(bot) = {cell.ratio():.2f} x p99(bare) "
-                    f"> {RATIO_LIMIT:.0f}x"
+                    f"> {bench.args.ratio_limit:g}x"
                 )
         kinds = cells[(level, sizes[-1])].by_kind
         print(
@@ -387,7 +434,7 @@ def report(
                 # Fewer commands than the level: fewer in flight, so shorter queues; nothing to compare.
                 line += f", p99 ack not compared ({small} commands cannot keep {level} in flight)"
             print(line)
-    recorded, active, ready = job_counts(database)
+    recorded, active, ready = await job_counts(database)
     print(
         f"\nvalid restores sent {bench.valid_sent}: recorded {recorded}, Ready {ready}, still active {active}; "
         f"Pinecone requests {len(pinecone.requests)}, Slack calls {len(slack.calls)}, "
@@ -401,7 +448,7 @@ def report(
         print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
         return 1
     ratio = (
-        f"at {TARGET_SIZE} commands p99(bot) <= {RATIO_LIMIT:.0f} x p99(bare) at every level"
+        f"at {TARGET_SIZE} commands p99(bot) <= {bench.args.ratio_limit:g} x p99(bare) at every level"
         if TARGET_SIZE in sizes
         else f"(no {TARGET_SIZE}-command rounds: the p99 ratio of target 1 was not checked)"
     )

@@ -17,7 +17,7 @@ Several bot processes may share one store (PostgreSQL). What they need of each o
   epoch each new leader bumps, and nudges between the processes (wake the sender, a thread was posted);
 * leases on jobs (`claim_lease`, `renew_leases`, `release_lease`): which process drives a job through a
   request right now, so the leader's tracker leaves it alone until the lease runs out;
-* claims that make one caller win (`claim_parent_post`, `claim_notice`, `claim_delivery`);
+* claims that make one caller win (`claim_parent_post`, `claim_notice`, `claim_deliveries`);
 * `fenced`: a view of the store whose writes hold only while the epoch it is given is the current one.
 """
 
@@ -240,11 +240,12 @@ class JobStore(Protocol):
         those older than `forget_before`."""
         ...
 
-    async def claim_delivery(
-        self, key: str, *, holder: str, now: datetime, forget_before: datetime | None = None
-    ) -> bool:
-        """Claim the work of one Slack delivery for `holder`: True if the key is new or `holder` recorded it,
-        False if another process did. With `forget_before`, keys older than that are forgotten too."""
+    async def claim_deliveries(
+        self, keys: Collection[str], *, holder: str, now: datetime, forget_before: datetime | None = None
+    ) -> set[str]:
+        """Claim the work of Slack deliveries for `holder`, in one transaction: the keys that are new or that
+        `holder` recorded; not those another process recorded. With `forget_before`, keys older than that are
+        forgotten too."""
         ...
 
     async def delivery_keys_since(self, since: datetime) -> set[str]: ...

@@ -9,7 +9,8 @@ restores' own transactions (bench/ack_latency.py).
 With several bot processes on one store (PostgreSQL), a retry may reach another process, whose memory has
 never seen the key. There the work after the ack is claimed first (`claim`): the key is inserted in the
 store with this process as its holder, and only the process that recorded it (by its claim or its batch)
-does the work. The ack itself still waits on nothing.
+does the work. The ack itself still waits on nothing. Claims are written together: while one batch is in
+the store, the next collects, so a burst of commands costs a few transactions, not one each.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class SeenDeliveries:
         # Other processes share the store: the work after an ack is claimed there first (`claim`).
         self._shared = store.shared if shared is None else shared
         self._holder = holder or f"process-{secrets.token_hex(6)}"
+        self._claims: list[tuple[str, asyncio.Future[bool]]] = []
+        self._claiming: asyncio.Task[None] | None = None
         self._forgotten_at = clock()
 
     async def load(self) -> None:
@@ -78,24 +81,47 @@ class SeenDeliveries:
 
     async def claim(self, key: str) -> bool:
         """Whether this process should do the work of the delivery `key` (after its ack): always, when no other
-        process shares the store (memory decided); otherwise only if the store had not recorded the key yet.
-        When the store cannot be reached the work goes ahead (its own writes then fail the same way)."""
+        process shares the store (memory decided); otherwise only if the store had not recorded the key for
+        another process. When the store cannot be reached the work goes ahead (its own writes then fail the
+        same way)."""
         if not self._shared:
             return True
-        forget = (self._clock() - self._forgotten_at) >= FORGET_EVERY
-        now = utcnow()
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._claims.append((key, answer))
+        if self._claiming is None:
+            self._claiming = asyncio.create_task(self._claim_batches(), name="claim Slack deliveries")
+        return await answer
+
+    async def _claim_batches(self) -> None:
         try:
-            claimed = await self._store.claim_delivery(
-                key, holder=self._holder, now=now, forget_before=now - self._remember_for if forget else None
-            )
-        except StoreUnavailable as exc:
-            log.warning("could not claim Slack delivery %s in the store; handling it here: %s", key, exc)
-            return True
-        if forget:
-            self._forgotten_at = self._clock()
-        if not claimed:
-            log.info("Slack delivery %s was handled by another process; nothing more is done here", key)
-        return claimed
+            while self._claims:
+                batch, self._claims = self._claims, []
+                keys = [key for key, _ in batch]
+                forget = (self._clock() - self._forgotten_at) >= FORGET_EVERY
+                now = utcnow()
+                try:
+                    claimed = await self._store.claim_deliveries(
+                        keys, holder=self._holder, now=now, forget_before=now - self._remember_for if forget else None
+                    )
+                except StoreUnavailable as exc:
+                    log.warning(
+                        "could not claim %d Slack deliveries in the store; handling them here: %s", len(keys), exc
+                    )
+                    claimed = set(keys)
+                except Exception as exc:
+                    for _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(exc)
+                    continue
+                if forget:
+                    self._forgotten_at = self._clock()
+                for key, answer in batch:
+                    if key not in claimed:
+                        log.info("Slack delivery %s was handled by another process; nothing more is done here", key)
+                    if not answer.done():
+                        answer.set_result(key in claimed)
+        finally:
+            self._claiming = None
 
     def __len__(self) -> int:
         return len(self._expires)

@@ -620,22 +620,24 @@ class PostgresJobStore:
             )
             await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
 
-    async def claim_delivery(
-        self, key: str, *, holder: str, now: datetime, forget_before: datetime | None = None
-    ) -> bool:
-        async with self._transaction("record a Slack delivery") as connection:
+    async def claim_deliveries(
+        self, keys: Collection[str], *, holder: str, now: datetime, forget_before: datetime | None = None
+    ) -> set[str]:
+        unique = list(dict.fromkeys(keys))  # a row may be affected once per statement
+        async with self._transaction("record Slack deliveries") as connection:
             # A key this process recorded first (in a batch) is still its own to work on.
-            claimed = await connection.fetchval(
-                "INSERT INTO slack_deliveries (key, received_at, holder) VALUES ($1, $2, $3) ON CONFLICT (key) "
+            rows = await connection.fetch(
+                "INSERT INTO slack_deliveries (key, received_at, holder) "
+                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ON CONFLICT (key) "
                 "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = EXCLUDED.holder "
-                "RETURNING true",
-                key,
+                "RETURNING key",
+                unique,
                 now,
                 holder,
             )
             if forget_before is not None:
                 await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
-        return claimed is True
+        return {str(row[0]) for row in rows}
 
     async def delivery_keys_since(self, since: datetime) -> set[str]:
         async def read(connection: Connection) -> list[asyncpg.Record]:

@@ -524,23 +524,26 @@ class SqliteJobStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not record Slack deliveries: {exc}") from exc
 
-    async def claim_delivery(
-        self, key: str, *, holder: str, now: datetime, forget_before: datetime | None = None
-    ) -> bool:
+    async def claim_deliveries(
+        self, keys: Collection[str], *, holder: str, now: datetime, forget_before: datetime | None = None
+    ) -> set[str]:
+        claimed: set[str] = set()
         try:
             async with self._transaction() as db:
-                async with db.execute(
-                    "INSERT INTO slack_deliveries (key, received_at, holder) VALUES (?, ?, ?) ON CONFLICT (key) "
-                    "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = excluded.holder "
-                    "RETURNING 1",
-                    (key, now.isoformat(), holder),
-                ) as cursor:
-                    claimed = await cursor.fetchone() is not None
+                for key in dict.fromkeys(keys):
+                    async with db.execute(
+                        "INSERT INTO slack_deliveries (key, received_at, holder) VALUES (?, ?, ?) ON CONFLICT (key) "
+                        "DO UPDATE SET holder = slack_deliveries.holder "
+                        "WHERE slack_deliveries.holder = excluded.holder RETURNING 1",
+                        (key, now.isoformat(), holder),
+                    ) as cursor:
+                        if await cursor.fetchone() is not None:
+                            claimed.add(key)
                 if forget_before is not None:
                     await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
-                return claimed
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the job store could not record a Slack delivery: {exc}") from exc
+            raise StoreUnavailable(f"the job store could not record Slack deliveries: {exc}") from exc
+        return claimed
 
     async def delivery_keys_since(self, since: datetime) -> set[str]:
         try:

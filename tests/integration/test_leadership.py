@@ -137,3 +137,18 @@ async def test_a_slack_retry_that_reaches_two_processes_is_worked_on_by_one(post
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_burst_of_claims_on_two_processes_gives_each_delivery_to_one(postgres_url: str) -> None:
+    stores = [await open_store(postgres_url) for _ in range(2)]
+    try:
+        seen = [SeenDeliveries(store, holder=f"replica-{n}") for n, store in enumerate(stores)]
+        keys = [f"trigger_id:B{n}" for n in range(50)]
+        for s in seen:
+            assert all(s.first_time(key) for key in keys)
+        claims = await asyncio.gather(*(s.claim(key) for key in keys for s in seen))
+        by_key = [claims[2 * n] + claims[2 * n + 1] for n in range(len(keys))]
+        assert by_key == [1] * len(keys), "each key to exactly one of them"
+    finally:
+        for store in stores:
+            await store.close()

@@ -143,21 +143,24 @@ async def test_a_slack_delivery_key_is_claimed_once_across_stores(database_url: 
         now = utcnow()
         results = await asyncio.gather(
             *(
-                store.claim_delivery("trigger_id:T1", holder=f"replica-{n}", now=now)
+                store.claim_deliveries(["trigger_id:T1", f"trigger_id:{n}"], holder=f"replica-{n}", now=now)
                 for n, store in enumerate((one, two, one, two))
             )
         )
-        assert sorted(results) == [False, False, False, True]
-        assert await one.delivery_keys_since(now - timedelta(seconds=1)) == {"trigger_id:T1"}
-        # A key a process recorded in a batch is still its own to claim, and nobody else's.
+        assert sorted(len(claimed) for claimed in results) == [1, 1, 1, 2], "T1 once; each its own key"
+        assert [n for n, claimed in enumerate(results) if "trigger_id:T1" in claimed] != []
+        assert await one.delivery_keys_since(now - timedelta(seconds=1)) == {
+            f"trigger_id:{k}" for k in ("T1", 0, 1, 2, 3)
+        }
+        # A key a process recorded in a batch is still its own to claim, and nobody else's; a key twice is one.
         await one.record_deliveries(["trigger_id:T3"], forget_before=now - timedelta(days=1), holder=ME)
-        assert await one.claim_delivery("trigger_id:T3", holder=ME, now=now)
-        assert not await two.claim_delivery("trigger_id:T3", holder=OTHER, now=now)
+        assert await one.claim_deliveries(["trigger_id:T3", "trigger_id:T3"], holder=ME, now=now) == {"trigger_id:T3"}
+        assert await two.claim_deliveries(["trigger_id:T3"], holder=OTHER, now=now) == set()
         later = now + timedelta(days=2)
-        assert await two.claim_delivery(
-            "trigger_id:T2", holder=OTHER, now=later, forget_before=later - timedelta(days=1)
-        )
-        assert await one.delivery_keys_since(now - timedelta(days=1)) == {"trigger_id:T2"}, "T1, T3 forgotten"
+        assert await two.claim_deliveries(
+            ["trigger_id:T2"], holder=OTHER, now=later, forget_before=later - timedelta(days=1)
+        ) == {"trigger_id:T2"}
+        assert await one.delivery_keys_since(now - timedelta(days=1)) == {"trigger_id:T2"}, "the others forgotten"
     finally:
         if two is not one:
             await two.close()
