@@ -8,7 +8,9 @@ the test suite's Pinecone emulator and Slack stand-in, and two `python -m bot` r
 (tests/e2e/harness.py starts them as the end-to-end tests do). `--restores` restores are started and kept
 running (they never finish), so every tracking cycle has work.
 
-Each kill: the leader is sent SIGKILL; the other replica's /metrics is read every 10 ms until its
+Each kill comes at a random moment (a uniform wait of up to two ticks of the leadership first, so it does not
+fall at the same point of the standby's tick every time): the leader is sent SIGKILL; the other replica's
+/metrics is read every 10 ms until its
 `restore_bot_tracker_cycles_total` rises. Two figures from the moment of the kill:
 * to leading: the replica's "leads the background work now" log line (its own timestamp);
 * to its first tracking cycle done (/metrics; 10 ms resolution).
@@ -29,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
 import signal
 import statistics
 import sys
@@ -44,6 +47,7 @@ import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.app.leadership import tick_for
 from tests.e2e.harness import BotProcess, new_bot
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
@@ -111,9 +115,10 @@ class Pair:
                 bot.peek.close()
 
 
-async def one_kill(leader: BotProcess, standby: BotProcess) -> tuple[float, float]:
-    """Kill the leader; (seconds to the standby leading, seconds to its first tracking cycle done)."""
+async def one_kill(leader: BotProcess, standby: BotProcess, tick: float) -> tuple[float, float]:
+    """Kill the leader at a random moment; (seconds to the standby leading, to its first tracking cycle done)."""
     assert leader.process is not None
+    await asyncio.sleep(random.uniform(0, 2 * tick))
     async with httpx.AsyncClient(base_url=standby.url, timeout=5) as client:
         before = await tracker_cycles(client)
         killed_wall, killed = time.time(), time.monotonic()
@@ -180,7 +185,7 @@ async def main() -> int:
                             await asyncio.sleep(0.1)
                         to_lead, to_cycle = [], []
                         for _ in range(args.kills):
-                            led, cycled = await one_kill(leader, standby)
+                            led, cycled = await one_kill(leader, standby, tick_for(float(interval)))
                             to_lead.append(led)
                             to_cycle.append(cycled)
                             print(
