@@ -4,10 +4,13 @@ and, with --database-url, the same on PostgreSQL (asyncpg, the bot's pool).
     .venv/bin/python bench/store.py           # 2,000 jobs through 50 coroutines; resume 10,000 unfinished jobs
     .venv/bin/python bench/store.py --quick   # 400 jobs; resume 10,000 unfinished jobs
     .venv/bin/python bench/store.py --quick --database-url postgresql://user:password@host:5432/dbname
+    .venv/bin/python bench/store.py --quick --postgres       # the same on a throwaway PostgreSQL server
 
 1. Transitions per second: `--coroutines` coroutines each take jobs through create -> submitting -> restoring
    -> ready with the fields and notices the bot records (bot/service/restores.py, bot/service/tracker.py), each
-   change one durable commit through storage.open_store. Also one coroutine alone, as context.
+   change one durable commit through storage.open_store. Also one coroutine alone, as context, and the same
+   through a store `fenced` by the leadership's epoch, as the leader's tracker and Slack sender write (each
+   transaction first reads the epoch: FOR SHARE on PostgreSQL).
 2. Start-up resuming 10,000 unfinished jobs: a file holding 10,000 `restoring` jobs (plus `--finished`
    finished ones as history) is opened with open_store and read with active_jobs(), which is what the bot
    does at start-up before its first tracking cycle. Target: under 5 s (exit 1 if missed).
@@ -103,8 +106,16 @@ async def one_job(store, name: str, latencies: list[float]) -> None:  # type: ig
         latencies.append(time.perf_counter() - t)
 
 
-async def transitions(target: Path | str, jobs: int, coroutines: int, tag: str, pool_size: int) -> dict[str, float]:
-    store = await open_store(target, pool_size=pool_size)
+async def transitions(
+    target: Path | str, jobs: int, coroutines: int, tag: str, pool_size: int, *, fenced: bool = False
+) -> dict[str, float]:
+    opened = await open_store(target, pool_size=pool_size)
+    store = opened
+    coordination = opened.coordination("bench") if fenced else None
+    if coordination is not None:
+        epoch = await coordination.try_lead()
+        assert epoch is not None, "nobody else leads a scratch store"
+        store = opened.fenced(lambda: epoch)
     latencies: list[float] = []
     queue: asyncio.Queue[str] = asyncio.Queue()
     for i in range(jobs):
@@ -119,7 +130,9 @@ async def transitions(target: Path | str, jobs: int, coroutines: int, tag: str, 
         await asyncio.gather(*(worker() for _ in range(coroutines)))
         wall = time.perf_counter() - started
     finally:
-        await store.close()
+        if coordination is not None:
+            await coordination.close()
+        await opened.close()
     return {
         "wall": wall,
         "transitions_per_s": 3 * jobs / wall,
@@ -261,7 +274,9 @@ async def server_durability(url: str) -> str:
     return f"PostgreSQL {version}, {', '.join(settings)}"
 
 
-def report_transitions(rate: dict[str, float], alone: dict[str, float], jobs: int, coroutines: int) -> None:
+def report_transitions(
+    rate: dict[str, float], alone: dict[str, float], fenced: dict[str, float], jobs: int, coroutines: int
+) -> None:
     print(
         f"transitions: {jobs} jobs x 3 transitions with {coroutines} coroutines in {rate['wall']:.2f} s: "
         f"{rate['transitions_per_s']:.0f} transitions/s ({rate['changes_per_s']:.0f} state changes/s counting "
@@ -271,6 +286,10 @@ def report_transitions(rate: dict[str, float], alone: dict[str, float], jobs: in
         f"  one coroutine alone: {alone['transitions_per_s']:.0f} transitions/s, per change p50 "
         f"{alone['p50'] * 1000:.1f} ms (so {coroutines} coroutines give "
         f"{rate['transitions_per_s'] / alone['transitions_per_s']:.2f}x one)"
+    )
+    print(
+        f"  fenced (as the leader writes), {coroutines} coroutines: {fenced['transitions_per_s']:.0f} transitions/s, "
+        f"per change p50 {fenced['p50'] * 1000:.1f} ms, p99 {fenced['p99'] * 1000:.1f} ms"
     )
 
 
@@ -299,7 +318,10 @@ async def bench_sqlite(args: argparse.Namespace, jobs: int) -> int:
         print(f"store: {workdir} (WAL, synchronous=FULL via storage.open_store)", flush=True)
         rate = await transitions(workdir / "transitions.sqlite3", jobs, args.coroutines, "many", args.pool_size)
         alone = await transitions(workdir / "alone.sqlite3", max(50, jobs // 10), 1, "alone", args.pool_size)
-        report_transitions(rate, alone, jobs, args.coroutines)
+        fenced = await transitions(
+            workdir / "fenced.sqlite3", jobs, args.coroutines, "fenced", args.pool_size, fenced=True
+        )
+        report_transitions(rate, alone, fenced, jobs, args.coroutines)
 
         path = workdir / "resume.sqlite3"
         await seed_resume_file(path, args.unfinished, args.finished)
@@ -319,7 +341,9 @@ async def bench_postgres(args: argparse.Namespace, jobs: int) -> int:
         rate = await transitions(scratch, jobs, args.coroutines, "many", args.pool_size)
     async with scratch_schema(url) as scratch:
         alone = await transitions(scratch, max(50, jobs // 10), 1, "alone", args.pool_size)
-    report_transitions(rate, alone, jobs, args.coroutines)
+    async with scratch_schema(url) as scratch:
+        fenced = await transitions(scratch, jobs, args.coroutines, "fenced", args.pool_size, fenced=True)
+    report_transitions(rate, alone, fenced, jobs, args.coroutines)
 
     async with scratch_schema(url) as scratch:
         await seed_resume_schema(scratch, args.unfinished, args.finished)
@@ -341,8 +365,19 @@ async def main() -> int:
     parser.add_argument(
         "--pool-size", type=int, default=DEFAULT_POOL_SIZE, help="PostgreSQL: the pool's size (the bot's default)"
     )
+    parser.add_argument("--postgres", action="store_true", help="measure a throwaway PostgreSQL server (durable)")
     args = parser.parse_args()
     jobs = args.jobs or (400 if args.quick else 2000)
+    if args.postgres:
+        from tests.fakes.postgres_server import PostgresServer
+
+        server = PostgresServer(durable=True)
+        try:
+            await asyncio.to_thread(server.start)
+            args.database_url = server.url(await server.create_database())
+            return await bench_postgres(args, jobs)
+        finally:
+            server.destroy()
     if args.database_url is None:
         return await bench_sqlite(args, jobs)
     try:
