@@ -1,4 +1,4 @@
-"""The container: Dockerfile, .dockerignore and compose.example.yaml.
+"""The container: Dockerfile, .dockerignore, compose.example.yaml and compose.replicas.example.yaml.
 
 The static tests always run: they read the files and check what a deployment relies on (a non-root
 user, the health check on /healthz, the store on a volume, the command; no secrets in the compose
@@ -32,6 +32,7 @@ from tests.fakes.ports import free_port
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 COMPOSE = REPO / "compose.example.yaml"
+COMPOSE_REPLICAS = REPO / "compose.replicas.example.yaml"
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PINECONE_API_KEY")
 STORE_URL = "sqlite:////data/restore-bot.sqlite3"
 
@@ -203,6 +204,58 @@ def test_compose_holds_no_literal_secrets(compose: dict[str, Any]) -> None:
                 f"{variable} must come from env_file or ${{...}}, not be written in the compose file"
             )
     assert not re.search(r"xox[bpa]-|xapp-", COMPOSE.read_text())
+
+
+# --- static: compose.replicas.example.yaml ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replicas_compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE_REPLICAS.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_replicas_example_runs_postgresql_and_two_replicas_of_the_bot(replicas_compose: dict[str, Any]) -> None:
+    services = replicas_compose["services"]
+    replicas = {name: service for name, service in services.items() if service.get("build") == "."}
+    assert len(replicas) == 2, "two replicas of the bot"
+    postgres = services["postgres"]
+    assert str(postgres["image"]).startswith("postgres:")
+    assert any(str(v).endswith(":/var/lib/postgresql/data") for v in postgres["volumes"]), "the database persists"
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    for name, replica in replicas.items():
+        url = str(replica["environment"]["DATABASE_URL"])
+        assert url.startswith("postgresql://") and "@postgres:5432/" in url, name
+        assert "${POSTGRES_PASSWORD" in url, "the password comes from .env"
+        assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert "/healthz" in healthcheck_code(replica["healthcheck"]["test"][1:])
+        grace = str(replica.get("stop_grace_period", "10s"))
+        assert grace.endswith("s") and float(grace[:-1]) > 20, "SIGTERM drains for up to 20 s"
+        assert "volumes" not in replica or not any("/data" in str(v) for v in replica["volumes"]), "no SQLite file"
+
+
+def test_the_replicas_example_balances_slack_over_both_replicas_by_their_health(
+    replicas_compose: dict[str, Any],
+) -> None:
+    services = replicas_compose["services"]
+    replicas = [name for name, service in services.items() if service.get("build") == "."]
+    [balancer] = [service for service in services.values() if "caddy" in str(service.get("image"))]
+    [config] = balancer["configs"]
+    caddyfile = replicas_compose["configs"][config["source"]]["content"]
+    upstreams = re.search(r"reverse_proxy ([^{]+)\{", caddyfile)
+    assert upstreams is not None and sorted(upstreams[1].split()) == sorted(f"{name}:3000" for name in replicas)
+    assert "health_uri /healthz" in caddyfile and "lb_try_duration" in caddyfile
+    assert any(str(port).endswith(":3000") for port in balancer["ports"])
+
+
+def test_the_replicas_example_holds_no_literal_secrets(replicas_compose: dict[str, Any]) -> None:
+    for service in replicas_compose["services"].values():
+        environment = service.get("environment") or {}
+        for variable in (*SECRET_VARIABLES, "POSTGRES_PASSWORD"):
+            value = environment.get(variable)
+            assert value is None or re.fullmatch(r"\$\{?\w+(:?[-?][^}]*)?\}?", str(value)), variable
+    assert not re.search(r"xox[bpa]-|xapp-", COMPOSE_REPLICAS.read_text())
 
 
 # --- the health-check command, run for real ----------------------------------------------------
