@@ -19,8 +19,14 @@ intervals of the kill (exit 1 if missed).
 
 Then, once per poll interval, the other failover: the leader is killed while it is itself driving a request
 (create-index answered late, so the job is `submitting` and leased to the dead replica): the time until the new
-leader has the job `restoring` is the lease (RESTORE_BOT_LEASE_SECONDS: the poll interval, at least 2 s) plus
-up to one tick, and no second create-index is sent.
+leader has the job `restoring` is what was left of the lease (RESTORE_BOT_LEASE_SECONDS: half the poll
+interval, at least 1 s) plus up to one tracking cycle, and no second create-index is sent.
+
+Before the kills, `--requests` restores are asked for one at a time, alternately of the leader and of the
+standby: from the command to its parent message in the channel, and to the requester's answer linking the thread.
+On the standby both cross replicas: its request wakes the leader's sender with a NOTIFY, and the leader's sender
+tells it the thread exists with another; without them the sender would find the request at its next idle round
+(up to 1 s) and the request would see its thread at its next look at the store (up to 1 s).
 
 At the end: every restore is tracked by one replica, with one parent message and one create-index each.
 """
@@ -53,11 +59,12 @@ from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.slack_requests import parents
+from tests.fakes.slack_requests import parents, response_posts
 from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL
 
 LEADS = "leads the background work now"
 METRICS_EVERY = 0.01
+POST_REFILL = 2.5
 
 
 async def tracker_cycles(client: httpx.AsyncClient) -> float:
@@ -102,6 +109,7 @@ class Pair:
             RESTORE_BOT_POLL_INTERVAL=self.interval,
             RESTORE_BOT_RESTORE_TIMEOUT="36000",
             RESTORE_BOT_LOG_FORMAT="json",
+            RESTORE_BOT_LEASE_SECONDS=None,  # the default (the harness sets one for the tests)
         )
         self.started.append(bot)
         await bot.start()
@@ -113,6 +121,19 @@ class Pair:
                 await bot.stop()
             if bot.peek is not None:
                 bot.peek.close()
+
+
+async def request_latency(slack: SlackStandIn, bot: BotProcess, backup_id: str, name: str) -> tuple[float, float]:
+    """Ask one restore of `bot`: (seconds to its parent in the channel, to the requester's answer with the link)."""
+    started = time.monotonic()
+    command = await bot.command(f"{backup_id} {name}")
+    await slack.wait_for(lambda: any(name in str(m.get("text")) for m in parents(slack, CHANNEL)), timeout=30)
+    parent = time.monotonic() - started
+    await slack.wait_for(lambda: response_posts(slack, command.response_url), timeout=30)
+    answered = time.monotonic() - started
+    answer = response_posts(slack, command.response_url)[-1]["text"]
+    assert "Follow it in the thread" in answer, answer
+    return parent, answered
 
 
 async def one_kill(leader: BotProcess, standby: BotProcess, tick: float) -> tuple[float, float]:
@@ -153,10 +174,12 @@ async def main() -> int:
     parser.add_argument("--poll-intervals", default="1,2", help="RESTORE_BOT_POLL_INTERVAL values, comma-separated")
     parser.add_argument("--kills", type=int, default=5, help="leaders killed per poll interval")
     parser.add_argument("--restores", type=int, default=20, help="restores kept running while the leaders die")
+    parser.add_argument("--requests", type=int, default=10, help="restores timed from each replica first")
     args = parser.parse_args()
     intervals = [x.strip() for x in args.poll_intervals.split(",")]
     failures: list[str] = []
     results: dict[str, tuple[list[float], list[float], float]] = {}
+    latencies: dict[str, dict[str, list[tuple[float, float]]]] = {}
     server = PostgresServer(durable=True)
     try:
         await asyncio.to_thread(server.start)
@@ -175,13 +198,22 @@ async def main() -> int:
                     pair = Pair(pinecone, slack, Path(work), url, interval)
                     try:
                         leader, standby = await pair.start(), await pair.start()
+                        timed: dict[str, list[tuple[float, float]]] = {"leader": [], "standby": []}
+                        for n in range(2 * args.requests):
+                            # Slack allows about one post a second per channel (the sender keeps to it), and each
+                            # restore posts two (its parent and "accepted"): let the bucket refill in between.
+                            await asyncio.sleep(POST_REFILL)
+                            role, replica = ("leader", leader) if n % 2 == 0 else ("standby", standby)
+                            name = f"latency-{interval.replace('.', '-')}-{n}"
+                            timed[role].append(await request_latency(slack, replica, backup["backup_id"], name))
+                        latencies[interval] = timed
                         posted_before = len(parents(slack, CHANNEL))
                         creates_before = len(pinecone.create_index_calls)
                         for n in range(args.restores):
                             await (leader if n % 2 else standby).command(
                                 f"{backup['backup_id']} failover-{interval}-{n}"
                             )
-                        while (await states(url)).count("restoring") < args.restores:
+                        while (await states(url)).count("restoring") < args.restores + 2 * args.requests:
                             await asyncio.sleep(0.1)
                         to_lead, to_cycle = [], []
                         for _ in range(args.kills):
@@ -201,7 +233,7 @@ async def main() -> int:
                             flush=True,
                         )
                         await slack.wait_for(
-                            lambda pb=posted_before: len(parents(slack, CHANNEL)) - pb == args.restores + 1, timeout=60
+                            lambda pb=posted_before: len(parents(slack, CHANNEL)) - pb == args.restores + 1, timeout=120
                         )
                         posted = len(parents(slack, CHANNEL)) - posted_before
                         creates = len(pinecone.create_index_calls) - creates_before
@@ -224,6 +256,17 @@ async def main() -> int:
         print(f"{interval:>11} s | {spread(to_lead):>20} | {spread(to_cycle):>20} | {target:>5.1f} s | {driven:.2f} s")
         if max(to_cycle) > target:
             failures.append(f"poll interval {interval} s: a first cycle came {max(to_cycle):.2f} s after the kill")
+    print("\nfrom a restore command to its parent / to the requester's answer linking the thread (median, max)")
+    for interval, timed in latencies.items():
+        for role, values in timed.items():
+            parent = [v[0] for v in values]
+            answer = [v[1] for v in values]
+            print(
+                f"  poll interval {interval} s, asked of the {role:7}: "
+                f"parent {statistics.median(parent) * 1000:.0f} ms "
+                f"(max {max(parent) * 1000:.0f}), answer {statistics.median(answer) * 1000:.0f} ms "
+                f"(max {max(answer) * 1000:.0f})"
+            )
     if failures:
         print("\nTARGET MISSED:\n  " + "\n  ".join(failures))
         return 1

@@ -25,8 +25,10 @@ from bot.core.urls import url_password
 from storage.postgres.postgres_store import DEFAULT_POOL_SIZE
 from storage.stores import StoreKind, sqlite_path, store_kind
 
-#: The shortest default lease: a renewal every ~0.7 s, whatever the poll interval.
-MIN_LEASE = 2.0
+#: The shortest default lease: renewed every ~0.33 s. A replica whose event loop stalls longer than two thirds
+#: of its lease may see its job taken up by the leader (which is safe: only the lease holder marks create-index
+#: as sent, and a second call would be reconciled), so the lease is not shorter.
+MIN_LEASE = 1.0
 
 
 class Settings(BaseSettings):
@@ -45,7 +47,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=DEFAULT_POOL_SIZE, ge=1, le=100, validation_alias="RESTORE_BOT_DATABASE_POOL_SIZE"
     )
-    # How long a replica's lease on a job it drives lasts unless renewed; None: the poll interval, at least 2 s.
+    # How long a replica's lease on a job it drives lasts unless renewed; None: half the poll interval, at least 1 s.
     lease_seconds: float | None = Field(default=None, gt=0, validation_alias="RESTORE_BOT_LEASE_SECONDS")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     allowed_channels: Annotated[tuple[str, ...], NoDecode] = Field(
@@ -163,7 +165,7 @@ class Settings(BaseSettings):
     @property
     def lease(self) -> float:
         """Seconds a lease on a job lasts without renewal (bot/service/leases.py)."""
-        return self.lease_seconds if self.lease_seconds is not None else max(self.poll_interval, MIN_LEASE)
+        return self.lease_seconds if self.lease_seconds is not None else max(self.poll_interval / 2, MIN_LEASE)
 
     @property
     def socket_mode(self) -> bool:

@@ -295,6 +295,9 @@ def bot_env(
             "RESTORE_BOT_ALLOWED_CHANNELS": CHANNEL,
             "RESTORE_BOT_INCIDENT_CHANNEL": INCIDENT_CHANNEL,
             "RESTORE_BOT_POLL_INTERVAL": "0.05",
+            # A lease of 1 s (the floor at this poll interval) could run out while a busy test machine stalls a
+            # replica: a takeover the test did not ask for. Two seconds keep every takeover a test's own.
+            "RESTORE_BOT_LEASE_SECONDS": "2",
             "RESTORE_BOT_RESTORE_TIMEOUT": "60",
             "PYTHONUNBUFFERED": "1",
         }

@@ -30,6 +30,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "RESTORE_BOT_POLL_INTERVAL",
         "RESTORE_BOT_RESTORE_TIMEOUT",
         "RESTORE_BOT_DATABASE_POOL_SIZE",
+        "RESTORE_BOT_LEASE_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -144,3 +145,18 @@ def test_sqlite_stays_the_default_store(monkeypatch: pytest.MonkeyPatch) -> None
     settings = Settings()
     assert settings.database_kind == "sqlite" and settings.database_pool_size == 10
     assert sorted(settings.secrets()) == sorted(BASE.values())
+
+
+def test_a_lease_lasts_half_the_poll_interval_at_least_a_second_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in BASE.items():
+        monkeypatch.setenv(name, value)
+    assert Settings().lease == 5.0, "the default poll interval is 10 s"
+    monkeypatch.setenv("RESTORE_BOT_POLL_INTERVAL", "0.5")
+    assert Settings().lease == 1.0
+    monkeypatch.setenv("RESTORE_BOT_LEASE_SECONDS", "")
+    assert Settings().lease == 1.0, "empty is unset"
+    monkeypatch.setenv("RESTORE_BOT_LEASE_SECONDS", "3.5")
+    assert Settings().lease == 3.5
+    monkeypatch.setenv("RESTORE_BOT_LEASE_SECONDS", "0")
+    with pytest.raises(ValidationError):
+        Settings()
