@@ -1,7 +1,8 @@
 """Load generator for bench/ack_latency.py: its own process, aiohttp's client, N requests in flight.
 
-Reads one JSON job from stdin: {"url" (or "urls": several, used in turn: request i goes to urls[i % n]),
-"secret", "concurrency", "bodies": [[kind, body], ...], "warmup": [body, ...], "timeout": seconds}. Signs every
+Reads one JSON job from stdin: {"url" (or "urls": several; a body [kind, body, n] goes to urls[n], a body
+[kind, body] to urls[i % len(urls)] in turn), "secret", "concurrency", "bodies": [[kind, body(, n)], ...],
+"warmup": [body, ...], "timeout": seconds}. Signs every
 body (Slack v0) just before the timed run, sends the warm-up (untimed; it opens the connections), then the
 bodies with `concurrency` workers, and prints one JSON object: per-request latency (s), kind, status, and the
 wall time.
@@ -35,7 +36,7 @@ async def run(job: dict) -> dict:
     stamp = str(int(time.time()))
     timeout = aiohttp.ClientTimeout(total=float(job.get("timeout", 30.0)))
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, force_close=False)
-    results: list[tuple[str, float, int, str]] = []
+    results: list[tuple[str, float, int, str, int]] = []
     failures = 0
 
     async def send(
@@ -64,7 +65,13 @@ async def run(job: dict) -> dict:
         await asyncio.gather(*(warm_worker() for _ in range(concurrency)))
 
         prepared = [
-            (kind, urls[n % len(urls)], b.encode(), sign(secret, b, stamp)) for n, (kind, b) in enumerate(job["bodies"])
+            (
+                item[0],
+                urls[(item[2] if len(item) > 2 else n) % len(urls)],
+                item[1].encode(),
+                sign(secret, item[1], stamp),
+            )
+            for n, item in enumerate(job["bodies"])
         ]
         for item in prepared:
             queue.put_nowait(item)
@@ -74,7 +81,7 @@ async def run(job: dict) -> dict:
             while not queue.empty():
                 kind, url, body, headers = queue.get_nowait()
                 latency, status, text = await send(session, url, body, headers)
-                results.append((kind, latency, status, text))
+                results.append((kind, latency, status, text, urls.index(url)))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -85,6 +92,7 @@ async def run(job: dict) -> dict:
         "kinds": [r[0] for r in results],
         "statuses": [r[2] for r in results],
         "samples": {r[0]: r[3] for r in results},
+        "targets": [r[4] for r in results],
     }
 
 

@@ -89,9 +89,11 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"p50": percentile(values, 50), "p99": percentile(values, 99), "max": max(values), "n": len(values)}
 
 
-def round_bodies(slack: SlackStandIn, backup_id: str, count: int, tag: str) -> list[list[str]]:
-    """Half valid restores into distinct names, a quarter bad names, a quarter from a channel not allowed."""
-    bodies: list[list[str]] = []
+def round_bodies(slack: SlackStandIn, backup_id: str, count: int, tag: str, replicas: int = 1) -> list[list[Any]]:
+    """Half valid restores into distinct names, a quarter bad names, a quarter from a channel not allowed; with
+    several replicas, each kind is spread over them in turn (each gets the same mix)."""
+    bodies: list[list[Any]] = []
+    seen: dict[str, int] = {}
     for i in range(count):
         if i % 4 in (0, 2):
             kind, text, channel = "valid", f"{backup_id} bench-{tag}-{i} env=bench", CHANNEL
@@ -99,7 +101,9 @@ def round_bodies(slack: SlackStandIn, backup_id: str, count: int, tag: str) -> l
             kind, text, channel = "bad_name", f"{backup_id} Bench_{tag}_{i}", CHANNEL
         else:
             kind, text, channel = "wrong_channel", f"{backup_id} bench-{tag}-x{i}", OTHER_CHANNEL
-        bodies.append([kind, command_body(slack, text, channel)])
+        turn = seen.get(kind, 0)
+        seen[kind] = turn + 1
+        bodies.append([kind, command_body(slack, text, channel), turn % replicas])
     return bodies
 
 
@@ -110,6 +114,7 @@ class Cell:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"bot": [], "bare": []})
     round_p99: dict[str, list[float]] = field(default_factory=lambda: {"bot": [], "bare": []})
     by_kind: dict[str, list[float]] = field(default_factory=dict)
+    by_replica: dict[int, list[float]] = field(default_factory=dict)
     commands: dict[str, int] = field(default_factory=lambda: {"bot": 0, "bare": 0})
     ack_cpu: dict[str, float] = field(default_factory=lambda: {"bot": 0.0, "bare": 0.0})
     total_cpu: float = 0.0  # the bot, from the start of each round until it settled
@@ -125,7 +130,7 @@ class Cell:
         return self.total_cpu / self.commands["bot"]
 
 
-async def load(urls: list[str], concurrency: int, bodies: list[list[str]], warmup: list[str]) -> dict[str, Any]:
+async def load(urls: list[str], concurrency: int, bodies: list[list[Any]], warmup: list[str]) -> dict[str, Any]:
     job = {"urls": urls, "secret": SIGNING_SECRET, "concurrency": concurrency, "bodies": bodies, "warmup": warmup}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -313,7 +318,7 @@ class Bench:
 
     async def round(self, cell: Cell, level: int, size: int, r: int, spy: bool) -> None:
         tag = f"{level}-{size}-{r}"
-        bodies = round_bodies(self.slack, self.backup_id, size, tag)
+        bodies = round_bodies(self.slack, self.backup_id, size, tag, len(self.urls["bot"]))
         order = ["bot", "bare"] if r % 2 == 0 else ["bare", "bot"]
         for server in order:
             warmup = [command_body(self.slack, "help", CHANNEL) for _ in range(level)]
@@ -325,11 +330,14 @@ class Bench:
                 profiler.send_signal(2)  # SIGINT: py-spy writes what it has
                 await asyncio.wait_for(profiler.wait(), 60)
             values: list[float] = result["latencies"]
-            for kind, status, latency in zip(result["kinds"], result["statuses"], values, strict=True):
+            for kind, status, latency, target in zip(
+                result["kinds"], result["statuses"], values, result["targets"], strict=True
+            ):
                 if status != 200:
                     self.bad_status.append(f"{server} {kind} -> {status}")
                 if server == "bot":
                     cell.by_kind.setdefault(kind, []).append(latency)
+                    cell.by_replica.setdefault(target, []).append(latency)
             self.samples.update({f"{server}/{k}": v for k, v in result["samples"].items()})
             cell.latencies[server].extend(values)
             cell.commands[server] += len(values)
@@ -342,7 +350,7 @@ class Bench:
                 f"({len(values)} in {result['wall']:.2f} s)"
             )
             if server == "bot":
-                self.valid_sent += sum(1 for kind, _ in bodies if kind == "valid")
+                self.valid_sent += sum(1 for kind, *_ in bodies if kind == "valid")
                 waited = await settle(self.database, self.pids["bot"], self.valid_sent)
                 total = total_cpu(self.pids["bot"]) - cpu_before
                 cell.total_cpu += total
@@ -408,6 +416,15 @@ async def report(
                 for kind, v in sorted(kinds.items())
             )
         )
+        replicas = cells[(level, sizes[-1])].by_replica
+        if len(replicas) > 1:
+            print(
+                f"  bot by replica at {sizes[-1]} commands (0 started first: the leader): "
+                + ", ".join(
+                    f"{n}: p50 {percentile(v, 50) * ms:.1f} / p99 {percentile(v, 99) * ms:.1f} ms"
+                    for n, v in sorted(replicas.items())
+                )
+            )
         print("  growth (bot), from each size to the next:")
         for small, big in itertools.pairwise(sizes):
             a, b = cells[(level, small)], cells[(level, big)]
