@@ -66,7 +66,7 @@ def progress_bar(job: Job) -> str:
 
 
 def whole_percent(percent: float) -> str:
-    """Rounded down: 24.6% is not yet the 25% milestone, and 99.7% is not done."""
+    """Rounded down: a reported 99.7% is not done."""
     return f"{math.floor(percent)}%"
 
 
