@@ -242,7 +242,7 @@ async def test_a_malformed_job_among_healthy_ones_is_logged_backed_off_and_timed
     broken_backup = pinecone.add_backup()
     pinecone.set_restore_duration(backup["backup_id"], 1.0)
     pinecone.set_restore_duration(broken_backup["backup_id"], math.inf)
-    async with start_bot(RESTORE_BOT_RESTORE_TIMEOUT="8") as bot:
+    async with start_bot(RESTORE_BOT_RESTORE_TIMEOUT="15") as bot:
         await bot.command(f"{broken_backup['backup_id']} broken-index")
         await slack.wait_for(lambda: (job := job_of(bot, "broken-index")) and job["state"] == "restoring")
         [broken] = pinecone.restore_jobs(broken_backup["backup_id"])
@@ -260,5 +260,5 @@ async def test_a_malformed_job_among_healthy_ones_is_logged_backed_off_and_timed
             f"restore job {broken['restore_job_id']}: Pinecone's answer does not match its spec"
         )
         assert job_of(bot, "broken-index")["id"] in line  # type: ignore[index]
-        await slack.wait_for(lambda: job_of(bot, "broken-index")["state"] == "timed_out", timeout=30)  # type: ignore[index]
+        await slack.wait_for(lambda: job_of(bot, "broken-index")["state"] == "timed_out", timeout=45)  # type: ignore[index]
         assert len([line for line in bot.log_lines if "does not match its spec" in line]) < 40, "backed off"
