@@ -141,4 +141,13 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX notices_pending;
     CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL AND dropped_at IS NULL;
     """,
+    # 3: Pinecone API 2026-07 reports no progress (SQLite's 7): what it reports instead (its status), the
+    # "still restoring" check-ins said so far, and when a Ready index's record count began to be re-checked.
+    # Restore jobs are looked up by ID to tell whose they are.
+    """
+    ALTER TABLE jobs ADD COLUMN pinecone_status text;
+    ALTER TABLE jobs ADD COLUMN check_ins integer NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN verify_since timestamptz;
+    CREATE INDEX jobs_by_restore_job ON jobs (restore_job_id) WHERE restore_job_id IS NOT NULL;
+    """,
 )

@@ -250,6 +250,8 @@ def bot_env(
             "RESTORE_BOT_INCIDENT_CHANNEL": INCIDENT_CHANNEL,
             "RESTORE_BOT_POLL_INTERVAL": "0.05",
             "RESTORE_BOT_RESTORE_TIMEOUT": "60",
+            # Long enough for the emulator's count lag (Realism.count_lag), short enough for a mismatch test.
+            "RESTORE_BOT_VERIFY_TIMEOUT": "5",
             "PYTHONUNBUFFERED": "1",
         }
     )
