@@ -12,8 +12,6 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from bot.core.jobs import JobState, NoticeKind, check_in_after
 from bot.core.outcomes import Started
 from bot.core.render import duration
@@ -118,14 +116,6 @@ async def test_a_restore_reaches_ready_with_check_ins_redraws_and_its_verificati
     assert len(pinecone.create_index_calls) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot bug: a count that matches on a re-check finishes the job with finished_at = verify_since "
-        "(Tracker._finish_verified: now=ready_at or job.verify_since), so the ready reply always says the "
-        "record count was re-checked for 0s"
-    ),
-)
 async def test_the_ready_reply_says_how_long_the_record_count_was_re_checked(
     rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
 ) -> None:
