@@ -292,6 +292,11 @@ class JobStore(Protocol):
 
     async def latest_for_index(self, index_name: str) -> Job | None: ...
 
+    async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
+        """The job, other than `other_than`, that already holds this Pinecone restore job: one job's restore
+        is never adopted by another."""
+        ...
+
     async def recent_in_channel(self, channel_id: str, limit: int = 10) -> list[Job]: ...
 
     async def recent_jobs(

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     incident_channel: str | None = Field(default=None, validation_alias="RESTORE_BOT_INCIDENT_CHANNEL")
     poll_interval: float = Field(default=10.0, gt=0, validation_alias="RESTORE_BOT_POLL_INTERVAL")
     restore_timeout: float = Field(default=21600.0, gt=0, validation_alias="RESTORE_BOT_RESTORE_TIMEOUT")
+    verify_timeout: float = Field(default=300.0, ge=0, validation_alias="RESTORE_BOT_VERIFY_TIMEOUT")
     pinecone_timeout: float = Field(default=15.0, gt=0, validation_alias="RESTORE_BOT_PINECONE_TIMEOUT")
     policy_path: Path | None = Field(default=None, validation_alias="RESTORE_BOT_POLICY")
     data_plane_url: str = Field(default="https://{host}", validation_alias="RESTORE_BOT_DATA_PLANE_URL")

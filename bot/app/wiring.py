@@ -136,6 +136,7 @@ async def build_services(
         delivery,
         poll_interval=settings.poll_interval,
         restore_timeout=settings.restore_timeout,
+        verify_timeout=settings.verify_timeout,
         incident_channel=policy.incident_channel,
         verifier=pinecone,
         data_plane_url=settings.data_plane_url,

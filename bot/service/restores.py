@@ -2,7 +2,8 @@
 
 The job is recorded before Pinecone is called and moved to `submitting` before create-index
 is sent, so a crash or a lost answer always leaves a job that can be reconciled: `reconcile`
-looks the target name up in Pinecone's restore jobs and decides, never a blind second call.
+looks the target name up in Pinecone's restore jobs (in whatever order Pinecone lists them) and then
+in the index itself, and decides, never a blind second call.
 
 The process that drives a job holds a lease on it in the store (bot/service/leases.py), recorded with the
 request or the approval, or claimed when the tracker takes the job up; only the lease's holder may mark
@@ -19,6 +20,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +39,7 @@ from bot.core.render.pinecone_sentences import explain
 from bot.core.request.field_rules import RestoreRequest
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, is_ambiguous
-from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
+from bot.pinecone.models import CreateIndexFromBackupRequest, IndexModel
 from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
 from bot.service.leases import Leases
@@ -47,8 +49,9 @@ log = logging.getLogger(__name__)
 
 # Pinecone's clock and ours may differ; a restore job created this long before our record still counts.
 CLOCK_SKEW = timedelta(minutes=5)
-# How far back reconcile pages through the project's restore jobs (100 per page).
-RECONCILE_MAX_PAGES = 20
+# How far reconcile pages through the project's restore jobs (100 per page): to the end, up to 10,000 jobs;
+# beyond that the index itself answers.
+RECONCILE_MAX_PAGES = 100
 SUBMIT_ATTEMPTS = 3
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
@@ -366,10 +369,12 @@ class RestoreService:
             requester_id=job.requester_id,
             backup_id=job.backup_id,
         )
+        # A create-index sent before (by an earlier process, or an attempt below) may have landed.
+        sent_before = job.submitted_at is not None
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
-            found = await self.reconcile(job) if attempt > 1 or job.submitted_at is not None else None
+            found = await self.reconcile(job, body) if sent_before else None
             if found is not None:
-                return await self._accepted(job, found.restore_job_id, found.target_index_id)
+                return await self._accepted(job, found)
             try:
                 # Only while this process holds the job's lease: one that took it over must reconcile.
                 await self._store.mark_submitted(job.id, self.leases.driver, at=self._clock())
@@ -379,10 +384,10 @@ class RestoreService:
                 await self._sleep(exc.retry_after if exc.retry_after is not None else self._retry_delay * attempt)
                 continue
             except AlreadyExists as exc:
-                # Perhaps our own earlier, slow call landed after we gave up on it.
-                found = await self.reconcile(job)
+                # Perhaps our own earlier, slow call landed after we gave up on it: the index itself says.
+                found = await self.reconcile(job, body, may_adopt_index=sent_before)
                 if found is not None:
-                    return await self._accepted(job, found.restore_job_id, found.target_index_id)
+                    return await self._accepted(job, found)
                 reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
                 return await self._reject(job, JobState.SUBMITTING, reason, tell_requester)
             except PineconeError as exc:
@@ -390,52 +395,90 @@ class RestoreService:
                     reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
                     return await self._reject(job, JobState.SUBMITTING, reason, tell_requester)
                 log.warning("job %s: create-index outcome unknown (%s); reconciling", job.id, exc)
+                sent_before = True
                 await self._sleep(self._retry_delay * attempt)
                 continue
-            return await self._accepted(job, response.restore_job_id, response.index_id)
-        found = await self.reconcile(job)
+            return await self._accepted(job, Found(response.restore_job_id, response.index_id))
+        found = await self.reconcile(job, body)
         if found is not None:
-            return await self._accepted(job, found.restore_job_id, found.target_index_id)
+            return await self._accepted(job, found)
         # Left in `submitting`: the tracker reconciles it again on its next cycle.
         log.warning("job %s: Pinecone did not take the restore after %d attempts", job.id, SUBMIT_ATTEMPTS)
         return job
 
-    async def reconcile(self, job: Job) -> RestoreJob | None:
-        """The Pinecone restore job our create-index call made, if it made one."""
+    async def reconcile(
+        self, job: Job, body: CreateIndexFromBackupRequest | None = None, *, may_adopt_index: bool = True
+    ) -> Found | None:
+        """The restore our create-index call made, if it made one, whatever order Pinecone lists restore jobs in.
+
+        1. Every page of `GET /restore-jobs`, to the end (at most RECONCILE_MAX_PAGES), items seen twice counted
+           once: a job restoring our backup into our name that no other job in the store holds, and that was
+           not created before our request (a null `created_at` is not trusted to mean either, so it counts).
+        2. If the list does not show one (it may lag, end early, or leave jobs out), the index itself: it is
+           ours if it was restored from our backup (`source_backup_id`) and carries our `restored-from` and
+           `restored-by` tags, and no job the list showed for it belongs to another job. It is then followed
+           through the index. `may_adopt_index` is False when no create-index of ours can have landed before.
+        """
+        body = body or create_index_body(
+            job.index_name,
+            job.tags,
+            deletion_protection=job.deletion_protection,
+            requester_id=job.requester_id,
+            backup_id=job.backup_id,
+        )
         token: str | None = None
+        seen: set[str] = set()
         not_before = job.created_at - CLOCK_SKEW
+        held_by_others = 0
         for _ in range(RECONCILE_MAX_PAGES):
             try:
                 page = await self._pinecone.list_restore_jobs(limit=100, pagination_token=token)
             except PineconeError as exc:
                 log.warning("job %s: could not list restore jobs to reconcile: %s", job.id, exc)
                 raise ReconcileUnavailable() from exc
+            for bad in page.malformed:
+                log.warning("job %s: reconcile skipped restore job %s: %s", job.id, bad.item_id, bad.problem)
             for candidate in page.data:
-                if (
-                    candidate.target_index_name == job.index_name
-                    and candidate.backup_id == job.backup_id
-                    and candidate.created_at >= not_before
-                ):
-                    return candidate
-            if page.pagination is None or not page.data:
-                return None
-            if all(candidate.created_at < not_before for candidate in page.data):
-                return None  # newest first: everything further back is older still
-            token = page.pagination.next
-        return None
+                if candidate.restore_job_id in seen:
+                    continue  # pages may overlap
+                seen.add(candidate.restore_job_id)
+                if candidate.target_index_name != job.index_name or candidate.backup_id != job.backup_id:
+                    continue
+                if candidate.created_at is not None and candidate.created_at < not_before:
+                    continue  # an older restore into the same name
+                owner = await self._store.restore_job_owner(candidate.restore_job_id, other_than=job.id)
+                if owner is not None:
+                    held_by_others += 1
+                    continue
+                return Found(candidate.restore_job_id, candidate.target_index_id)
+            token = page.next
+            if token is None:
+                break
+        if not may_adopt_index or held_by_others:
+            return None
+        try:
+            index = await self._pinecone.describe_index(job.index_name)
+        except NotFound:
+            return None
+        except PineconeError as exc:
+            log.warning("job %s: could not describe index %s to reconcile: %s", job.id, job.index_name, exc)
+            raise ReconcileUnavailable() from exc
+        if not _restored_by_us(index, body, job.backup_id):
+            return None
+        log.info("job %s: index %s is ours (our backup and tags); following it through the index", job.id, index.name)
+        return Found(None, None)
 
-    async def _accepted(self, job: Job, restore_job_id: str, index_id: str) -> Job:
+    async def _accepted(self, job: Job, found: Found) -> Job:
         job = await self._store.transition(
             job.id,
             JobState.SUBMITTING,
             JobState.RESTORING,
-            restore_job_id=restore_job_id,
-            index_id=index_id,
+            restore_job_id=found.restore_job_id,
+            index_id=found.index_id,
             submitted_at=job.submitted_at or self._clock(),
-            percent_complete=0.0,
             notices=(Notice(kind=NoticeKind.STARTED),),
         )
-        log.info("job %s: Pinecone accepted (restore job %s)", job.id, restore_job_id)
+        log.info("job %s: Pinecone accepted (restore job %s)", job.id, found.restore_job_id or "not listed")
         self._delivery.wake()
         return job
 
@@ -452,3 +495,20 @@ class RestoreService:
 
 class ReconcileUnavailable(PineconeError):
     """Pinecone could not be asked whether the restore exists; decide later."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """Our restore in Pinecone: its restore job and index IDs, or neither when only the index showed it."""
+
+    restore_job_id: str | None
+    index_id: str | None
+
+
+def _restored_by_us(index: IndexModel, body: CreateIndexFromBackupRequest, backup_id: str) -> bool:
+    """The index was restored from our backup and carries the trail tags our request set."""
+    if index.source_backup_id != backup_id:
+        return False
+    wanted = body.tags or {}
+    tags = index.tags or {}
+    return all(tags.get(key) == wanted.get(key) for key in (RESTORED_BY_TAG, RESTORED_FROM_TAG))

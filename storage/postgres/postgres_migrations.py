@@ -141,14 +141,23 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX notices_pending;
     CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL AND dropped_at IS NULL;
     """,
-    # 3: several bot processes (SQLite's 7). Which process drives a job through a request right now, and until
+    # 3: Pinecone API 2026-07 reports no progress (SQLite's 7): what it reports instead (its status), the
+    # "still restoring" check-ins said so far, and when a Ready index's record count began to be re-checked.
+    # Restore jobs are looked up by ID to tell whose they are.
+    """
+    ALTER TABLE jobs ADD COLUMN pinecone_status text;
+    ALTER TABLE jobs ADD COLUMN check_ins integer NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN verify_since timestamptz;
+    CREATE INDEX jobs_by_restore_job ON jobs (restore_job_id) WHERE restore_job_id IS NOT NULL;
+    """,
+    # 4: several bot processes (SQLite's 8). Which process drives a job through a request right now, and until
     # when: a lease the leader's tracker respects, taken and renewed by compare-and-set. The leadership of the
     # background work (the advisory lock's holder), numbered by an epoch each new leader bumps: fenced writes
     # check it under FOR SHARE, so the bump waits for them and none made under an older epoch lands after it.
     """
     ALTER TABLE jobs ADD COLUMN driver_id text;
     ALTER TABLE jobs ADD COLUMN driver_until timestamptz;
-    -- Which process recorded a Slack delivery key: the one that does its work (claim_delivery).
+    -- Which process recorded a Slack delivery key: the one that does its work (claim_deliveries).
     ALTER TABLE slack_deliveries ADD COLUMN holder text;
     CREATE TABLE leadership (
         name   text PRIMARY KEY,

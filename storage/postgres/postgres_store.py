@@ -682,6 +682,14 @@ class PostgresJobStore:
 
         return [(row[0], row[1], row[2]) for row in await self._read("be read", read)]
 
+    async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
+        """The job, other than `other_than`, that already holds this Pinecone restore job, if any."""
+        return await self._one(
+            f"{_SELECT_JOB} WHERE restore_job_id = $1 AND id != $2 ORDER BY created_at, seq LIMIT 1",
+            restore_job_id,
+            other_than,
+        )
+
     async def _active_for_name(self, index_name: str) -> Job | None:
         return await self._one(f"{_SELECT_JOB} WHERE index_name = $1 AND state IN ({ACTIVE_SQL})", index_name)
 

@@ -253,7 +253,16 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX notices_pending;
     CREATE INDEX notices_pending ON notices (job_id, id) WHERE sent_at IS NULL AND dropped_at IS NULL;
     """,
-    # 7: several bot processes (on PostgreSQL; the same tables here, so both stores behave alike). Which process
+    # 7: Pinecone API 2026-07 reports no progress: what it reports instead (its status), the "still restoring"
+    # check-ins said so far, and when a Ready index's record count began to be re-checked. The `milestone`
+    # column (25/50/75 %) is no longer written. Restore jobs are looked up by ID to tell whose they are.
+    """
+    ALTER TABLE jobs ADD COLUMN pinecone_status TEXT;
+    ALTER TABLE jobs ADD COLUMN check_ins INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN verify_since TEXT;
+    CREATE INDEX jobs_by_restore_job ON jobs (restore_job_id) WHERE restore_job_id IS NOT NULL;
+    """,
+    # 8: several bot processes (on PostgreSQL; the same tables here, so both stores behave alike). Which process
     # drives a job through a request right now, and until when (a lease the tracker respects); which process
     # recorded a Slack delivery key (the one that may do its work); the leadership of the background work,
     # numbered by an epoch each new leader bumps. Columns added, no table rebuilt.

@@ -58,6 +58,7 @@ _TIMESTAMPS = frozenset(
         "outage_since",
         "approval_expires_at",
         "decided_at",
+        "verify_since",
         "driver_until",
     }
 )
@@ -588,6 +589,13 @@ class SqliteJobStore:
             "SELECT from_state, to_state, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,)
         ) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+    async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
+        """The job, other than `other_than`, that already holds this Pinecone restore job, if any."""
+        return await self._one(
+            "SELECT * FROM jobs WHERE restore_job_id = ? AND id != ? ORDER BY created_at LIMIT 1",
+            (restore_job_id, other_than),
+        )
 
     async def _active_for_name(self, index_name: str) -> Job | None:
         return await self._one(

@@ -299,6 +299,8 @@ def bot_env(
             # replica: a takeover the test did not ask for. Two seconds keep every takeover a test's own.
             "RESTORE_BOT_LEASE_SECONDS": "2",
             "RESTORE_BOT_RESTORE_TIMEOUT": "60",
+            # Long enough for the emulator's count lag (Realism.count_lag), short enough for a mismatch test.
+            "RESTORE_BOT_VERIFY_TIMEOUT": "5",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -225,9 +225,9 @@ async def test_slack_rate_limits_and_outages_delay_messages_but_never_the_restor
     slack.inject("chat.update", status=503, times=3)
     await bot.command(f"{backup['backup_id']} restored-index")
     await slack.wait_for(lambda: bot.jobs() and bot.jobs()[0]["state"] == "ready", timeout=20)
-    # The parent waits out the faults: a 429, then four 5xx answered with the sender's back-off (2 s doubling,
-    # jittered: 15 to 30 s in all), since a post Slack may have stored is never repeated at once.
-    await slack.wait_for(lambda: parents(slack, CHANNEL), timeout=60)
+    # A post answered 503 may have been stored, so it is never repeated at once: the sender looks for it and
+    # tries again after its back-off (2 s doubling, with jitter): four 503s take up to 30 s to get through.
+    await slack.wait_for(lambda: parents(slack, CHANNEL), timeout=40)
     parent = await ready_in_one_thread(slack, pinecone, bot)
     assert "Ready" in repr(slack.message(CHANNEL, parent["ts"])["blocks"])
 

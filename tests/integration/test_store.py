@@ -421,3 +421,36 @@ async def test_migration_5_databases_upgrade_to_6_keeping_every_job(tmp_path: Pa
         await store.create(new_job("old-index"), state=JobState.CHECKING)  # the new state is allowed
     finally:
         await store.close()
+
+
+async def test_a_restore_in_flight_under_migration_5_keeps_going_under_7(tmp_path: Path) -> None:
+    """Upgrading in the middle of a restore: what Pinecone reports, the check-ins said and verification start empty."""
+    path = tmp_path / "jobs.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript("\n".join(MIGRATIONS[:5]) + "\nPRAGMA user_version=5;")
+        raw.execute(
+            "INSERT INTO jobs (id, state, backup_id, index_name, requester_id, channel_id, created_at, updated_at, "
+            "restore_job_id, percent_complete, milestone) VALUES ('j1', 'restoring', 'b', 'restored-index', 'U1', "
+            "'C0RESTORE1', '2026-11-24T14:02:00+00:00', '2026-11-24T14:02:00+00:00', 'rj-1', 37.5, 25)"
+        )
+    store = await open_store(path)
+    try:
+        job = await store.get("j1")
+        assert job is not None and job.state is JobState.RESTORING and job.percent_complete == 37.5
+        assert (job.pinecone_status, job.check_ins, job.verify_since) == (None, 0, None)
+        now = utcnow()
+        job = await store.update("j1", pinecone_status="Pending", check_ins=2, verify_since=now)
+        assert (job.pinecone_status, job.check_ins, job.verify_since) == ("Pending", 2, now)
+    finally:
+        await store.close()
+
+
+async def test_the_store_says_which_job_holds_a_restore_job(store: AnyStore) -> None:
+    first = await store.create(new_job("first-index"))
+    second = await store.create(new_job("second-index"))
+    await store.transition(first.id, JobState.REQUESTED, JobState.SUBMITTING)
+    await store.transition(first.id, JobState.SUBMITTING, JobState.RESTORING, restore_job_id="rj-1")
+    held = await store.restore_job_owner("rj-1", other_than=second.id)
+    assert held is not None and held.id == first.id
+    assert await store.restore_job_owner("rj-1", other_than=first.id) is None, "its own restore job is not another's"
+    assert await store.restore_job_owner("rj-unknown", other_than=second.id) is None

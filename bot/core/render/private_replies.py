@@ -36,7 +36,14 @@ from bot.core.render.blocks import (
     section_block,
     slack_date,
 )
-from bot.core.render.thread_messages import STATE_LABELS, backup_line, progress_bar, whole_percent
+from bot.core.render.thread_messages import (
+    STATE_LABELS,
+    backup_line,
+    estimate_text,
+    running_line,
+    state_label,
+    whole_percent,
+)
 
 
 def usage(intro: str | None = None) -> Message:
@@ -128,11 +135,14 @@ def status(job: Job | None, index_name: str, thread_link: str | None) -> Message
     if job is None:
         return plain(f"I have no record of a restore into `{index_name}`.")
     lines = [
-        f"*Latest restore into `{job.index_name}`:* {STATE_LABELS[job.state]}"
-        + (f" {progress_bar(job)}" if job.state is JobState.RESTORING else ""),
+        f"*Latest restore into `{job.index_name}`:* {state_label(job)}"
+        + (f" · {running_line(job)}" if job.state is JobState.RESTORING else ""),
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {backup_line(job)}",
     ]
+    estimate = estimate_text(job) if job.state is JobState.RESTORING and job.verify_since is None else None
+    if estimate:
+        lines.append(f"*Estimate:* {estimate}")
     if job.state is JobState.READY:
         lines.append(f"*Host:* `{escape(job.host or 'unknown')}` · *Took:* {duration(job.elapsed(job.updated_at))}")
     elif job.reason:
@@ -155,8 +165,10 @@ def job_list(jobs: Sequence[Job]) -> Message:
         progress = ""
         if job.state is JobState.RESTORING and job.percent_complete:
             progress = f" {whole_percent(job.percent_complete)}"
+        elif job.state is JobState.RESTORING and job.pinecone_status and job.verify_since is None:
+            progress = f" (Pinecone: `{escape(job.pinecone_status)}`)"
         line = (
-            f"• `{job.index_name}` — {STATE_LABELS[job.state]}{progress} — <@{job.requester_id}> "
+            f"• `{job.index_name}` — {state_label(job)}{progress} — <@{job.requester_id}> "
             f"{slack_date(job.created_at)} — backup `{job.backup_id}`"
         )
         lines.append(line)
