@@ -126,9 +126,10 @@ class SlackDelivery:
         self.on_wake = on_wake
         self.on_thread = on_thread
         self._wake = asyncio.Event()
-        # Replaced (and the old one set) whenever a thread may have appeared: waiters take the current one
-        # before looking at the store, so no change between their look and their wait is missed.
-        self._threads_changed = asyncio.Event()
+        # Per job a request is waiting for: set (and dropped) when its thread may have appeared. A waiter takes
+        # it before looking at the store, so no change between its look and its wait is missed; a change to
+        # another job wakes nobody (a burst of waiting requests is not woken, each to read the store, per post).
+        self._thread_changed: dict[str, asyncio.Event] = {}
         self._delivering: set[str] = set()
         # Per job, in memory: transient failures so far and when to try again.
         self._parent_retry: dict[str, tuple[int, datetime]] = {}
@@ -147,8 +148,9 @@ class SlackDelivery:
 
     def thread_changed(self, job_id: str) -> None:
         """A job's parent was posted (or its channel given up on), here or in another process."""
-        changed, self._threads_changed = self._threads_changed, asyncio.Event()
-        changed.set()
+        changed = self._thread_changed.pop(job_id, None)
+        if changed is not None:
+            changed.set()
 
     def _threaded(self, job_id: str) -> None:
         self.thread_changed(job_id)
@@ -228,16 +230,21 @@ class SlackDelivery:
         self.wake()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
-        while True:
-            changed = self._threads_changed  # taken before looking: a change after the look still wakes us
-            found = await has_thread()
-            if found is not None:
-                return found
-            left = deadline - loop.time()
-            if left <= 0:
-                return None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), timeout=min(left, THREAD_RECHECK))
+        try:
+            while True:
+                # Taken before looking: a change after the look still wakes this wait.
+                changed = self._thread_changed.setdefault(job_id, asyncio.Event())
+                found = await has_thread()
+                if found is not None:
+                    return found
+                left = deadline - loop.time()
+                if left <= 0:
+                    return None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout=min(left, THREAD_RECHECK))
+        finally:
+            if (waiting := self._thread_changed.get(job_id)) is not None and not waiting.is_set():
+                del self._thread_changed[job_id]
 
     async def link(self, job: Job) -> str | None:
         if job.message_ts is None:
