@@ -20,8 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.e2e.harness import READY_LINE, USER, sign, slash_command_body  # noqa: E402
+from tests.e2e.harness import READY_LINE  # noqa: E402
 from tests.fakes.slack_api import SlackStandIn  # noqa: E402
+from tests.fakes.slack_requests import sign, slash_command_body  # noqa: E402
+from tests.fakes.workspace import USER  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -33,7 +35,7 @@ def command_body(slack: SlackStandIn, text: str, channel: str, user: str = USER)
 
 
 def signed_headers(body: str) -> dict[str, str]:
-    """Slack's v0 signature headers for `body` (with the e2e harness's signing secret) and the content type."""
+    """Slack's v0 signature headers for `body` (with the test workspace's signing secret) and the content type."""
     return {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
 
 

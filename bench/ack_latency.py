@@ -49,10 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BENCH, REPO, bot_process, child_process, command_body, cpu_seconds, start_py_spy, work_directory
 
-from tests.e2e.harness import CHANNEL, SIGNING_SECRET, bot_env, free_port
+from tests.e2e.harness import bot_env
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, SIGNING_SECRET
 
 OTHER_CHANNEL = "C0NOTALLOW"
 ACK_LIMIT = 3.0
@@ -188,6 +190,8 @@ async def main() -> int:
             SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack,
         ):
             pinecone.restore_duration = args.restore_seconds
+            for channel in (CHANNEL, INCIDENT_CHANNEL):  # the stand-in is strict: the bot's channels exist
+                slack.add_channel(channel)
             backup_id = pinecone.add_backup()["backup_id"]
             bot_port, bare_port = free_port(), free_port()
             env = bot_env(

@@ -7,12 +7,12 @@ No policy, no store, no Pinecone here: those are the use cases' (bot/service), r
 from slack_bolt.async_app import AsyncApp
 
 from bot.service.use_cases import UseCases
-from handlers.approvals import register_approvals
 from handlers.commands import register_commands
 from handlers.dedupe import register_dedupe
 from handlers.error_handler import register_error_handler
 from handlers.home import register_home
 from handlers.modal import register_modal
+from handlers.plan_card import register_approvals
 
 
 def register(app: AsyncApp, cases: UseCases) -> None:

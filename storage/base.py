@@ -5,6 +5,7 @@
     │                            corrupt, a schema newer than this bot); try again later
     └── StoreConflict            the store refused because of what it holds; nothing was changed
         ├── StaleJob             the job is not in the state the caller expected: someone moved it first
+        ├── DeadlinePassed       the decision came after the request's approval deadline
         └── ActiveRestoreExists  a restore into this target name is already active
 
 Callers that mean "the store is down" catch `StoreUnavailable`; a conflict is an answer, not an outage.
@@ -49,6 +50,14 @@ class StaleJob(StoreConflict):
         self.job = job
 
 
+class DeadlinePassed(StoreConflict):
+    """The job's approval deadline had passed when the decision was to be recorded; `job` is as it is."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"job {job.id}: its approval deadline {job.approval_expires_at} has passed")
+        self.job = job
+
+
 @dataclass(frozen=True)
 class StateChange:
     """A job the store created (`before` None) or moved from `before` to `job.state`, once committed."""
@@ -62,6 +71,16 @@ class StateChange:
 
 #: Called after each committed state change (metrics, the `job.state_changed` log event).
 StateChangeHook = Callable[[StateChange], None]
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """A connection pool's state, for the metrics: connections open (idle + in use) and its bounds."""
+
+    idle: int
+    in_use: int
+    min_size: int
+    max_size: int
 
 
 class JobStore(Protocol):
@@ -84,11 +103,13 @@ class JobStore(Protocol):
         *,
         notices: tuple[Notice, ...] = (),
         decision: Decision | None = None,
+        deadline: datetime | None = None,
         **fields: Any,
     ) -> Job:
         """Move a job from `expected` to `target`, set fields and record notices, atomically.
 
-        Marks the parent message for redrawing. Raises StaleJob if the job is not in `expected`.
+        Marks the parent message for redrawing. Raises StaleJob if the job is not in `expected`, and, with
+        `deadline` (the decision's time), DeadlinePassed if the job's `approval_expires_at` is not after it.
         """
         ...
 
@@ -108,7 +129,19 @@ class JobStore(Protocol):
 
     async def notice_sent(self, notice_id: int) -> None: ...
 
-    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None: ...
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str, *, maybe_sent: bool = False) -> None:
+        """Try the notice again at `retry_at`. `maybe_sent`: Slack may have taken it although no success came
+        back, so `sending_since` is kept and the next attempt looks for it before posting again."""
+        ...
+
+    async def notice_dropped(self, notice_id: int, error: str) -> None:
+        """Give up on a notice for good, recording why; it is never sent."""
+        ...
+
+    async def lose_channel(self, job_id: str, error: str, notice: Notice | None = None) -> bool:
+        """Record that nothing more can be sent to the job's channel (`slack_error`), with `notice`, once:
+        False (and nothing recorded) if it was recorded before."""
+        ...
 
     async def record_deliveries(self, keys: list[str], *, forget_before: datetime) -> None: ...
 
@@ -120,10 +153,27 @@ class JobStore(Protocol):
 
     async def latest_for_index(self, index_name: str) -> Job | None: ...
 
+    async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
+        """The job, other than `other_than`, that already holds this Pinecone restore job: one job's restore
+        is never adopted by another."""
+        ...
+
     async def recent_in_channel(self, channel_id: str, limit: int = 10) -> list[Job]: ...
 
     async def recent_jobs(
         self, *, index_name: str | None = None, requester_id: str | None = None, limit: int = 20
     ) -> list[Job]: ...
+
+    async def schema_version(self) -> int:
+        """The last migration applied to the database."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the database answers now (cheap, bounded in time, never raises): for /healthz."""
+        ...
+
+    def pool_stats(self) -> PoolStats | None:
+        """The connection pool's state, or None for a store without a pool (SQLite's one connection)."""
+        ...
 
     async def close(self) -> None: ...

@@ -4,16 +4,21 @@ It checks, in order, and prints one line per check:
 
 * **settings**: the same `Settings` class as start-up, with the same one-line-per-variable messages;
 * **policy**: the `RESTORE_BOT_POLICY` file (through `load_policy`) or, without one, the simple settings;
-* **slack**: `auth.test` with the bot token at `SLACK_API_URL`; in Socket Mode also
+* **slack**: `auth.test` with the bot token at `SLACK_API_URL` (and, when Slack says which scopes the
+  token has, that none of those manifest.yml asks for is missing); in Socket Mode also
   `apps.connections.open` with the app-level token (read-only: the URL it returns is not used);
+* **channels**: `conversations.info` for every channel the policy names and the incident channel: a
+  private channel the bot is not in, or an archived one, fails with the fix (`/invite @restore-bot`).
+  Read-only: a public channel the bot is not in is ok, and the bot joins it at start-up;
 * **pinecone**: one read-only call, `GET /backups?limit=1`, at `PINECONE_CONTROLLER_HOST`;
-* **database**: `DATABASE_URL` is opened (created if missing) and migrated; its schema version and
-  number of active jobs are reported.
+* **database**: `DATABASE_URL` is opened (a SQLite file is created if missing) and migrated; its schema
+  version and number of active jobs are reported. A PostgreSQL URL is shown without its password.
 
 Each check is bounded by a short timeout and turns every failure, network errors included, into
-one ``FAIL`` line saying which setting to look at. Nothing printed ever contains a secret or a
-traceback. The checks return `CheckResult` values; only `check_main` prints, so the wording is
-testable without a terminal. Exit code 0 when every check is ok, 1 otherwise, 2 for wrong arguments.
+one ``FAIL`` line saying which setting to look at. Nothing printed ever contains a secret (the
+database password included) or a traceback. The checks return `CheckResult` values; only
+`check_main` prints, so the wording is testable without a terminal. Exit code 0 when every check is
+ok, 1 otherwise, 2 for wrong arguments.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -34,9 +38,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.logs import MASK, configure_logging
 from bot.app.settings import Settings, describe_settings_error
-from bot.app.wiring import policy_for
+from bot.app.wiring import channels_to_check, policy_for
+from bot.core.channels import ChannelFacts, problem_line, reach_of
 from bot.core.policy.policy_loader import PolicyError
 from bot.core.policy.policy_model import POLICY_ENV, Policy
+from bot.core.urls import safe_url, url_password
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import (
     Forbidden,
@@ -49,11 +55,14 @@ from bot.pinecone.errors import (
     ServerError,
     Unauthenticated,
 )
-from storage import StoreUnavailable, open_store
+from bot.service.channels import REQUIRED_SCOPES
+from bot.slack.publisher import scopes_in
+from storage import StoreUnavailable, open_store, store_location
 
 __all__ = [
     "CHECK_TIMEOUT",
     "CheckResult",
+    "check_channel",
     "check_database",
     "check_main",
     "check_pinecone",
@@ -61,6 +70,7 @@ __all__ = [
     "check_settings",
     "check_slack",
     "run_checks",
+    "safe_url",
 ]
 
 CHECK_TIMEOUT = 10.0
@@ -142,24 +152,70 @@ def _policy_summary(policy: Policy) -> str:
 # --- Slack ------------------------------------------------------------------------------------
 
 
-async def check_slack(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> list[CheckResult]:
-    results = [await _slack_auth_test(settings, seconds)]
+async def check_slack(
+    settings: Settings, *, seconds: float = CHECK_TIMEOUT, channels: Iterable[str] = ()
+) -> list[CheckResult]:
+    """`auth.test` (and the token's scopes), the app-level token in Socket Mode, then each of `channels`."""
+    results = await _slack_auth_test(settings, seconds)
     if settings.slack_app_token is not None:
         results.append(await _slack_app_token(settings, seconds))
+    if results[0].ok:
+        for channel_id in channels:
+            results.append(await check_channel(settings, channel_id, seconds=seconds))
     return results
 
 
-async def _slack_auth_test(settings: Settings, seconds: float) -> CheckResult:
+async def _slack_auth_test(settings: Settings, seconds: float) -> list[CheckResult]:
     name = "slack"
     client = _slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, seconds)
     try:
         async with asyncio.timeout(seconds):
             response = await client.auth_test()
     except Exception as exc:
-        return _fail(name, describe_slack_failure("auth.test", exc, settings, "SLACK_BOT_TOKEN", seconds))
+        return [_fail(name, describe_slack_failure("auth.test", exc, settings, "SLACK_BOT_TOKEN", seconds))]
     user = response.get("user") or response.get("user_id") or "?"
     team = response.get("team") or response.get("team_id") or "?"
-    return _ok(name, f"auth.test as @{user} in {team}")
+    results = [_ok(name, f"auth.test as @{user} in {team}")]
+    granted = scopes_in(getattr(response, "headers", None))
+    if granted is not None and not granted >= REQUIRED_SCOPES:
+        missing = ", ".join(sorted(REQUIRED_SCOPES - granted))
+        results.append(_fail("slack scopes", f"the bot token lacks {missing}: reinstall the app from manifest.yml"))
+    return results
+
+
+async def check_channel(settings: Settings, channel_id: str, *, seconds: float = CHECK_TIMEOUT) -> CheckResult:
+    """Whether the bot can post in the channel (read-only: it never joins one here)."""
+    name = f"channel {channel_id}"
+    client = _slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, seconds)
+    try:
+        async with asyncio.timeout(seconds):
+            response = await client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        if _slack_error_code(exc.response) != "channel_not_found":
+            detail = describe_slack_failure("conversations.info", exc, settings, "SLACK_BOT_TOKEN", seconds)
+            if _slack_error_code(exc.response) == "missing_scope":
+                detail += " (channels:read, groups:read): reinstall the app from manifest.yml"
+            return _fail(name, detail)
+        facts: ChannelFacts | None = None
+    except Exception as exc:
+        return _fail(name, describe_slack_failure("conversations.info", exc, settings, "SLACK_BOT_TOKEN", seconds))
+    else:
+        info = response.get("channel") or {}
+        facts = ChannelFacts(
+            is_private=bool(info.get("is_private")),
+            is_member=bool(info.get("is_member")),
+            is_archived=bool(info.get("is_archived")),
+            name=str(info["name"]) if info.get("name") else None,
+        )
+    reach = reach_of(channel_id, facts)
+    if not reach.can_post:
+        return _fail(name, problem_line(reach).split(": ", 1)[1])
+    assert facts is not None
+    kind = "private" if facts.is_private else "public"
+    where = f"#{facts.name}, {kind}" if facts.name else kind
+    if facts.is_member:
+        return _ok(name, f"{where}, restore-bot is a member")
+    return _ok(name, f"{where}; restore-bot is not in it yet and joins it at start-up")
 
 
 async def _slack_app_token(settings: Settings, seconds: float) -> CheckResult:
@@ -272,10 +328,13 @@ def describe_pinecone_failure(error: BaseException, where: str, seconds: float) 
 async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> CheckResult:
     """Open (creating if missing) and migrate the job store, as start-up does, then close it."""
     name = "database"
-    path = settings.database_path
+    where = store_location(settings.database_url)  # a path, or a URL without its password
+    sqlite = settings.database_kind == "sqlite"
     try:
         async with asyncio.timeout(seconds):
-            store = await open_store(path, busy_timeout_ms=int(min(seconds / 2, 5.0) * 1000))
+            store = await open_store(
+                settings.database_url, busy_timeout_ms=int(min(seconds / 2, 5.0) * 1000), pool_size=1
+            )
             try:
                 version = await store.schema_version()
                 active = len(await store.active_jobs())
@@ -284,10 +343,13 @@ async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) 
     except StoreUnavailable as exc:
         return _fail(name, f"{exc}: check DATABASE_URL")
     except TimeoutError:
-        return _fail(name, f"{path}: not opened within {seconds:g} s (locked by another writer?): check DATABASE_URL")
+        why = "locked by another writer?" if sqlite else "is the server up and reachable?"
+        return _fail(name, f"{where}: not opened within {seconds:g} s ({why}): check DATABASE_URL")
     except Exception as exc:
-        return _fail(name, f"{path}: {type(exc).__name__}: {exc}: check DATABASE_URL")
-    return _ok(name, f"{path}, schema {version}, {active} active job{'s' if active != 1 else ''}")
+        # A PostgreSQL error's wording is not printed: it might quote the URL.
+        detail = f"{type(exc).__name__}: {exc}" if sqlite else type(exc).__name__
+        return _fail(name, f"{where}: {detail}: check DATABASE_URL")
+    return _ok(name, f"{where}, schema {version}, {active} active job{'s' if active != 1 else ''}")
 
 
 # --- running them -----------------------------------------------------------------------------
@@ -296,6 +358,10 @@ async def check_database(settings: Settings, *, seconds: float = CHECK_TIMEOUT) 
 async def run_checks(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> list[CheckResult]:
     """Every check after the settings, in a fixed order; the network and database ones run together."""
     results = check_policy(settings)
+    try:
+        channels = channels_to_check(policy_for(settings))
+    except Exception:  # the policy check above has said what is wrong with it
+        channels = []
 
     async def guarded(name: str, check: Callable[[], Awaitable[list[CheckResult]]]) -> list[CheckResult]:
         try:
@@ -310,7 +376,7 @@ async def run_checks(settings: Settings, *, seconds: float = CHECK_TIMEOUT) -> l
         return [await check_database(settings, seconds=seconds)]
 
     for found in await asyncio.gather(
-        guarded("slack", lambda: check_slack(settings, seconds=seconds)),
+        guarded("slack", lambda: check_slack(settings, seconds=seconds, channels=channels)),
         guarded("pinecone", pinecone),
         guarded("database", database),
     ):
@@ -324,6 +390,7 @@ _SECRET_VARIABLES = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK
 def secrets_of(settings: Settings | None, environ: Mapping[str, str]) -> list[str]:
     """Every configured secret: from the settings, and from the environment in case they did not load."""
     found = [value for key, value in environ.items() if key.upper() in _SECRET_VARIABLES and value]
+    found.extend(url_password(environ.get("DATABASE_URL", "")))
     if settings is not None:
         found.extend(settings.secrets())
     return found
@@ -334,19 +401,6 @@ def redact(line: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         line = line.replace(secret, MASK)
     return line
-
-
-def safe_url(url: str) -> str:
-    """A URL fit to print: scheme, host, port and path, never credentials or a query."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "(unparseable URL)"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def check_main(argv: list[str]) -> int:

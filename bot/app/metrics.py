@@ -13,8 +13,12 @@ Where each metric is fed:
   (retries count one each), through `Metrics.pinecone_request`;
 * `CountingWebClient` (bot/slack/web_client.py): every Slack Web API call, once, after slack_sdk's own
   retries, through `Metrics.slack_request`;
+* the Slack sender (bot/service/delivery.py): slack_deliveries_dropped_total, once per delivery it gives
+  up on (a permanent refusal, or its retries used up), through `Metrics.slack_delivery_dropped`;
 * the aiohttp middleware in bot/app/server.py: ack_seconds for `POST /slack/events`;
-* the tracker (bot/service/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle.
+* the tracker (bot/service/tracker.py): tracker_cycles_total and tracker_cycle_seconds, once per polling cycle;
+* `Metrics.refresh_pool`: store_pool_connections{state} and store_pool_limit{bound}, from the store's
+  connection pool at scrape time (PostgreSQL only: SQLite has one connection and no samples here).
 
 Label values are bounded: job states, HTTP methods, templated Pinecone paths (never an ID or a
 name), Slack method names and Slack error codes.
@@ -29,7 +33,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from bot.core.jobs import ACTIVE_STATES, Job, JobState
 
 if TYPE_CHECKING:
-    from storage.base import JobStore
+    from storage.base import JobStore, PoolStats
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -84,6 +88,12 @@ class Metrics:
             ["method", "status"],
             registry=r,
         )
+        self.slack_deliveries_dropped = Counter(
+            "restore_bot_slack_deliveries_dropped",
+            "Slack deliveries given up on (parent, redraw, notice), by Slack's last error code.",
+            ["delivery", "error"],
+            registry=r,
+        )
         self.ack_seconds = Histogram(
             "restore_bot_ack_seconds",
             "From receiving POST /slack/events to answering it.",
@@ -104,6 +114,19 @@ class Metrics:
         )
         self.tracker_cycle_seconds = Histogram(
             "restore_bot_tracker_cycle_seconds", "Wall time of one tracking cycle.", buckets=CYCLE_BUCKETS, registry=r
+        )
+        # Only a store with a pool (PostgreSQL) gives these samples; they are set at scrape time.
+        self.store_pool_connections = Gauge(
+            "restore_bot_store_pool_connections",
+            "Connections the job store's pool holds open, idle or in use (PostgreSQL).",
+            ["state"],
+            registry=r,
+        )
+        self.store_pool_limit = Gauge(
+            "restore_bot_store_pool_limit",
+            "The job store pool's bounds: connections kept open (min) and at most (max) (PostgreSQL).",
+            ["bound"],
+            registry=r,
         )
         # Known label values start at zero, so rate() and increase() see the first event.
         for state in FINAL_STATES:
@@ -140,6 +163,15 @@ class Metrics:
         for state, count in counts.items():
             self.jobs.labels(state=state.value).set(count)
 
+    def refresh_pool(self, stats: PoolStats | None) -> None:
+        """Set the pool gauges from the store's pool (nothing for a store without one)."""
+        if stats is None:
+            return
+        self.store_pool_connections.labels(state="idle").set(stats.idle)
+        self.store_pool_connections.labels(state="in_use").set(stats.in_use)
+        self.store_pool_limit.labels(bound="min").set(stats.min_size)
+        self.store_pool_limit.labels(bound="max").set(stats.max_size)
+
     # -- outbound calls ----------------------------------------------------------------------------
 
     def pinecone_request(self, method: str, endpoint: str, status: str) -> None:
@@ -147,6 +179,9 @@ class Metrics:
 
     def slack_request(self, method: str, status: str) -> None:
         self.slack_requests.labels(method=method, status=status).inc()
+
+    def slack_delivery_dropped(self, delivery: str, error: str) -> None:
+        self.slack_deliveries_dropped.labels(delivery=delivery, error=error[:64]).inc()
 
     def tracker_cycle(self, seconds: float) -> None:
         self.tracker_cycle_seconds.observe(seconds)

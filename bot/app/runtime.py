@@ -13,12 +13,14 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app.bolt_app import create_app
 from bot.app.server import create_web_app
 from bot.app.settings import Settings
-from bot.app.wiring import build_services
+from bot.app.wiring import Services, build_services, channels_to_check
 
 log = logging.getLogger(__name__)
 
 # How long in-flight requests may run after SIGTERM before they are cut off.
 DRAIN_SECONDS = 20.0
+# How long start-up spends finding out where the bot can post; what it does not learn is looked up on demand.
+SURVEY_SECONDS = 15.0
 LISTEN_HOST = "0.0.0.0"
 
 
@@ -35,6 +37,7 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
     runner = web.AppRunner(create_web_app(None if settings.socket_mode else app, services), access_log=None)
     socket_handler: AsyncSocketModeHandler | None = None
     await services.seen.load()
+    await survey_channels(services)
     tracker = asyncio.create_task(services.tracker.run(stopping), name="tracker")
     seen = asyncio.create_task(services.seen.run(stopping), name="seen-deliveries")
     delivery = asyncio.create_task(services.delivery.run(stopping), name="slack-delivery")
@@ -66,3 +69,18 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
         await services.close()
     log.info("restore-bot stopped")
     return 0
+
+
+async def survey_channels(services: Services) -> None:
+    """Look at every allowed channel and the incident channel, join the public ones, and log one line per
+    channel the bot cannot post in (with the fix). Never fatal: `python -m bot check` is the strict one."""
+    try:
+        async with asyncio.timeout(SURVEY_SECONDS):
+            await services.channels.survey(channels_to_check(services.policy))
+    except TimeoutError:
+        log.warning(
+            "start-up: Slack did not say within %.0fs where the bot can post; it asks again when needed",
+            SURVEY_SECONDS,
+        )
+    except Exception:  # a look around must never stop the bot from starting
+        log.exception("start-up: could not check where the bot can post; it asks again when needed")

@@ -1,7 +1,12 @@
 """HTTP front door: `POST /slack/events`, `GET /healthz` for orchestrators, `GET /metrics`.
 
+`GET /healthz` answers 503 while the bot drains after SIGTERM and while the job store does not answer
+(`JobStore.ping`: a PostgreSQL server that is down or unreachable; SQLite's file always answers).
+
 The signature is checked here, on the raw bytes, before anything parses the body: an unsigned or
-mis-signed request gets 401 whatever it contains, and nothing of it is acted on. It is the only check
+mis-signed request gets 401 whatever it contains, and nothing of it is acted on. The one exception is
+Slack's SSL check (`ssl_check=1`), which Slack sends unsigned: it gets an empty 200, as Bolt answers it,
+and nothing else happens. It is the only check
 (Bolt's own is switched off in bot/app/bolt_app.py: it would repeat the same HMAC over the same bytes). A signed
 body that cannot be parsed gets 400, never 500.
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -45,6 +51,8 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         if services.tasks.draining:
             return web.json_response({"status": "shutting down"}, status=503)
+        if not await services.store.ping():  # bounded: a few seconds at most
+            return web.json_response({"status": "database unreachable"}, status=503)
         return web.json_response({"status": "ok"})
 
     async def metrics(_: web.Request) -> web.Response:
@@ -52,6 +60,7 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
             await services.metrics.refresh_jobs(services.store)
         except StoreUnavailable as exc:  # the other metrics are still worth serving; the gauge keeps its last values
             log.warning("metrics: could not count jobs in the store: %s", exc)
+        services.metrics.refresh_pool(services.store.pool_stats())
         return web.Response(body=services.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     web_app.router.add_get("/healthz", healthz)
@@ -70,6 +79,8 @@ def create_web_app(app: AsyncApp | None, services: Services) -> web.Application:
                 body = raw.decode("utf-8")
             except UnicodeDecodeError:  # Slack sends UTF-8; anything else is not from Slack
                 return web.json_response({"error": "invalid request signature"}, status=401)
+            if is_ssl_check(body, request.headers.get("Content-Type")):
+                return web.Response(status=200)
             if not is_signed(verifier, body, request.headers):
                 return web.json_response({"error": "invalid request signature"}, status=401)
             command = slash_command(body, request.headers.get("Content-Type"))
@@ -112,6 +123,15 @@ def ack_timer(metrics: Metrics) -> Middleware:
             metrics.ack_seconds.observe(time.perf_counter() - started)
 
     return middleware
+
+
+def is_ssl_check(body: str, content_type: str | None) -> bool:
+    """Slack's SSL check: a form body with `ssl_check=1`, sent unsigned (https://docs.slack.dev, slash commands)."""
+    if "ssl_check" not in body:  # the common case, without parsing
+        return False
+    if content_type is not None and not content_type.startswith("application/x-www-form-urlencoded"):
+        return False
+    return dict(parse_qsl(body, keep_blank_values=True)).get("ssl_check") == "1"
 
 
 def is_signed(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:

@@ -21,6 +21,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.ids import is_channel_id
+from bot.core.urls import url_password
+from storage.postgres.postgres_store import DEFAULT_POOL_SIZE
+from storage.stores import StoreKind, sqlite_path, store_kind
 
 
 class Settings(BaseSettings):
@@ -34,7 +37,11 @@ class Settings(BaseSettings):
     pinecone_controller_host: str = Field(
         default="https://api.pinecone.io", validation_alias="PINECONE_CONTROLLER_HOST"
     )
-    database_url: str = Field(default="sqlite:///restore-bot.sqlite3", validation_alias="DATABASE_URL")
+    # Not in the repr: a PostgreSQL URL may hold a password.
+    database_url: str = Field(default="sqlite:///restore-bot.sqlite3", validation_alias="DATABASE_URL", repr=False)
+    database_pool_size: int = Field(
+        default=DEFAULT_POOL_SIZE, ge=1, le=100, validation_alias="RESTORE_BOT_DATABASE_POOL_SIZE"
+    )
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     allowed_channels: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=AliasChoices("RESTORE_BOT_ALLOWED_CHANNELS")
@@ -42,6 +49,7 @@ class Settings(BaseSettings):
     incident_channel: str | None = Field(default=None, validation_alias="RESTORE_BOT_INCIDENT_CHANNEL")
     poll_interval: float = Field(default=10.0, gt=0, validation_alias="RESTORE_BOT_POLL_INTERVAL")
     restore_timeout: float = Field(default=21600.0, gt=0, validation_alias="RESTORE_BOT_RESTORE_TIMEOUT")
+    verify_timeout: float = Field(default=300.0, ge=0, validation_alias="RESTORE_BOT_VERIFY_TIMEOUT")
     pinecone_timeout: float = Field(default=15.0, gt=0, validation_alias="RESTORE_BOT_PINECONE_TIMEOUT")
     policy_path: Path | None = Field(default=None, validation_alias="RESTORE_BOT_POLICY")
     data_plane_url: str = Field(default="https://{host}", validation_alias="RESTORE_BOT_DATA_PLANE_URL")
@@ -107,9 +115,8 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        if not value.startswith("sqlite:///") or value == "sqlite:///":
-            raise ValueError("expected sqlite:///relative/path or sqlite:////absolute/path")
+    def _store_url(cls, value: str) -> str:
+        store_kind(value)  # the ValueError says what is expected, never the value
         return value
 
     @field_validator("allowed_channels", mode="before")
@@ -145,7 +152,9 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value, for masking wherever text leaves the bot."""
         configured = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.pinecone_api_key)
-        return [secret.get_secret_value() for secret in configured if secret is not None]
+        return [secret.get_secret_value() for secret in configured if secret is not None] + url_password(
+            self.database_url
+        )
 
     @property
     def socket_mode(self) -> bool:
@@ -153,8 +162,12 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
-        # sqlite:///rel/path -> "rel/path"; sqlite:////abs/path -> "/abs/path"
-        return Path(self.database_url.removeprefix("sqlite:///"))
+        """The SQLite file (sqlite:///rel/path -> "rel/path"; sqlite:////abs/path -> "/abs/path")."""
+        return sqlite_path(self.database_url)
+
+    @property
+    def database_kind(self) -> StoreKind:
+        return store_kind(self.database_url)
 
 
 _FIELD_TO_ENV = {

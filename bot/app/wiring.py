@@ -20,6 +20,7 @@ from bot.pinecone.transport import CountingTransport
 from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
 from bot.service.backup_picker import BackupPicker
+from bot.service.channels import ChannelAccess
 from bot.service.delivery import SlackDelivery
 from bot.service.queries import Queries
 from bot.service.restore_requests import RestoreRequests
@@ -47,6 +48,7 @@ class Services:
     seen: SeenDeliveries
     cases: UseCases
     tasks: BackgroundTasks
+    channels: ChannelAccess
     metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
@@ -90,13 +92,16 @@ async def build_services(
 ) -> Services:
     policy = policy_for(settings)  # before anything is opened: a bad policy file stops start-up
     metrics = Metrics()
-    store = store or await open_store(settings.database_path)
+    store = store or await open_store(settings.database_url, pool_size=settings.database_pool_size)
     # Each state change is counted and logged, whichever component made it.
     store.on_state_change(report_state_changes(metrics))
     pinecone = pinecone or pinecone_client(settings, metrics=metrics)
     slack = slack or slack_client(settings, metrics=metrics)
     publisher = SlackPublisher(slack)
-    delivery = SlackDelivery(store, publisher, policy.incident_channel)
+    channels = ChannelAccess(publisher)
+    delivery = SlackDelivery(
+        store, publisher, policy.incident_channel, channels=channels, on_dropped=metrics.slack_delivery_dropped
+    )
     restores = RestoreService(store, pinecone, delivery)
     tracker = Tracker(
         store,
@@ -105,6 +110,7 @@ async def build_services(
         delivery,
         poll_interval=settings.poll_interval,
         restore_timeout=settings.restore_timeout,
+        verify_timeout=settings.verify_timeout,
         incident_channel=policy.incident_channel,
         verifier=pinecone,
         data_plane_url=settings.data_plane_url,
@@ -113,7 +119,7 @@ async def build_services(
     groups = UserGroups(slack)
     seen = SeenDeliveries(store)
     tasks = BackgroundTasks()
-    requests = RestoreRequests(policy, groups, restores, publisher, tasks)
+    requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels)
     cases = UseCases(
         requests=requests,
         approvals=Approvals(store, groups, restores, publisher, tasks),
@@ -135,8 +141,17 @@ async def build_services(
         seen=seen,
         cases=cases,
         tasks=tasks,
+        channels=channels,
         metrics=metrics,
     )
+
+
+def channels_to_check(policy: Policy) -> list[str]:
+    """Where the bot must be able to speak: every channel the policy names, then the incident channel."""
+    named = sorted(policy.channels)
+    if policy.incident_channel is not None and policy.incident_channel not in policy.channels:
+        named.append(policy.incident_channel)
+    return named
 
 
 def policy_for(settings: Settings) -> Policy:

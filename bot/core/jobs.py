@@ -1,11 +1,17 @@
 """A restore job and the states it moves through.
 
-    awaiting_approval ──► requested ──► submitting ──► restoring ──► ready
-        │  (policy)           │              │              ├──────► failed
-        ├─► denied            │              │              └──────► timed_out
-        ├─► cancelled         └──────────────┴─► rejected            (refused; nothing was created)
-        └─► expired
+    checking ──► awaiting_approval ──► requested ──► submitting ──► restoring ──► ready
+     │  │         │  (policy)              │              │              ├──────► failed
+     │  │         ├─► denied               │              │              └──────► timed_out
+     │  │         ├─► cancelled            └──────────────┴─► rejected            (refused; nothing was created)
+     │  │         └─► expired
+     │  └─► requested       (no approval needed)
+     └────► rejected        (the channel or the policy refuses)
 
+* checking   – recorded as soon as it was acked, before any Slack or Pinecone call: the bot is finding
+               out whether it may go ahead (can it post in the channel, who is in the policy's user
+               groups, does it need approval and what would the plan card say). A request that needs
+               none of that is recorded straight in `requested`.
 * awaiting_approval – policy asks for a second person: a plan card with Approve/Deny waits in the
                channel. Nothing is sent to Pinecone until someone allowed approves.
 * denied / cancelled / expired – an approver said no, the requester withdrew, or nobody decided in time.
@@ -13,14 +19,16 @@
 * requested  – recorded in the store; the backup is being checked. Nothing sent to Pinecone yet.
 * submitting – the create-index call is (or may be) in flight. After a crash or a lost answer
                the job is reconciled by looking the target name up in Pinecone.
-* restoring  – Pinecone accepted; the tracker polls the restore job and then the index.
-* ready      – restore job Completed and the index reports Ready.
-* failed     – restore job Failed or index InitializationFailed.
+* restoring  – Pinecone accepted; the tracker polls the restore job and then the index. Pinecone reports
+               `Pending` and no progress figure until the job is done; once the index is Ready and its
+               record count still falls short of the backup's, the job is *verifying* (`verify_since`).
+* ready      – restore job Completed, the index reports Ready, and it was compared with its backup.
+* failed     – restore job Failed or Cancelled, or the index InitializationFailed.
 * timed_out  – not Ready within RESTORE_BOT_RESTORE_TIMEOUT (Pinecone may still finish it).
 * rejected   – refused before anything was created (bad backup, name taken, quota, ...).
 
-`requested`, `submitting` and `restoring` are *active*: at most one active job per target name,
-enforced by the store.
+`checking`, `awaiting_approval`, `requested`, `submitting` and `restoring` are *active*: at most one
+active job per target name, enforced by the store.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobState(StrEnum):
+    CHECKING = "checking"
     AWAITING_APPROVAL = "awaiting_approval"
     REQUESTED = "requested"
     SUBMITTING = "submitting"
@@ -54,7 +63,9 @@ class JobState(StrEnum):
         return not self.active
 
 
-ACTIVE_STATES = frozenset({JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING})
+ACTIVE_STATES = frozenset(
+    {JobState.CHECKING, JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.SUBMITTING, JobState.RESTORING}
+)
 # States whose job has a parent message: a restore Pinecone accepted, or a plan card awaiting approval.
 THREADED_STATES = frozenset(
     {
@@ -70,6 +81,7 @@ THREADED_STATES = frozenset(
 )
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.CHECKING: frozenset({JobState.AWAITING_APPROVAL, JobState.REQUESTED, JobState.REJECTED}),
     JobState.AWAITING_APPROVAL: frozenset({JobState.REQUESTED, JobState.DENIED, JobState.CANCELLED, JobState.EXPIRED}),
     JobState.REQUESTED: frozenset({JobState.SUBMITTING, JobState.REJECTED}),
     JobState.SUBMITTING: frozenset({JobState.RESTORING, JobState.REJECTED}),
@@ -126,8 +138,14 @@ class Job(NewJob):
     message_ts: str | None = None
     restore_job_id: str | None = None
     index_id: str | None = None
+    #: Only a percent Pinecone reported (2026-07: 100 once Completed, nothing before); never an invented one.
     percent_complete: float | None = None
-    milestone: int = 0
+    #: The restore job's status as Pinecone last reported it (Pending, or a value Pinecone added later).
+    pinecone_status: str | None = None
+    #: How many "still restoring" check-ins the thread has had (`next_check_in`).
+    check_ins: int = 0
+    #: Set while a Ready index's record count is re-checked against its backup's.
+    verify_since: datetime | None = None
     host: str | None = None
     dimension: int | None = None
     metric: str | None = None
@@ -154,6 +172,11 @@ class Job(NewJob):
     # The restored index compared with its backup (dimension, metric, record count), once Ready.
     verification: str | None = None
     verified: bool | None = None
+    # Slack: why nothing more is sent to the job's channel (it was archived, the bot removed, a scope
+    # revoked; or the parent may have been posted but cannot be looked up), and why the parent is no
+    # longer redrawn. Notices for the incident channel and the requester still go.
+    slack_error: str | None = None
+    parent_error: str | None = None
 
     @property
     def has_thread(self) -> bool:
@@ -176,7 +199,8 @@ class NoticeKind(StrEnum):
     """A message about a job that the Slack sender delivers (see `storage` table `notices`)."""
 
     STARTED = "started"  # thread: Pinecone accepted
-    MILESTONE = "milestone"  # thread: 25/50/75 %
+    CHECK_IN = "check_in"  # thread: still restoring after 30 min, 1 h, 2 h, 4 h, ... (detail: the seconds)
+    MILESTONE = "milestone"  # thread: 25/50/75 % (API 2026-04 only; kept to deliver notices recorded before)
     FINISHED = "finished"  # thread: ready, failed or timed out, mentioning the requester
     INCIDENT = "incident"  # incident channel: failed or timed out, with a link to the thread
     OUTAGE = "outage"  # thread: Pinecone has not answered since ...
@@ -187,6 +211,7 @@ class NoticeKind(StrEnum):
     CANCELLED = "cancelled"  # thread: the requester withdrew the request
     EXPIRED = "expired"  # thread: nobody decided in time, mentioning the requester
     MISMATCH = "mismatch"  # incident channel: the restored index does not match its backup
+    UNREACHABLE = "unreachable"  # to the requester by direct message: the job's channel takes nothing more
 
 
 class Notice(BaseModel):
@@ -232,14 +257,33 @@ class Decision(BaseModel):
     at: datetime | None = None
 
 
-# -- progress milestones: when the thread hears about progress ---------------------------------------
+# -- check-ins: when the thread hears that a restore is still running --------------------------------
+#
+# Pinecone reports a restore as Pending, with no progress figure, until it is done (API 2026-07), so
+# the thread cannot say how far it is. It says instead that it is still running, at growing intervals:
+# after 30 min, 1 h, 2 h, 4 h, ... A two-minute restore hears nothing until it is done, and a five-hour
+# one hears four times, so it never looks dead.
 
-MILESTONES = (25, 50, 75)
+FIRST_CHECK_IN = 30 * 60.0
 
 
-def next_milestone(job: Job) -> int | None:
-    """The highest milestone reached and not yet announced, if any."""
-    if job.percent_complete is None:
+def check_in_after(number: int) -> float:
+    """Seconds from the start of a restore to its `number`-th check-in (1-based): 30 min, doubling."""
+    return FIRST_CHECK_IN * 2.0 ** (number - 1)
+
+
+def check_ins_reached(elapsed: float) -> int:
+    """How many check-in times `elapsed` seconds have passed."""
+    reached = 0
+    while elapsed >= check_in_after(reached + 1):
+        reached += 1
+    return reached
+
+
+def next_check_in(job: Job, now: datetime) -> int | None:
+    """The check-in due now and not yet said, if any; only the latest when several are due (after a
+    restart, say), so the thread gets one reply, not a burst."""
+    if job.state is not JobState.RESTORING or job.verify_since is not None:
         return None
-    reached = [m for m in MILESTONES if job.percent_complete >= m and m > job.milestone]
-    return max(reached) if reached else None
+    reached = check_ins_reached(job.elapsed(now))
+    return reached if reached > job.check_ins else None

@@ -75,3 +75,11 @@ class StoreDown:
 @dataclass(frozen=True)
 class NotAnAuditor:
     """The audit trail is for approvers and policy admins only."""
+
+
+@dataclass(frozen=True)
+class GroupsUnknown:
+    """A user group the answer depends on could not be read, and what was known of it is too old."""
+
+    group_id: str
+    error: str

@@ -1,4 +1,4 @@
-"""Pinecone control-plane client, its wire models and its error tree (API version 2026-04)."""
+"""Pinecone control-plane client, its wire models and its error tree (API version 2026-07)."""
 
 from bot.pinecone.client import API_VERSION, PineconeClient
 from bot.pinecone.errors import (

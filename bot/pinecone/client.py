@@ -34,14 +34,20 @@ from bot.pinecone.models import (
     ErrorResponse,
     IndexModel,
     IndexStats,
+    Page,
     RestoreJob,
     RestoreJobList,
+    read_list,
 )
 
-API_VERSION = "2026-04"
+API_VERSION = "2026-07"
+# The most of a plain-text error body (a 401 in 2026-07) kept as its message.
+PLAIN_MESSAGE_LIMIT = 200
 MAX_RETRY_AFTER = 60.0
 
 _Model = TypeVar("_Model", bound=BaseModel)
+_T = TypeVar("_T")
+_Listed = TypeVar("_Listed", bound=BaseModel)
 
 
 class PineconeClient:
@@ -74,13 +80,26 @@ class PineconeClient:
         return await self._read(f"/backups/{backup_id}", Backup)
 
     async def list_backups(self, *, limit: int = 100, pagination_token: str | None = None) -> BackupList:
-        return await self._read("/backups", BackupList, params=_page(limit, pagination_token))
+        """One page of backups; an item that does not match the spec is in `malformed`, not an error."""
+
+        async def attempt() -> BackupList:
+            response = await self._send("GET", "/backups", params=_page(limit, pagination_token))
+            return _parse_list(response, Backup, "backup_id")
+
+        return await self._with_retries(attempt)
 
     async def describe_restore_job(self, job_id: str) -> RestoreJob:
         return await self._read(f"/restore-jobs/{job_id}", RestoreJob)
 
     async def list_restore_jobs(self, *, limit: int = 100, pagination_token: str | None = None) -> RestoreJobList:
-        return await self._read("/restore-jobs", RestoreJobList, params=_page(limit, pagination_token))
+        """One page of restore jobs, in whatever order Pinecone lists them (the spec promises none). An item
+        that does not match the spec is in `malformed` with its ID, and the rest of the page is used."""
+
+        async def attempt() -> RestoreJobList:
+            response = await self._send("GET", "/restore-jobs", params=_page(limit, pagination_token))
+            return _parse_list(response, RestoreJob, "restore_job_id")
+
+        return await self._with_retries(attempt)
 
     async def describe_index(self, name: str) -> IndexModel:
         return await self._read(f"/indexes/{name}", IndexModel)
@@ -111,7 +130,7 @@ class PineconeClient:
 
         return await self._with_retries(attempt)
 
-    async def _with_retries(self, call: Callable[[], Awaitable[_Model]]) -> _Model:
+    async def _with_retries(self, call: Callable[[], Awaitable[_T]]) -> _T:
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(self._read_attempts),
@@ -156,14 +175,32 @@ def _parse(response: httpx.Response, model: type[_Model]) -> _Model:
         ) from None
 
 
+def _parse_list(response: httpx.Response, model: type[_Listed], id_key: str) -> Page[_Listed]:
+    try:
+        return read_list(response.content, model, id_key)
+    except (ValidationError, ValueError):
+        raise PineconeUnreachable(
+            f"Pinecone answered {response.status_code} with a list that does not match its API spec"
+        ) from None
+
+
 def _error_from(response: httpx.Response) -> PineconeAPIError:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     try:
         body = ErrorResponse.model_validate_json(response.content)
         code, message = body.error.code, body.error.message
     except ValidationError:
-        code, message = "UNKNOWN", response.reason_phrase or f"HTTP {response.status_code}"
+        # 2026-07 answers 401 in plain text ("Invalid API key"); anything else unreadable is named by its status.
+        code, message = "UNKNOWN", _plain_message(response)
     return error_for(response.status_code, code, message, retry_after)
+
+
+def _plain_message(response: httpx.Response) -> str:
+    fallback = response.reason_phrase or f"HTTP {response.status_code}"
+    if not response.headers.get("Content-Type", "").startswith("text/plain"):
+        return fallback
+    text = " ".join(response.text.split()).strip('"')
+    return text[:PLAIN_MESSAGE_LIMIT] or fallback
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

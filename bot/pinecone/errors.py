@@ -3,11 +3,11 @@
     PineconeError
     ├── PineconeUnreachable        no HTTP answer: connect error, timeout, dropped connection
     └── PineconeAPIError           an HTTP error answer (status, code, message from ErrorResponse)
-        ├── BadRequest             400 / 422: Pinecone refused the arguments
-        │   └── BackupNotReady     400 FAILED_PRECONDITION: the backup cannot be restored yet
-        ├── Unauthenticated        401: the API key was rejected
+        ├── BadRequest             400 / 422: Pinecone refused the arguments (or a list's page token)
+        │   └── BackupNotReady     412 FAILED_PRECONDITION (400 before 2026-07): the backup is not Ready
+        ├── Unauthenticated        401: the API key was rejected (a plain-text body in 2026-07)
         ├── PaymentRequired        402: the organisation is delinquent on payment
-        ├── Forbidden              403: quota exceeded or the key lacks a permission
+        ├── Forbidden              403: quota exceeded or the key lacks a permission (also on reads)
         ├── NotFound               404: backup, restore job or index does not exist
         ├── AlreadyExists          409: an index with that name already exists
         ├── RateLimited            429: slow down (carries Retry-After)

@@ -1,34 +1,75 @@
 """Wire models for the parts of Pinecone's control plane the bot uses.
 
-Shapes follow `db_control_2026-04.oas.yaml` (components/schemas). Unknown fields are ignored
-so that additive API changes do not break parsing; required fields are required here too.
+Shapes follow `db_control_2026-07.oas.yaml` (components/schemas). Unknown fields are ignored so that
+additive API changes do not break parsing, and enum-like strings (a restore job's `status`, an index's
+`state`) are kept as they come, so a value Pinecone adds later is shown, never a crash. Only what the
+bot cannot work without is required; what the service may leave out or send as null until later
+(a restore job's `created_at`, an index's `host`, a backup's counts and schema until it is Ready) is
+optional here.
+
+Lists are read item by item (`read_list`): one item that does not match the spec is set aside with its
+ID, and the rest of the page is still used.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.core.vector_fields import VectorShape, vector_shape
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
-class Backup(_Wire):
-    """BackupModel."""
+class SchemaField(_Wire):
+    """IndexSchemaField: only what says what a vector field is."""
+
+    type: str | None = None
+    dimension: int | None = None
+    metric: str | None = None
+
+
+class IndexSchema(_Wire):
+    """IndexSchema."""
+
+    fields: dict[str, SchemaField] = Field(default_factory=dict)
+
+
+class _HasSchema(_Wire):
+    # `schema` is the wire name; BaseModel already has a `schema` attribute, hence the alias.
+    index_schema: IndexSchema | None = Field(default=None, alias="schema")
+
+    @property
+    def vector_shape(self) -> VectorShape:
+        """One dense field's dimension and metric, or what the schema holds instead (sparse, several fields)."""
+        return vector_shape(self.index_schema.fields if self.index_schema is not None else None)
+
+    @property
+    def dimension(self) -> int | None:
+        return self.vector_shape.dimension
+
+    @property
+    def metric(self) -> str | None:
+        return self.vector_shape.metric
+
+
+class Backup(_HasSchema):
+    """BackupModel. Its counts and schema may be missing until the backup is Ready."""
 
     backup_id: str
     source_index_name: str
-    source_index_id: str
+    source_index_id: str | None = None
     status: str
-    cloud: str
-    region: str
+    cloud: str | None = None
+    region: str | None = None
     name: str | None = None
     description: str | None = None
-    dimension: int | None = None
-    metric: str | None = None
     record_count: int | None = None
     namespace_count: int | None = None
     size_bytes: int | None = None
@@ -43,14 +84,15 @@ class Backup(_Wire):
 class Pagination(_Wire):
     """PaginationResponse."""
 
-    next: str
+    next: str | None = None
 
 
-class BackupList(_Wire):
-    """BackupList."""
+@dataclass(frozen=True)
+class Malformed:
+    """A list item that does not match the spec, set aside so the rest of its page can be used."""
 
-    data: list[Backup] = Field(default_factory=list)
-    pagination: Pagination | None = None
+    item_id: str | None
+    problem: str
 
 
 class CreateIndexFromBackupRequest(_Wire):
@@ -71,15 +113,19 @@ class CreateIndexFromBackupResponse(_Wire):
     index_id: str
 
 
+FAILED_RESTORE_STATUSES = frozenset({"failed", "cancelled", "canceled"})
+
+
 class RestoreJob(_Wire):
-    """RestoreJobModel. `status` is a free string in the spec (Pending, InProgress, Completed, Failed)."""
+    """RestoreJobModel. `status` is Pending until the job is Completed, Failed or Cancelled (2026-07); any
+    other value is kept and treated as still running. `percent_complete` is only reported once Completed."""
 
     restore_job_id: str
     backup_id: str
     target_index_name: str
     target_index_id: str
     status: str
-    created_at: datetime
+    created_at: datetime | None = None  # null until Pinecone assigns it
     completed_at: datetime | None = None
     percent_complete: float | None = None
 
@@ -89,14 +135,45 @@ class RestoreJob(_Wire):
 
     @property
     def failed(self) -> bool:
-        return self.status.lower() in {"failed", "cancelled", "canceled"}
+        return self.status.lower() in FAILED_RESTORE_STATUSES
 
 
-class RestoreJobList(_Wire):
-    """RestoreJobList."""
+_Item = TypeVar("_Item", bound=BaseModel)
 
-    data: list[RestoreJob]
+
+@dataclass(frozen=True)
+class Page(Generic[_Item]):
+    """One page of a list: the items that parsed, those that did not, and the next page's token."""
+
+    data: list[_Item]
+    malformed: list[Malformed]
+    next: str | None
+
+
+RestoreJobList = Page[RestoreJob]
+BackupList = Page[Backup]
+
+
+class _Envelope(_Wire):
+    data: list[Any] = Field(default_factory=list)
     pagination: Pagination | None = None
+
+
+def read_list(content: bytes, model: type[_Item], id_key: str) -> Page[_Item]:
+    """A list answer (`{"data": [...], "pagination": ...}`), item by item. Raises ValidationError (or
+    ValueError) only when the envelope itself is unreadable."""
+    envelope = _Envelope.model_validate(json.loads(content))
+    items: list[_Item] = []
+    malformed: list[Malformed] = []
+    for raw in envelope.data:
+        try:
+            items.append(model.model_validate(raw))
+        except ValidationError as exc:
+            item_id = raw.get(id_key) if isinstance(raw, dict) else None
+            problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<item>'}: {e['msg']}" for e in exc.errors())
+            malformed.append(Malformed(item_id if isinstance(item_id, str) else None, problem))
+    token = envelope.pagination.next if envelope.pagination is not None else None
+    return Page(items, malformed, token or None)
 
 
 class IndexStatus(_Wire):
@@ -104,26 +181,27 @@ class IndexStatus(_Wire):
     state: str
 
 
-class IndexModel(_Wire):
-    """IndexModel."""
+FAILED_INDEX_STATES = frozenset({"InitializationFailed", "Failed"})
+
+
+class IndexModel(_HasSchema):
+    """IndexModel (2026-07: `schema` and `deployment` instead of `dimension`, `metric` and `spec`)."""
 
     name: str
-    metric: str
-    host: str
+    host: str | None = None  # may be empty (or null) while the index initialises
     status: IndexStatus
-    spec: dict[str, Any]
-    vector_type: str = "dense"
-    dimension: int | None = None
+    deployment: dict[str, Any] | None = None
+    source_backup_id: str | None = None
     deletion_protection: str | None = None
     tags: dict[str, str] | None = None
 
     @property
     def ready(self) -> bool:
-        return self.status.ready and self.status.state == "Ready"
+        return self.status.ready and self.status.state == "Ready" and bool(self.host)
 
     @property
     def initialization_failed(self) -> bool:
-        return self.status.state == "InitializationFailed"
+        return self.status.state in FAILED_INDEX_STATES
 
 
 class ErrorDetail(_Wire):
@@ -132,7 +210,7 @@ class ErrorDetail(_Wire):
 
 
 class ErrorResponse(_Wire):
-    """ErrorResponse: the body of every Pinecone error."""
+    """ErrorResponse: the body of every Pinecone error but 401, which is plain text in 2026-07."""
 
     status: int
     error: ErrorDetail
@@ -143,7 +221,7 @@ class NamespaceSummary(_Wire):
 
 
 class IndexStats(_Wire):
-    """IndexDescription, from the data plane's describe_index_stats (db_data_2026-04)."""
+    """IndexDescription, from the data plane's describe_index_stats (db_data_2026-07)."""
 
     namespaces: dict[str, NamespaceSummary] = Field(default_factory=dict)
     dimension: int | None = None

@@ -3,7 +3,9 @@
 Only an approver recorded on the request may approve or deny, and never the requester on their
 own request; only the requester may cancel. Everyone else is told why and nothing changes. The
 store's compare-and-set transition makes two simultaneous approvals start one restore: the second
-is told who decided first.
+is told who decided first. A decision after the request's deadline is refused, whatever the tracker's
+cycle (the deadline is checked in the same transaction). When the store fails, the decision is refused
+with a sentence saying so and nothing changes; a user group that cannot be read refuses too.
 
 Each method answers None when it did what was asked, else the sentence for the person who clicked.
 """
@@ -19,8 +21,8 @@ from bot.core.policy.policy_rules import may_approve
 from bot.service.background import BackgroundTasks
 from bot.service.restores import RestoreService
 from bot.slack.publisher import SlackPublisher, SlackTrouble
-from bot.slack.usergroups import UserGroups
-from storage.base import JobStore
+from bot.slack.usergroups import GroupsUnavailable, UserGroups
+from storage.base import JobStore, StoreUnavailable
 
 
 class Approvals:
@@ -68,7 +70,10 @@ class Approvals:
         return result.reason if isinstance(result, DecisionRefused) else None
 
     async def cancel(self, job_id: str, *, user_id: str) -> str | None:
-        job = await self._store.get(job_id)
+        try:
+            job = await self._store.get(job_id)
+        except StoreUnavailable:
+            return render.STORE_DECISION_FAILED
         if job is None or job.state is not JobState.AWAITING_APPROVAL:
             return render.no_longer_pending(job)
         if user_id != job.requester_id:
@@ -78,12 +83,21 @@ class Approvals:
 
     async def _decider_check(self, job_id: str, user_id: str) -> tuple[Job | None, str | None]:
         """The pending job, and why `user_id` may not decide it (None: they may)."""
-        job = await self._store.get(job_id)
+        try:
+            job = await self._store.get(job_id)
+        except StoreUnavailable:
+            return None, render.STORE_DECISION_FAILED
         if job is None or job.state is not JobState.AWAITING_APPROVAL:
             return job, render.no_longer_pending(job)
         # The approvers recorded with the request decide, so a policy edit cannot change who may
         # approve a request already waiting.
         rules = ChannelRules(approval="always", approvers=job.approvers)
-        groups = await self._groups.groups_of(user_id, frozenset(filter(is_group_id, job.approvers)))
+        if user_id not in job.approvers and user_id != job.requester_id:
+            try:
+                groups = await self._groups.groups_of(user_id, frozenset(filter(is_group_id, job.approvers)))
+            except GroupsUnavailable as exc:
+                return job, render.groups_unavailable(exc.group_id, exc.error)
+        else:
+            groups = frozenset()  # named directly, or the requester: no group can change the answer
         refused = may_approve(rules, approver_id=user_id, approver_groups=groups, requester_id=job.requester_id)
         return job, refused.message if refused is not None else None

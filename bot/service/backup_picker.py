@@ -156,7 +156,7 @@ async def find_backup_options(pinecone: PineconeClient, query: str, cache: Backu
                 for _ in range(SUGGESTION_PAGES):
                     page = await client.list_backups(limit=PAGE_SIZE, pagination_token=token)
                     backups.extend(page.data)
-                    token = page.pagination.next if page.pagination else None
+                    token = page.next
                     if token is None or sum(backup_matches(b, query) for b in backups) >= MAX_OPTIONS:
                         break
     except (PineconeError, TimeoutError) as exc:

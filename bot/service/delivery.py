@@ -7,8 +7,24 @@ in the same transaction. This sender then, per job and in order:
    first looks for the message by its metadata, so there is never a second parent);
 2. redraws the parent if it is flagged: the flag is cleared *before* drawing the current state,
    so updates that pile up while Slack is slow collapse into one `chat.update` of the newest state;
-3. sends pending notices oldest first; one that fails is retried later with backoff, and the
-   job's later notices wait behind it so the thread stays in order.
+3. sends pending notices oldest first. Notices travel in lanes (the job's channel and thread, the
+   incident channel, the requester): one that must be retried holds back the later ones of its lane
+   only, so a parent that cannot be posted never holds back an incident notice.
+
+What Slack answers decides what happens next (classified once, in bot/slack/errors.py):
+
+* transient (rate limits, 5xx, timeouts): retried with back-off, at most `MAX_ATTEMPTS` times;
+* permanent for that delivery (`message_not_found`, `invalid_blocks`...): that one is dropped;
+* the place is lost (`is_archived`, `channel_not_found`, `not_in_channel`, `missing_scope`...): nothing
+  more is sent to the job's channel (`slack_error` on the job), the requester is told once by direct
+  message, and new requests there are refused up front (bot/service/channels.py).
+
+Every delivery given up on is recorded (the job's `slack_error` / `parent_error`, the notice's
+`dropped_at` and `last_error`), logged, and counted (`on_dropped`, restore_bot_slack_deliveries_dropped_total).
+
+A look-up that cannot be made is never read as "not posted": in a public channel the bot is not in
+it joins and looks again; otherwise the message is left as possibly posted, said in the log, and
+never posted a second time.
 
 Posts and redraws are paced to Slack's rate limits (bot/slack/pacing.py): each round takes only the
 jobs the buckets allow, and a call the buckets refuse is left for a later round, never dropped.
@@ -21,10 +37,14 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum, StrEnum
 
 from bot.core import render
-from bot.core.jobs import DueDelivery, Job, NoticeKind, PendingNotice, utcnow
+from bot.core.jobs import DueDelivery, Job, Notice, NoticeKind, PendingNotice, utcnow
+from bot.service.channels import ChannelAccess
+from bot.slack.errors import Verdict
 from bot.slack.pacing import SlackPacing
 from bot.slack.publisher import Posted, SlackPublisher, SlackTrouble
 from storage.base import JobStore, StoreUnavailable
@@ -33,10 +53,39 @@ log = logging.getLogger(__name__)
 
 RETRY_FIRST = 2.0
 RETRY_MAX = 300.0
+# Transient failures of one delivery before it is given up: 2 s doubling to 5 min, about half an hour.
+MAX_ATTEMPTS = 12
 IDLE_WAIT = 1.0
 # After a round the rate limits cut short, wait this long even if woken: the buckets refill slowly.
 PACED_PAUSE = 0.25
 CONCURRENCY = 8
+
+
+#: Told of each delivery given up on: what ("parent", "redraw", "notice") and Slack's error code.
+OnDropped = Callable[[str, str], None]
+
+
+class Lane(StrEnum):
+    """Where a notice goes. Within a lane notices keep their order; lanes never wait on each other."""
+
+    CHANNEL = "channel"  # the job's channel: its thread (the parent must exist first)
+    INCIDENT = "incident"
+    REQUESTER = "requester"  # only the requester: ephemeral where the bot is a member, else a direct message
+    NOWHERE = "nowhere"  # no incident channel configured
+
+
+@dataclass(frozen=True)
+class _Route:
+    lane: Lane
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+class _Sent(Enum):
+    SENT = "sent"
+    WAIT = "wait"  # retried later; the lane's later notices wait behind it
+    DROPPED = "dropped"
+    LOST = "lost"  # dropped, and the place takes nothing more
 
 
 class SlackDelivery:
@@ -46,18 +95,24 @@ class SlackDelivery:
         publisher: SlackPublisher,
         incident_channel: str | None,
         *,
+        channels: ChannelAccess | None = None,
         clock: Callable[[], datetime] = utcnow,
         pacing: SlackPacing | None = None,
+        on_dropped: OnDropped | None = None,
     ) -> None:
         self._store = store
         self._pacing = pacing or SlackPacing()
         self._publisher = publisher
+        self._channels = channels or ChannelAccess(publisher)
         self._incident_channel = incident_channel
         self._clock = clock
+        self._on_dropped = on_dropped
         self._wake = asyncio.Event()
         self._delivered = asyncio.Condition()
         self._delivering: set[str] = set()
+        # Per job, in memory: transient failures so far and when to try again.
         self._parent_retry: dict[str, tuple[int, datetime]] = {}
+        self._redraw_retry: dict[str, tuple[int, datetime]] = {}
         self._limit = asyncio.Semaphore(CONCURRENCY)
 
     def wake(self) -> None:
@@ -127,11 +182,12 @@ class SlackDelivery:
                 self._delivered.notify_all()
 
     async def wait_for_thread(self, job_id: str, grace: float) -> Job | None:
-        """The job once its parent message exists, or None if that takes longer than `grace` seconds."""
+        """The job once its parent message exists (or its channel was given up on: `slack_error`), or None
+        if that takes longer than `grace` seconds."""
 
         async def has_thread() -> Job | None:
             job = await self._store.get(job_id)
-            return job if job is not None and job.message_ts is not None else None
+            return job if job is not None and (job.message_ts is not None or job.slack_error is not None) else None
 
         self.wake()
         with contextlib.suppress(TimeoutError):
@@ -155,103 +211,218 @@ class SlackDelivery:
         job = await self._store.get(job_id)
         if job is None:
             return
-        if job.has_thread and job.message_ts is None:
+        parent_missing = False
+        if job.slack_error is None and job.has_thread and job.message_ts is None:
             posted = await self._post_parent(job)
             if posted is None:
-                return  # notices wait for the thread they belong in
-            job = posted
-        elif (
-            job.parent_dirty
-            and job.message_ts is not None
-            and self._pacing.try_update()
-            and await self._store.claim_parent_redraw(job.id)
-        ):
-            current = await self._store.get(job.id) or job
-            result = await self._publisher.update(
-                job.channel_id, job.message_ts, render.parent_message(current), job_id=job.id
-            )
-            if isinstance(result, SlackTrouble):
-                await self._store.update(job.id, parent_dirty=True)
+                parent_missing = True  # the thread's notices wait for it; the other lanes do not
+            else:
+                job = posted
+                async with self._delivered:  # a request waiting to link its thread need not wait for the rest
+                    self._delivered.notify_all()
+        elif job.slack_error is None and job.parent_error is None and job.parent_dirty and job.message_ts is not None:
+            await self._redraw(job)
         notices = await self._store.pending_notices(job.id)
         if not notices:
             return
         # Read the job after its notices: a notice is never newer than the state it is drawn from.
         job = await self._store.get(job.id) or job
         now = self._clock()
+        waiting = {Lane.CHANNEL} if parent_missing else set()
         for notice in notices:
-            if not await self._send_notice(job, notice, now):
-                break
+            route = self._route(job, notice)
+            if route.lane in waiting:
+                continue
+            sent = await self._send_notice(job, notice, route, now)
+            if sent is _Sent.WAIT:
+                waiting.add(route.lane)
+            elif sent is _Sent.LOST and route.lane is Lane.CHANNEL:
+                job = await self._store.get(job.id) or job  # the rest of its thread is dropped without a call
+
+    # -- the parent message -------------------------------------------------------------------------
 
     async def _post_parent(self, job: Job) -> Job | None:
-        failures, retry_at = self._parent_retry.get(job.id, (0, self._clock()))
-        if retry_at > self._clock():
+        """Post the parent (or find it from before a restart). None: not now (paced, or backing off);
+        otherwise the job as it is after (posted, or given up on)."""
+        failures, retry_at = self._parent_retry.get(job.id, (0, None))
+        if retry_at is not None and retry_at > self._clock():
             return None
-        found = None
         if job.parent_posting_since is not None:
-            found = await self._publisher.find(
-                job.channel_id, job_id=job.id, part="parent", since=job.parent_posting_since
-            )
-        if isinstance(found, Posted):
-            log.info("job %s: found its parent message from before a restart", job.id)
-            result: Posted | SlackTrouble = found
-        else:
-            if not self._pacing.try_post(job.channel_id):
-                return None  # a later round posts it
-            # This post draws the current state: a redraw right after it would cost a chat.update for nothing.
-            await self._store.claim_parent_redraw(job.id)
-            job = await self._store.update(job.id, parent_posting_since=self._clock())
-            result = await self._publisher.post(
-                job.channel_id, render.parent_message(job), job_id=job.id, part="parent"
-            )
+            found = await self._look_up(job.channel_id, job_id=job.id, part="parent", since=job.parent_posting_since)
+            if isinstance(found, Posted):
+                log.info("job %s: found its parent message from before a restart", job.id)
+                self._parent_retry.pop(job.id, None)
+                # Drawn from a state before the restart: redraw it.
+                return await self._store.update(
+                    job.id, message_ts=found.ts, parent_posting_since=None, parent_dirty=True
+                )
+            if isinstance(found, SlackTrouble):
+                return await self._parent_failed(job, found, failures, looking=True)
+        if not self._pacing.try_post(job.channel_id):
+            return None  # a later round posts it
+        # This post draws the current state: a redraw right after it would cost a chat.update for nothing.
+        await self._store.claim_parent_redraw(job.id)
+        job = await self._store.update(job.id, parent_posting_since=self._clock())
+        result = await self._publisher.post(job.channel_id, render.parent_message(job), job_id=job.id, part="parent")
         if isinstance(result, SlackTrouble):
-            self._parent_retry[job.id] = (failures + 1, self._clock() + timedelta(seconds=_backoff(failures + 1)))
-            return None
+            return await self._parent_failed(job, result, failures, looking=False)
         self._parent_retry.pop(job.id, None)
-        if isinstance(found, Posted):
-            # Drawn from a state before the restart: redraw it.
-            return await self._store.update(job.id, message_ts=result.ts, parent_posting_since=None, parent_dirty=True)
         return await self._store.update(job.id, message_ts=result.ts, parent_posting_since=None)
 
-    async def _send_notice(self, job: Job, notice: PendingNotice, now: datetime) -> bool:
-        """Deliver one notice; False if it must be retried (later notices then wait)."""
-        if notice.next_attempt_at is not None and now < notice.next_attempt_at:
-            return False
-        channel, thread_ts = self._destination(job, notice)
-        if channel is None:
-            await self._store.notice_sent(notice.id)  # nowhere to say it (no incident channel configured)
-            return True
-        part = f"notice-{notice.id}"
-        ephemeral = notice.kind is NoticeKind.REJECTED and thread_ts is None  # no thread: tell only the requester
-        if notice.sending_since is not None and not ephemeral:
-            found = await self._publisher.find(
-                channel, job_id=job.id, part=part, since=notice.sending_since, thread_ts=thread_ts
+    async def _parent_failed(self, job: Job, trouble: SlackTrouble, failures: int, *, looking: bool) -> Job | None:
+        failures += 1
+        if trouble.transient and failures < MAX_ATTEMPTS:
+            self._parent_retry[job.id] = (failures, self._clock() + timedelta(seconds=_backoff(failures)))
+            return None
+        self._parent_retry.pop(job.id, None)
+        why = _why(trouble, failures)
+        if looking:
+            # Never read as "not posted": a second parent is worse than none.
+            why = f"its parent message may have been posted but cannot be looked up ({why}), so it is not posted again"
+        elif trouble.verdict is Verdict.LOST:
+            self._channels.lost(job.channel_id, trouble.error)
+        self._dropped("parent", trouble.error)
+        return await self._lose(job, why)
+
+    async def _redraw(self, job: Job) -> None:
+        failures, retry_at = self._redraw_retry.get(job.id, (0, None))
+        if retry_at is not None and retry_at > self._clock():
+            return
+        if not (self._pacing.try_update() and await self._store.claim_parent_redraw(job.id)):
+            return
+        assert job.message_ts is not None
+        current = await self._store.get(job.id) or job
+        result = await self._publisher.update(
+            job.channel_id, job.message_ts, render.parent_message(current), job_id=job.id
+        )
+        if not isinstance(result, SlackTrouble):
+            self._redraw_retry.pop(job.id, None)
+            return
+        failures += 1
+        if result.transient and failures < MAX_ATTEMPTS:
+            self._redraw_retry[job.id] = (failures, self._clock() + timedelta(seconds=_backoff(failures)))
+            await self._store.update(job.id, parent_dirty=True)
+            return
+        self._redraw_retry.pop(job.id, None)
+        self._dropped("redraw", result.error)
+        if result.verdict is Verdict.LOST:
+            self._channels.lost(job.channel_id, result.error)
+            await self._lose(job, result.error)
+            return
+        why = _why(result, failures)
+        log.warning("job %s: its parent message is no longer redrawn: %s", job.id, why)
+        await self._store.update(job.id, parent_error=why)
+
+    async def _lose(self, job: Job, why: str) -> Job:
+        """Nothing more goes to the job's channel; the requester is told once, by direct message."""
+        if await self._store.lose_channel(job.id, why, Notice(kind=NoticeKind.UNREACHABLE)):
+            log.warning(
+                "job %s: nothing more is sent to channel %s (%s); the requester is told by direct message",
+                job.id,
+                job.channel_id,
+                why,
             )
-            if isinstance(found, Posted):
-                await self._store.notice_sent(notice.id)
-                return True
-        if not ephemeral and not self._pacing.try_post(channel):
-            return False  # a later round sends it, and the job's later notices after it
+            self.wake()
+        return await self._store.get(job.id) or job
+
+    # -- notices --------------------------------------------------------------------------------------
+
+    def _route(self, job: Job, notice: PendingNotice) -> _Route:
+        if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH):
+            if self._incident_channel is None or self._incident_channel == job.channel_id:
+                return _Route(Lane.NOWHERE)
+            return _Route(Lane.INCIDENT, self._incident_channel)
+        if notice.kind is NoticeKind.UNREACHABLE:
+            return _Route(Lane.REQUESTER)
+        if notice.kind is NoticeKind.REJECTED and (not job.has_thread or job.slack_error is not None):
+            return _Route(Lane.REQUESTER)  # no thread to say it in: tell only the requester
+        return _Route(Lane.CHANNEL, job.channel_id, job.message_ts)
+
+    async def _send_notice(self, job: Job, notice: PendingNotice, route: _Route, now: datetime) -> _Sent:
+        """Deliver one notice, or say why not."""
+        if notice.next_attempt_at is not None and now < notice.next_attempt_at:
+            return _Sent.WAIT
+        if route.lane is Lane.NOWHERE:
+            await self._store.notice_sent(notice.id)  # nowhere to say it (no incident channel configured)
+            return _Sent.SENT
+        if route.lane is Lane.CHANNEL and job.slack_error is not None:
+            await self._store.notice_dropped(notice.id, f"not sent: {job.slack_error}")
+            return _Sent.DROPPED
+        part = f"notice-{notice.id}"
+        if route.lane is not Lane.REQUESTER:
+            assert route.channel is not None
+            if notice.sending_since is not None:
+                found = await self._look_up(
+                    route.channel, job_id=job.id, part=part, since=notice.sending_since, thread_ts=route.thread_ts
+                )
+                if isinstance(found, Posted):
+                    await self._store.notice_sent(notice.id)
+                    return _Sent.SENT
+                if isinstance(found, SlackTrouble):
+                    return await self._notice_failed(job, notice, route, found, now, looking=True)
+            if not self._pacing.try_post(route.channel):
+                return _Sent.WAIT  # a later round sends it, and the lane's later notices after it
         await self._store.notice_sending(notice.id)
         link = await self.link(job) if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH) else None
         message = render.notice_message(job, notice, link, now)
         result: Posted | SlackTrouble
-        if ephemeral:
-            result = await self._publisher.post_ephemeral(job.channel_id, job.requester_id, message, job_id=job.id)
+        if notice.kind is NoticeKind.UNREACHABLE:
+            result = await self._publisher.post_direct(job.requester_id, message)
+        elif route.lane is Lane.REQUESTER:
+            known = self._channels.known(job.channel_id)
+            member = False if job.slack_error is not None else known.member if known is not None else None
+            result = await self._publisher.tell(job.channel_id, job.requester_id, message, member=member)
         else:
-            result = await self._publisher.post(channel, message, job_id=job.id, part=part, thread_ts=thread_ts)
+            assert route.channel is not None
+            result = await self._publisher.post(
+                route.channel, message, job_id=job.id, part=part, thread_ts=route.thread_ts
+            )
         if isinstance(result, SlackTrouble):
-            retry = now + timedelta(seconds=_backoff(notice.attempts + 1))
-            await self._store.notice_failed(notice.id, retry, result.error)
-            return False
+            return await self._notice_failed(job, notice, route, result, now, looking=False)
         await self._store.notice_sent(notice.id)
-        return True
+        return _Sent.SENT
 
-    def _destination(self, job: Job, notice: PendingNotice) -> tuple[str | None, str | None]:
-        if notice.kind in (NoticeKind.INCIDENT, NoticeKind.MISMATCH):
-            if self._incident_channel is None or self._incident_channel == job.channel_id:
-                return None, None
-            return self._incident_channel, None
-        return job.channel_id, job.message_ts
+    async def _notice_failed(
+        self, job: Job, notice: PendingNotice, route: _Route, trouble: SlackTrouble, now: datetime, *, looking: bool
+    ) -> _Sent:
+        attempts = notice.attempts + 1
+        if trouble.transient and attempts < MAX_ATTEMPTS:
+            await self._store.notice_failed(
+                notice.id, now + timedelta(seconds=_backoff(attempts)), trouble.error, maybe_sent=trouble.unsure
+            )
+            return _Sent.WAIT
+        why = _why(trouble, attempts)
+        if looking:
+            why = f"may have been posted but cannot be looked up ({why}), so it is not posted again"
+        log.warning("job %s: %s notice dropped: %s", job.id, notice.kind.value, why)
+        await self._store.notice_dropped(notice.id, why)
+        self._dropped("notice", trouble.error)
+        if looking or trouble.verdict is not Verdict.LOST:
+            return _Sent.DROPPED
+        if route.lane is Lane.CHANNEL:
+            self._channels.lost(job.channel_id, trouble.error)
+            await self._lose(job, trouble.error)
+        elif route.lane is Lane.INCIDENT and route.channel is not None:
+            self._channels.lost(route.channel, trouble.error)
+        return _Sent.LOST
+
+    async def _look_up(
+        self, channel: str, *, job_id: str, part: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | SlackTrouble | None:
+        """The bot's message for (job, part) if Slack has it; in a public channel the bot is not in, it joins
+        first (reading history needs membership)."""
+        found = await self._publisher.find(channel, job_id=job_id, part=part, since=since, thread_ts=thread_ts)
+        if isinstance(found, SlackTrouble) and found.error == "not_in_channel" and await self._channels.join(channel):
+            found = await self._publisher.find(channel, job_id=job_id, part=part, since=since, thread_ts=thread_ts)
+        return found
+
+    def _dropped(self, what: str, error: str) -> None:
+        if self._on_dropped is not None:
+            self._on_dropped(what, error)
+
+
+def _why(trouble: SlackTrouble, attempts: int) -> str:
+    return f"gave up after {attempts} attempts: {trouble.error}" if trouble.transient else trouble.error
 
 
 def _backoff(failures: int) -> float:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot.core import render
 from bot.core.ids import is_group_id
 from bot.core.jobs import Decision, Job, JobState
-from bot.core.outcomes import NotAnAuditor, StoreDown
+from bot.core.outcomes import GroupsUnknown, NotAnAuditor, StoreDown
 from bot.core.policy.policy_model import Policy
 from bot.core.policy.policy_rules import auditors
 from bot.service.delivery import SlackDelivery
 from bot.slack.publisher import SlackPublisher
-from bot.slack.usergroups import UserGroups
+from bot.slack.usergroups import GroupsUnavailable, UserGroups
 from storage.base import JobStore, StoreUnavailable
 
 LIST_LIMIT = 10
@@ -44,11 +44,15 @@ class Queries:
 
     async def audit(
         self, user_id: str, index_name: str | None
-    ) -> list[tuple[Job, list[Decision]]] | NotAnAuditor | StoreDown:
+    ) -> list[tuple[Job, list[Decision]]] | NotAnAuditor | StoreDown | GroupsUnknown:
         allowed = auditors(self._policy)
-        groups = await self._groups.groups_of(user_id, frozenset(filter(is_group_id, allowed)))
-        if user_id not in allowed and not groups:
-            return NotAnAuditor()
+        if user_id not in allowed:
+            try:
+                groups = await self._groups.groups_of(user_id, frozenset(filter(is_group_id, allowed)))
+            except GroupsUnavailable as exc:
+                return GroupsUnknown(exc.group_id, exc.error)
+            if not groups:
+                return NotAnAuditor()
         try:
             jobs = await self._store.recent_jobs(index_name=index_name, limit=AUDIT_LIMIT)
             return [(job, await self._store.decisions(job.id)) for job in jobs]
@@ -65,7 +69,10 @@ class Queries:
         """Pending requests this person may decide (named, or through a group; never their own)."""
         pending = [job for job in await self._store.active_jobs() if job.state is JobState.AWAITING_APPROVAL]
         groups = frozenset(approver for job in pending for approver in job.approvers if is_group_id(approver))
-        mine = await self._groups.groups_of(user_id, groups) if groups else frozenset()
+        try:
+            mine = await self._groups.groups_of(user_id, groups) if groups else frozenset()
+        except GroupsUnavailable:
+            mine = frozenset()  # fail closed: only what names this person directly (the failure is logged)
         return [
             job
             for job in pending

@@ -2,14 +2,17 @@
 
 The job is recorded before Pinecone is called and moved to `submitting` before create-index
 is sent, so a crash or a lost answer always leaves a job that can be reconciled: `reconcile`
-looks the target name up in Pinecone's restore jobs and decides, never a blind second call.
+looks the target name up in Pinecone's restore jobs (in whatever order Pinecone lists them) and then
+in the index itself, and decides, never a blind second call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,17 +31,18 @@ from bot.core.render.pinecone_sentences import explain
 from bot.core.request.field_rules import RestoreRequest
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, is_ambiguous
-from bot.pinecone.models import CreateIndexFromBackupRequest, RestoreJob
+from bot.pinecone.models import CreateIndexFromBackupRequest, IndexModel
 from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
-from storage.base import ActiveRestoreExists, JobStore, StaleJob, StoreUnavailable
+from storage.base import ActiveRestoreExists, DeadlinePassed, JobStore, StaleJob, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 # Pinecone's clock and ours may differ; a restore job created this long before our record still counts.
 CLOCK_SKEW = timedelta(minutes=5)
-# How far back reconcile pages through the project's restore jobs (100 per page).
-RECONCILE_MAX_PAGES = 20
+# How far reconcile pages through the project's restore jobs (100 per page): to the end, up to 10,000 jobs;
+# beyond that the index itself answers.
+RECONCILE_MAX_PAGES = 100
 SUBMIT_ATTEMPTS = 3
 # How long the requester's confirmation waits for the thread to exist, to link to it.
 THREAD_GRACE = 5.0
@@ -47,6 +51,9 @@ SUBMITTING_SLOTS = 16
 
 
 Sleep = Callable[[float], Awaitable[None]]
+#: Finishes checking a job recorded in `checking` (channel, policy, approval): bot/service/restore_requests.py.
+#: The flag says whether a refusal must reach the requester through Slack (after a restart, nobody else would).
+Checker = Callable[[Job, bool], Awaitable[Any]]
 
 
 # Tags that keep the trail outside Slack: who restored the index and from which backup.
@@ -94,18 +101,21 @@ class RestoreService:
         self._submitting = self.acks.turns(SUBMITTING_SLOTS)
         # Jobs a request is driving right now; the tracker leaves them alone (`is_driving`).
         self._driving: set[str] = set()
+        #: Set by RestoreRequests: how a job recorded in `checking` is taken further after a restart.
+        self.checker: Checker | None = None
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
         job = await self._record(request, requester_id, channel_id)
         if not isinstance(job, Job):
             return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
-        self._driving.add(job.id)
-        try:
+        return await self._drive(job, tell_requester=False)
+
+    async def _drive(self, job: Job, *, tell_requester: bool) -> Outcome:
+        """Take a recorded `requested` job to Pinecone, and link the requester to its thread."""
+        with self.driving(job.id):
             async with self._submitting.turn():
-                outcome = await self.advance(job, tell_requester=False)
-        finally:
-            self._driving.discard(job.id)
+                outcome = await self.advance(job, tell_requester=tell_requester)
         if isinstance(outcome, Started):
             threaded = await self._delivery.wait_for_thread(outcome.job.id, THREAD_GRACE)
             if threaded is not None:
@@ -116,44 +126,73 @@ class RestoreService:
         """A request or an approval is taking this job to Pinecone right now: the tracker leaves it alone."""
         return job_id in self._driving
 
+    @contextlib.contextmanager
+    def driving(self, job_id: str) -> Iterator[None]:
+        """While a request checks or drives this job, the tracker leaves it alone."""
+        self._driving.add(job_id)
+        try:
+            yield
+        finally:
+            self._driving.discard(job_id)
+
     async def resume(self, job: Job) -> Outcome:
         """Take up a job nobody is driving (after a restart, or a request that gave up): the tracker's way in.
         A refusal then reaches the requester through Slack, since nobody else would tell them."""
-        self._driving.add(job.id)
-        try:
+        with self.driving(job.id):
+            if job.state is JobState.CHECKING:
+                if self.checker is None:
+                    return Pending(job)
+                await self.checker(job, True)
+                return Pending(await self._store.get(job.id) or job)
             return await self.advance(job, tell_requester=True)
-        finally:
-            self._driving.discard(job.id)
 
-    # -- approvals -----------------------------------------------------------------------------------
+    # -- a request recorded before it is checked -----------------------------------------------------
 
-    async def request_approval(
+    async def record_checking(
+        self, request: RestoreRequest, *, requester_id: str, channel_id: str
+    ) -> Job | AlreadyRunning | RequestRefused:
+        """Record a request in `checking`, before any Slack or Pinecone call is made for it."""
+        job = await self._record(request, requester_id, channel_id, state=JobState.CHECKING)
+        if isinstance(job, Job):
+            log.info("job %s recorded for checking: restore %s into %s", job.id, job.backup_id, job.index_name)
+        return job
+
+    async def proceed(self, job: Job, *, tell_requester: bool) -> Outcome:
+        """A checked request that needs no approval: on to Pinecone, as `request` does once it has recorded."""
+        job = await self._store.transition(job.id, JobState.CHECKING, JobState.REQUESTED)
+        return await self._drive(job, tell_requester=tell_requester)
+
+    async def refuse(self, job: Job, reason: str, *, tell_requester: bool) -> Job:
+        """A checked request that may not go ahead (the channel, the policy); nothing was sent to Pinecone."""
+        return await self._reject(job, JobState.CHECKING, reason, tell_requester)
+
+    async def plan(
         self,
-        request: RestoreRequest,
+        job: Job,
         *,
-        requester_id: str,
-        channel_id: str,
         approvers: tuple[str, ...],
         approval_reason: str,
         timeout_minutes: float,
+        tell_requester: bool,
     ) -> Outcome:
-        """Record the request as a plan card awaiting approval. Reads Pinecone, never writes to it."""
+        """A checked request that needs approval: read Pinecone (never write), then the plan card waits."""
         try:
             async with self._submitting.turn():
-                backup = await self._pinecone.describe_backup(request.backup_id)
+                backup = await self._pinecone.describe_backup(job.backup_id)
                 if not backup.ready:
                     raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
-                target_free = await self._name_is_free(request.index_name)
+                target_free = await self._name_is_free(job.index_name)
         except PineconeError as exc:
-            return RequestRefused(explain(exc, backup_id=request.backup_id, index_name=request.index_name))
+            reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
+            return RequestRefused(reason, await self.refuse(job, reason, tell_requester=tell_requester))
         if not target_free:
             exists = AlreadyExists(409, "ALREADY_EXISTS", "exists")
-            return RequestRefused(explain(exists, backup_id=request.backup_id, index_name=request.index_name))
-        job = await self._record(
-            request,
-            requester_id,
-            channel_id,
-            state=JobState.AWAITING_APPROVAL,
+            reason = explain(exists, backup_id=job.backup_id, index_name=job.index_name)
+            return RequestRefused(reason, await self.refuse(job, reason, tell_requester=tell_requester))
+        job = await self._store.transition(
+            job.id,
+            JobState.CHECKING,
+            JobState.AWAITING_APPROVAL,
             approvers=approvers,
             approval_reason=approval_reason,
             approval_expires_at=self._clock() + timedelta(minutes=timeout_minutes),
@@ -164,13 +203,13 @@ class RestoreService:
             backup_size_bytes=backup.size_bytes,
             backup_status=backup.status,
             target_free=target_free,
-            parent_dirty=True,
         )
-        if not isinstance(job, Job):
-            return job
         log.info("job %s awaiting approval by %s (%s)", job.id, ", ".join(approvers), approval_reason)
+        self._delivery.wake()
         threaded = await self._delivery.wait_for_thread(job.id, THREAD_GRACE)
         return AwaitingApproval(threaded or job, await self._delivery.link(threaded) if threaded else None)
+
+    # -- approvals -----------------------------------------------------------------------------------
 
     async def _record(
         self, request: RestoreRequest, requester_id: str, channel_id: str, **create: Any
@@ -209,11 +248,9 @@ class RestoreService:
 
     async def run_approved(self, job: Job) -> None:
         """Drive an approved job to `restoring`; the thread and, on refusal, the requester are told."""
-        try:
+        with self.driving(job.id):
             async with self._submitting.turn():
                 await self.advance(job, tell_requester=True)
-        finally:
-            self._driving.discard(job.id)
 
     async def deny(self, job_id: str, *, approver_id: str, reason: str) -> Job | DecisionRefused:
         return await self._decide(job_id, JobState.DENIED, NoticeKind.DENIED, approver_id, reason)
@@ -229,6 +266,8 @@ class RestoreService:
     async def _decide(
         self, job_id: str, target: JobState, kind: NoticeKind, by: str, reason: str | None
     ) -> Job | DecisionRefused:
+        """Record a decision. A person's decision holds only before the request's deadline, checked in the
+        same transaction (whatever the tracker's cycle); the deadline's own expiry is the one exception."""
         now = self._clock()
         try:
             job = await self._store.transition(
@@ -241,9 +280,17 @@ class RestoreService:
                 finished_at=None if target is JobState.REQUESTED else now,
                 notices=(Notice(kind=kind),),
                 decision=Decision(decision=kind.value, by_user=by, reason=reason),
+                deadline=None if target is JobState.EXPIRED else now,
             )
         except StaleJob as exc:
             return DecisionRefused(render.already_decided(exc.job))
+        except DeadlinePassed as exc:
+            log.info("job %s: a decision by %s came after its deadline; it expires now", job_id, by)
+            expired = await self.expire(exc.job, now)
+            return DecisionRefused(render.request_expired(exc.job if isinstance(expired, DecisionRefused) else expired))
+        except StoreUnavailable as exc:
+            log.error("job %s: could not record a decision by %s: %s", job_id, by, exc)
+            return DecisionRefused(render.STORE_DECISION_FAILED)
         log.info("job %s %s by %s%s", job.id, kind.value, by, f": {reason}" if reason else "")
         self._delivery.wake()
         return job
@@ -306,10 +353,12 @@ class RestoreService:
             requester_id=job.requester_id,
             backup_id=job.backup_id,
         )
+        # A create-index sent before (by an earlier process, or an attempt below) may have landed.
+        sent_before = job.submitted_at is not None
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
-            found = await self.reconcile(job) if attempt > 1 or job.submitted_at is not None else None
+            found = await self.reconcile(job, body) if sent_before else None
             if found is not None:
-                return await self._accepted(job, found.restore_job_id, found.target_index_id)
+                return await self._accepted(job, found)
             try:
                 await self._store.update(job.id, submitted_at=self._clock())
                 response = await self._pinecone.create_index_from_backup(job.backup_id, body)
@@ -318,10 +367,10 @@ class RestoreService:
                 await self._sleep(exc.retry_after if exc.retry_after is not None else self._retry_delay * attempt)
                 continue
             except AlreadyExists as exc:
-                # Perhaps our own earlier, slow call landed after we gave up on it.
-                found = await self.reconcile(job)
+                # Perhaps our own earlier, slow call landed after we gave up on it: the index itself says.
+                found = await self.reconcile(job, body, may_adopt_index=sent_before)
                 if found is not None:
-                    return await self._accepted(job, found.restore_job_id, found.target_index_id)
+                    return await self._accepted(job, found)
                 reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
                 return await self._reject(job, JobState.SUBMITTING, reason, tell_requester)
             except PineconeError as exc:
@@ -329,52 +378,90 @@ class RestoreService:
                     reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
                     return await self._reject(job, JobState.SUBMITTING, reason, tell_requester)
                 log.warning("job %s: create-index outcome unknown (%s); reconciling", job.id, exc)
+                sent_before = True
                 await self._sleep(self._retry_delay * attempt)
                 continue
-            return await self._accepted(job, response.restore_job_id, response.index_id)
-        found = await self.reconcile(job)
+            return await self._accepted(job, Found(response.restore_job_id, response.index_id))
+        found = await self.reconcile(job, body)
         if found is not None:
-            return await self._accepted(job, found.restore_job_id, found.target_index_id)
+            return await self._accepted(job, found)
         # Left in `submitting`: the tracker reconciles it again on its next cycle.
         log.warning("job %s: Pinecone did not take the restore after %d attempts", job.id, SUBMIT_ATTEMPTS)
         return job
 
-    async def reconcile(self, job: Job) -> RestoreJob | None:
-        """The Pinecone restore job our create-index call made, if it made one."""
+    async def reconcile(
+        self, job: Job, body: CreateIndexFromBackupRequest | None = None, *, may_adopt_index: bool = True
+    ) -> Found | None:
+        """The restore our create-index call made, if it made one, whatever order Pinecone lists restore jobs in.
+
+        1. Every page of `GET /restore-jobs`, to the end (at most RECONCILE_MAX_PAGES), items seen twice counted
+           once: a job restoring our backup into our name that no other job in the store holds, and that was
+           not created before our request (a null `created_at` is not trusted to mean either, so it counts).
+        2. If the list does not show one (it may lag, end early, or leave jobs out), the index itself: it is
+           ours if it was restored from our backup (`source_backup_id`) and carries our `restored-from` and
+           `restored-by` tags, and no job the list showed for it belongs to another job. It is then followed
+           through the index. `may_adopt_index` is False when no create-index of ours can have landed before.
+        """
+        body = body or create_index_body(
+            job.index_name,
+            job.tags,
+            deletion_protection=job.deletion_protection,
+            requester_id=job.requester_id,
+            backup_id=job.backup_id,
+        )
         token: str | None = None
+        seen: set[str] = set()
         not_before = job.created_at - CLOCK_SKEW
+        held_by_others = 0
         for _ in range(RECONCILE_MAX_PAGES):
             try:
                 page = await self._pinecone.list_restore_jobs(limit=100, pagination_token=token)
             except PineconeError as exc:
                 log.warning("job %s: could not list restore jobs to reconcile: %s", job.id, exc)
                 raise ReconcileUnavailable() from exc
+            for bad in page.malformed:
+                log.warning("job %s: reconcile skipped restore job %s: %s", job.id, bad.item_id, bad.problem)
             for candidate in page.data:
-                if (
-                    candidate.target_index_name == job.index_name
-                    and candidate.backup_id == job.backup_id
-                    and candidate.created_at >= not_before
-                ):
-                    return candidate
-            if page.pagination is None or not page.data:
-                return None
-            if all(candidate.created_at < not_before for candidate in page.data):
-                return None  # newest first: everything further back is older still
-            token = page.pagination.next
-        return None
+                if candidate.restore_job_id in seen:
+                    continue  # pages may overlap
+                seen.add(candidate.restore_job_id)
+                if candidate.target_index_name != job.index_name or candidate.backup_id != job.backup_id:
+                    continue
+                if candidate.created_at is not None and candidate.created_at < not_before:
+                    continue  # an older restore into the same name
+                owner = await self._store.restore_job_owner(candidate.restore_job_id, other_than=job.id)
+                if owner is not None:
+                    held_by_others += 1
+                    continue
+                return Found(candidate.restore_job_id, candidate.target_index_id)
+            token = page.next
+            if token is None:
+                break
+        if not may_adopt_index or held_by_others:
+            return None
+        try:
+            index = await self._pinecone.describe_index(job.index_name)
+        except NotFound:
+            return None
+        except PineconeError as exc:
+            log.warning("job %s: could not describe index %s to reconcile: %s", job.id, job.index_name, exc)
+            raise ReconcileUnavailable() from exc
+        if not _restored_by_us(index, body, job.backup_id):
+            return None
+        log.info("job %s: index %s is ours (our backup and tags); following it through the index", job.id, index.name)
+        return Found(None, None)
 
-    async def _accepted(self, job: Job, restore_job_id: str, index_id: str) -> Job:
+    async def _accepted(self, job: Job, found: Found) -> Job:
         job = await self._store.transition(
             job.id,
             JobState.SUBMITTING,
             JobState.RESTORING,
-            restore_job_id=restore_job_id,
-            index_id=index_id,
+            restore_job_id=found.restore_job_id,
+            index_id=found.index_id,
             submitted_at=job.submitted_at or self._clock(),
-            percent_complete=0.0,
             notices=(Notice(kind=NoticeKind.STARTED),),
         )
-        log.info("job %s: Pinecone accepted (restore job %s)", job.id, restore_job_id)
+        log.info("job %s: Pinecone accepted (restore job %s)", job.id, found.restore_job_id or "not listed")
         self._delivery.wake()
         return job
 
@@ -391,3 +478,20 @@ class RestoreService:
 
 class ReconcileUnavailable(PineconeError):
     """Pinecone could not be asked whether the restore exists; decide later."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """Our restore in Pinecone: its restore job and index IDs, or neither when only the index showed it."""
+
+    restore_job_id: str | None
+    index_id: str | None
+
+
+def _restored_by_us(index: IndexModel, body: CreateIndexFromBackupRequest, backup_id: str) -> bool:
+    """The index was restored from our backup and carries the trail tags our request set."""
+    if index.source_backup_id != backup_id:
+        return False
+    wanted = body.tags or {}
+    tags = index.tags or {}
+    return all(tags.get(key) == wanted.get(key) for key in (RESTORED_BY_TAG, RESTORED_FROM_TAG))

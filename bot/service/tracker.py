@@ -1,17 +1,28 @@
-"""Polls Pinecone for every active job and moves it on: progress, ready, failed, timed out.
+"""Polls Pinecone for every active job and moves it on: what Pinecone reports, ready, failed, timed out.
 
 One cycle looks at each active job once. Jobs a request is still driving are skipped; jobs
 left in `requested`/`submitting` by a crash or a lost answer are finished here, through the
 same `RestoreService.advance` the request path uses, so reconciliation has one implementation.
 
-Restoring jobs are found in pages of `GET /restore-jobs` (bot/service/restore_listing.py), so a cycle
-costs about one request per 100 tracked jobs, not one per job; an index is described only once
-its restore job is done. A job the capped list did not reach is described on its own, a few
-per cycle.
+Restoring jobs are found in pages of `GET /restore-jobs` (bot/service/restore_listing.py), read in
+whatever order Pinecone lists them: a cycle costs at most `ceil(jobs / 100) + 2` requests, pages and
+the few jobs described on their own together; an index is described only once its restore job is done.
+
+Pinecone reports a restore as Pending, with no progress figure, until it is done (API 2026-07). The
+bot records that status (shown on the parent and by `status`, with how long the restore has run and an
+estimate from Pinecone's published restore times) and says in the thread that it is still running at
+growing intervals (bot/core/jobs.py, check-ins), never a percent Pinecone did not report.
+
+Once the index is Ready it is compared with its backup: the vectors at once, the record count patiently,
+since Pinecone may still be counting right after Ready. A count that falls short makes the job *verifying*:
+it is re-checked with back-off until it matches or RESTORE_BOT_VERIFY_TIMEOUT has passed, and only then
+is it called a mismatch.
 
 A poll that fails (429, 5xx, timeout, reset) never fails the restore: that job's next poll backs
 off with jitter, honouring Retry-After, and after a few failures in a row the thread is told once
-that Pinecone is not answering, and once more when it answers again.
+that Pinecone is not answering, and once more when it answers again. An answer about one job that
+cannot be read, or a step for one job that raises, is logged with the job's ID and backed off; every
+other job in the cycle is still tracked, and timed out on time.
 """
 
 from __future__ import annotations
@@ -22,22 +33,23 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.jobs import Job, JobState, Notice, NoticeKind, next_milestone, utcnow
+from bot.core.jobs import Job, JobState, Notice, NoticeKind, check_in_after, next_check_in, utcnow
 from bot.core.render import duration
-from bot.core.verification import Verdict, compare, unverifiable
+from bot.core.verification import Verdict, compare, recheck_delay, recount, unverifiable
 from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
 from bot.pinecone.models import IndexModel, RestoreJob
 from bot.service.delivery import SlackDelivery
-from bot.service.restore_listing import LOOKUPS_PER_CYCLE, list_wanted, page_budget
+from bot.service.restore_listing import LOOKUPS_PER_CYCLE, RestoreJobSweep, page_budget
 from bot.service.restores import RestoreService
 from storage.base import JobStore, StaleJob, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-# Progress is stored (for `status`) when it moves by this much; the parent is redrawn only at milestones.
+# A percent Pinecone reports (2026-07 reports none before the end) is stored for `status` when it moves this much.
 PROGRESS_STEP = 5.0
 CONCURRENCY = 16
 # Consecutive failed polls of a job before its thread is told Pinecone is not answering.
@@ -45,6 +57,10 @@ OUTAGE_NOTICE_AFTER = 3
 # Poll back-off stops growing at max(poll interval, min(60 s, 32 poll intervals)).
 MAX_BACKOFF = 60.0
 MAX_BACKOFF_INTERVALS = 32
+DEFAULT_VERIFY_TIMEOUT = 300.0
+# Pinecone may answer 404 for a restore job it created moments ago; within this long a 404 is not taken to
+# mean the job is gone.
+NEW_JOB_GRACE = timedelta(minutes=2)
 
 
 class _Unreachable(Exception):
@@ -55,8 +71,16 @@ class _Unreachable(Exception):
         self.retry_after = cause.retry_after if isinstance(cause, PineconeAPIError) else None
 
 
-# A restore job as Pinecone reports it, None if Pinecone no longer has it, or why there is no answer.
-_Observation = RestoreJob | None | _Unreachable
+@dataclass(frozen=True)
+class _Unreadable:
+    """Pinecone answered about this job, but not in a shape the spec allows; or (`not_yet`) not at all yet."""
+
+    problem: str
+
+
+# A restore job as Pinecone reports it, None if Pinecone does not show it (the index then says where it
+# stands), or why there is no usable answer.
+_Observation = RestoreJob | None | _Unreachable | _Unreadable
 
 
 class Tracker:
@@ -70,6 +94,7 @@ class Tracker:
         poll_interval: float,
         restore_timeout: float,
         incident_channel: str | None,
+        verify_timeout: float = DEFAULT_VERIFY_TIMEOUT,
         verifier: PineconeClient | None = None,
         data_plane_url: str = "https://{host}",
         on_cycle: Callable[[float], None] | None = None,
@@ -77,7 +102,7 @@ class Tracker:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`pinecone` polls without retries (the next cycle is the retry); `verifier`, a client with
-        retries, makes the one-off reads that compare a Ready index with its backup."""
+        retries, makes the reads that compare a Ready index with its backup."""
         self._clock = clock
         self._monotonic = monotonic
         self._store = store
@@ -86,16 +111,21 @@ class Tracker:
         self._delivery = delivery
         self._poll_interval = poll_interval
         self._restore_timeout = restore_timeout
+        self._verify_timeout = verify_timeout
         self._incident_channel = incident_channel
         self._data_plane_url = data_plane_url
         self._verifier = verifier or pinecone
         self._max_backoff = max(poll_interval, min(MAX_BACKOFF, poll_interval * MAX_BACKOFF_INTERVALS))
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        self._sweep = RestoreJobSweep()
         # Per job: consecutive failed polls and the monotonic time before which not to poll again.
         self._failures: dict[str, int] = {}
         self._not_before: dict[str, float] = {}
-        # Per job: when it was last described on its own because the capped list did not reach it.
+        # Per job: when it was last described on its own because the list did not show it.
         self._looked_up: dict[str, float] = {}
+        # Per verifying job: record counts checked so far, and the last count seen.
+        self._counts_checked: dict[str, int] = {}
+        self._last_count: dict[str, int | None] = {}
         # Told the wall time of each completed cycle (the metrics).
         self._on_cycle = on_cycle
 
@@ -115,29 +145,45 @@ class Tracker:
         started = self._monotonic()
         jobs = [job for job in await self._store.active_jobs() if not self._service.is_driving(job.id)]
         restoring = [job for job in jobs if job.state is JobState.RESTORING]
-        others = [job for job in jobs if job.state is not JobState.RESTORING]
+        others = [job for job in jobs if job.state is not JobState.RESTORING and self._due(job)]
         await asyncio.gather(*(self._guarded(job, self._move_on(job)) for job in others))
         now = self._clock()
-        late = [job for job in restoring if job.elapsed(now) > self._restore_timeout]
+        verifying = [job for job in restoring if job.verify_since is not None]
+        running = [job for job in restoring if job.verify_since is None]
+        # Timeouts come from the store alone: a job whose polls fail or back off still times out on time.
+        late = [job for job in running if job.elapsed(now) > self._restore_timeout]
         await asyncio.gather(*(self._guarded(job, self._time_out(job)) for job in late))
-        live = [job for job in restoring if job.elapsed(now) <= self._restore_timeout]
-        observed = await self._observe(live)
+        live = [job for job in running if job.elapsed(now) <= self._restore_timeout]
+        try:
+            observed = await self._observe(live)
+        except Exception:
+            log.exception("tracking cycle: the restore jobs could not be read this cycle")
+            observed = {}
         await asyncio.gather(
-            *(self._guarded(job, self._after_poll(job, observed[job.id])) for job in live if job.id in observed)
+            *(self._guarded(job, self._after_poll(job, observed[job.id])) for job in live if job.id in observed),
+            *(self._guarded(job, self._recheck(job)) for job in verifying if self._due(job)),
         )
         active = {job.id for job in jobs}
-        for job_id in (set(self._failures) | set(self._looked_up)) - active:
+        for job_id in (set(self._failures) | set(self._looked_up) | set(self._counts_checked)) - active:
             self._forget(job_id)
             self._looked_up.pop(job_id, None)
+        self._sweep.forget({job.restore_job_id for job in running if job.restore_job_id})
         if self._on_cycle is not None:
             self._on_cycle(self._monotonic() - started)
 
+    def _due(self, job: Job) -> bool:
+        return self._not_before.get(job.id, 0.0) <= self._monotonic()
+
     async def _guarded(self, job: Job, step: Awaitable[None]) -> None:
+        """One job's step: whatever goes wrong with it is logged with its ID and backed off, never the cycle's end."""
         async with self._limit:
             try:
                 await step
             except (StoreUnavailable, StaleJob) as exc:
                 log.warning("job %s: not tracked this cycle: %s", job.id, exc)
+            except Exception:
+                delay = self._back_off(job.id, None)
+                log.exception("job %s: tracking step failed; next try in %.1fs", job.id, delay)
 
     async def _move_on(self, job: Job) -> None:
         """A job Pinecone is not restoring yet: awaiting approval, or not yet (surely) sent."""
@@ -154,49 +200,65 @@ class Tracker:
         )
         await self._finish(job, JobState.TIMED_OUT, reason=reason)
 
-    async def _observe(self, jobs: list[Job]) -> dict[str, _Observation]:
-        """Each job's restore job as Pinecone lists it now (None: Pinecone no longer knows it).
+    # -- finding out what Pinecone says --------------------------------------------------------------
 
-        Jobs still backing off are left out. A job the capped list did not reach is described on
-        its own, longest-waiting first, at most LOOKUPS_PER_CYCLE a cycle; the rest wait a cycle."""
-        clock = self._monotonic()
-        due = [job for job in jobs if self._not_before.get(job.id, 0.0) <= clock]
+    async def _observe(self, jobs: list[Job]) -> dict[str, _Observation]:
+        """Each due job's restore job as Pinecone lists it now (None: Pinecone does not show it).
+
+        A cycle's requests, pages and single look-ups together, stay within `page_budget(len(jobs))`. Jobs
+        still backing off are left out; a job the list has not shown for two whole sweeps, or one followed
+        through its index only, is described on its own, longest-waiting first, a few a cycle."""
+        due = [job for job in jobs if self._due(job)]
         if not due:
             return {}
-        by_restore_id = {job.restore_job_id: job for job in jobs if job.restore_job_id}
-        wanted = [job.restore_job_id for job in due if job.restore_job_id]
-        listing = await list_wanted(self._pinecone, wanted, max_pages=page_budget(len(wanted)))
+        budget = page_budget(len(jobs))
+        by_restore_id = {job.restore_job_id: job for job in due if job.restore_job_id}
+        unlisted = set(self._sweep.unlisted(by_restore_id))
+        pool = [job for job in due if not job.restore_job_id or job.restore_job_id in unlisted]
+        pool.sort(key=lambda job: self._looked_up.get(job.id, 0.0))
+        chosen = pool[: min(LOOKUPS_PER_CYCLE, budget - 1)]
+        chosen_ids = {job.id for job in chosen}
+        wanted = [restore_id for restore_id, job in by_restore_id.items() if job.id not in chosen_ids]
+        listing = await self._sweep.read(self._pinecone, wanted, max_pages=budget - len(chosen))
         observed: dict[str, _Observation] = {
             by_restore_id[restore_id].id: found for restore_id, found in listing.found.items()
         }
-        # A job without a restore job ID cannot be listed; its index tells where it stands.
-        observed.update({job.id: None for job in due if not job.restore_job_id})
-        missing = [job for job in due if job.id not in observed]
+        for restore_id, bad in listing.malformed.items():
+            observed[by_restore_id[restore_id].id] = _Unreadable(
+                f"Pinecone's answer does not match its spec: {bad.problem}"
+            )
         if listing.error is not None:
-            for job in missing:
-                observed[job.id] = _Unreachable(listing.error)
-            return observed
-        # Not reached within the page cap, or not listed at all (a record Pinecone expired, or one its
-        # list does not show yet): only describing the job says which, for the longest-waiting few.
-        missing.sort(key=lambda job: self._looked_up.get(job.id, 0.0))
-        chosen = missing[:LOOKUPS_PER_CYCLE]
+            # The list failed this cycle: the jobs it did not answer for had a failed poll.
+            for restore_id in wanted:
+                job = by_restore_id[restore_id]
+                observed.setdefault(job.id, _Unreachable(listing.error))
         answers = await asyncio.gather(*(self._look_up(job) for job in chosen))
         observed.update({job.id: answer for job, answer in zip(chosen, answers, strict=True)})
         return observed
 
     async def _look_up(self, job: Job) -> _Observation:
         self._looked_up[job.id] = self._monotonic()
+        if not job.restore_job_id:
+            return None  # followed through its index
         async with self._limit:
             try:
-                return await self._pinecone.describe_restore_job(job.restore_job_id or "")
+                return await self._pinecone.describe_restore_job(job.restore_job_id)
             except NotFound:
-                return None  # Pinecone may expire old restore jobs; the index tells the rest
+                if job.submitted_at is not None and self._clock() - job.submitted_at < NEW_JOB_GRACE:
+                    return _Unreadable("Pinecone does not show this new restore job yet (404)")
+                return None  # Pinecone may expire old restore jobs; the index tells where it stands
             except PineconeError as exc:
                 return _Unreachable(exc)
 
     async def _after_poll(self, job: Job, observation: _Observation) -> None:
         if isinstance(observation, _Unreachable):
             await self._poll_failed(job, observation)
+            return
+        if isinstance(observation, _Unreadable):
+            delay = self._back_off(job.id, None)
+            log.warning(
+                "job %s: restore job %s: %s; next try in %.1fs", job.id, job.restore_job_id, observation.problem, delay
+            )
             return
         index: IndexModel | None = None
         if observation is None or observation.completed:
@@ -213,18 +275,31 @@ class Tracker:
 
     async def _apply(self, job: Job, restore_job: RestoreJob | None, index: IndexModel | None) -> None:
         if restore_job is not None and restore_job.failed:
-            await self._finish(job, JobState.FAILED, reason=f"Pinecone reports the restore job as {restore_job.status}")
+            await self._finish(
+                job,
+                JobState.FAILED,
+                pinecone_status=restore_job.status,
+                reason=f"Pinecone reports the restore job as {restore_job.status}",
+            )
         elif restore_job is None or restore_job.completed:
             await self._check_index(job, restore_job, index)
         else:
-            await self._progress(job, restore_job)
+            await self._running(job, restore_job)
+
+    # -- back-off and outages ------------------------------------------------------------------------
+
+    def _back_off(self, job_id: str, retry_after: float | None) -> float:
+        """Count a failed step of this job and return how long its next one waits (jittered, doubling)."""
+        failures = self._failures.get(job_id, 0) + 1
+        self._failures[job_id] = failures
+        ceiling = min(self._max_backoff, self._poll_interval * 2**failures)
+        delay = max(random.uniform(ceiling / 2, ceiling), retry_after or 0.0)
+        self._not_before[job_id] = self._monotonic() + delay
+        return delay
 
     async def _poll_failed(self, job: Job, error: _Unreachable) -> None:
-        failures = self._failures.get(job.id, 0) + 1
-        self._failures[job.id] = failures
-        ceiling = min(self._max_backoff, self._poll_interval * 2**failures)
-        delay = max(random.uniform(ceiling / 2, ceiling), error.retry_after or 0.0)
-        self._not_before[job.id] = self._monotonic() + delay
+        delay = self._back_off(job.id, error.retry_after)
+        failures = self._failures[job.id]
         log.warning("job %s: poll %d failed (%s); next in %.1fs", job.id, failures, error, delay)
         if job.outage_since is None:
             await self._store.update(job.id, outage_since=self._clock())
@@ -248,24 +323,37 @@ class Tracker:
     def _forget(self, job_id: str) -> None:
         self._failures.pop(job_id, None)
         self._not_before.pop(job_id, None)
+        self._counts_checked.pop(job_id, None)
+        self._last_count.pop(job_id, None)
 
-    async def _progress(self, job: Job, restore_job: RestoreJob) -> None:
-        """Record progress in steps; Slack hears of it only at milestones, so a poll costs Slack nothing."""
-        percent = restore_job.percent_complete or 0.0
-        before = job.percent_complete or 0.0
-        milestone = next_milestone(job.model_copy(update={"percent_complete": percent}))
-        if milestone is None:
-            if abs(percent - before) >= PROGRESS_STEP:
-                await self._store.update(job.id, percent_complete=percent)  # for `status`; the parent waits
+    # -- a restore that is still running -------------------------------------------------------------
+
+    async def _running(self, job: Job, restore_job: RestoreJob | None) -> None:
+        """Record what Pinecone reports, and say in the thread, at growing intervals, that it is still running.
+        `restore_job` None: a restore followed through its index only, whose index is not Ready yet.
+
+        A poll that changes nothing costs neither the store nor Slack anything."""
+        fields: dict[str, Any] = {}
+        notices: tuple[Notice, ...] = ()
+        if restore_job is not None and restore_job.status != job.pinecone_status:
+            fields["pinecone_status"] = restore_job.status
+            # A new restore is Pending: the parent already says it was accepted, so that costs no redraw.
+            if job.pinecone_status is not None or restore_job.status.lower() != "pending":
+                fields["parent_dirty"] = True
+        reported, before = restore_job.percent_complete if restore_job else None, job.percent_complete
+        if reported is not None and (before is None or abs(reported - before) >= PROGRESS_STEP):
+            fields["percent_complete"] = reported  # only a percent Pinecone reported, for `status`
+        check_in = next_check_in(job, self._clock())
+        if check_in is not None:
+            fields.update(check_ins=check_in, parent_dirty=True)
+            notices = (Notice(kind=NoticeKind.CHECK_IN, detail=f"{check_in_after(check_in):.0f}"),)
+        if not fields:
             return
-        await self._store.update(
-            job.id,
-            percent_complete=percent,
-            milestone=milestone,
-            parent_dirty=True,
-            notices=(Notice(kind=NoticeKind.MILESTONE, milestone=milestone),),
-        )
-        self._delivery.wake()
+        await self._store.update(job.id, notices=notices, **fields)
+        if fields.get("parent_dirty"):
+            self._delivery.wake()
+
+    # -- a restore Pinecone says is done -------------------------------------------------------------
 
     async def _check_index(self, job: Job, restore_job: RestoreJob | None, index: IndexModel | None) -> None:
         if index is None:
@@ -273,27 +361,28 @@ class Tracker:
                 await self._finish(job, JobState.FAILED, reason="neither the restore job nor the index exists any more")
             return
         if index.initialization_failed:
-            await self._finish(job, JobState.FAILED, reason="the new index failed to initialize (InitializationFailed)")
+            await self._finish(
+                job, JobState.FAILED, reason=f"the new index failed to initialize ({index.status.state})"
+            )
             return
         if not index.ready:
-            if (job.percent_complete or 0.0) < 100.0:
-                await self._store.update(job.id, percent_complete=100.0, parent_dirty=True)
-                self._delivery.wake()
+            # Completed but its index not Ready yet, or followed through its index alone: still running.
+            await self._running(job, restore_job)
             return
         finished_at = restore_job.completed_at if restore_job and restore_job.completed_at else self._clock()
+        finished_at = max(finished_at, job.submitted_at or finished_at)
         verdict = await self._verify(job, index)
-        await self._finish(
-            job,
-            JobState.READY,
-            host=index.host,
-            dimension=index.dimension,
-            metric=index.metric,
-            percent_complete=100.0,
-            verification=verdict.summary,
-            verified=verdict.ok,
-            reason="; ".join(verdict.mismatches) or None,
-            now=max(finished_at, job.submitted_at or finished_at),
-        )
+        ready: dict[str, Any] = {
+            "host": index.host,
+            "dimension": index.dimension,
+            "metric": index.metric,
+            "percent_complete": restore_job.percent_complete if restore_job else job.percent_complete,
+            "pinecone_status": restore_job.status if restore_job else job.pinecone_status,
+        }
+        if verdict.count_short and self._verify_timeout > 0:
+            await self._start_verifying(job, verdict, ready)
+            return
+        await self._finish_verified(job, verdict, finished_at, ready)
 
     async def _verify(self, job: Job, index: IndexModel) -> Verdict:
         """Compare the new index with its backup through the index's own describe_index_stats."""
@@ -303,10 +392,74 @@ class Tracker:
         except PineconeError as exc:
             log.warning("job %s: could not verify the restored index: %s", job.id, exc)
             return unverifiable(f"Pinecone did not answer ({type(exc).__name__})")
-        verdict = compare(backup, index, stats)
+        return compare(backup, index, stats)
+
+    async def _start_verifying(self, job: Job, verdict: Verdict, ready: dict[str, Any]) -> None:
+        """The index is Ready but counts fewer records than its backup: say "verifying", and re-check later.
+        The window starts now, so a restore found Ready after a restart still gets all of it."""
+        log.info(
+            "job %s: index ready with %s of %s records; re-checking for up to %s",
+            job.id,
+            verdict.found_records,
+            verdict.expected_records,
+            duration(self._verify_timeout),
+        )
+        await self._store.update(
+            job.id,
+            verify_since=self._clock(),
+            verification=verdict.vectors,
+            backup_record_count=verdict.expected_records,
+            parent_dirty=True,
+            **ready,
+        )
+        self._delivery.wake()
+        self._counts_checked[job.id] = 1
+        self._last_count[job.id] = verdict.found_records
+        self._not_before[job.id] = self._monotonic() + self._recheck_delay(job.id)
+
+    async def _recheck(self, job: Job) -> None:
+        """Count a verifying index's records again; decide once they match or the window has passed."""
+        assert job.verify_since is not None
+        expired = self._clock() >= job.verify_since + timedelta(seconds=self._verify_timeout)
+        vectors = job.verification or ""
+        try:
+            stats = await self._pinecone.describe_index_stats(self._data_plane_url.format(host=job.host or ""))
+        except PineconeError as exc:
+            if job.id not in self._last_count and expired:
+                await self._finish_verified(job, unverifiable(f"Pinecone did not answer ({type(exc).__name__})"))
+                return
+            if expired:
+                found = self._last_count[job.id]
+                await self._finish_verified(job, recount(vectors, (), job.backup_record_count, found))
+                return
+            delay = self._back_off(job.id, None)
+            log.warning("job %s: could not count the restored index's records (%s); next in %.1fs", job.id, exc, delay)
+            return
+        verdict = recount(vectors, (), job.backup_record_count, stats.totalVectorCount)
+        self._last_count[job.id] = stats.totalVectorCount
+        if verdict.ok or expired:
+            await self._finish_verified(job, verdict)
+            return
+        self._counts_checked[job.id] = self._counts_checked.get(job.id, 0) + 1
+        self._not_before[job.id] = self._monotonic() + self._recheck_delay(job.id)
+
+    def _recheck_delay(self, job_id: str) -> float:
+        return recheck_delay(self._counts_checked.get(job_id, 1), first=self._poll_interval, longest=self._max_backoff)
+
+    async def _finish_verified(
+        self, job: Job, verdict: Verdict, ready_at: datetime | None = None, ready: dict[str, Any] | None = None
+    ) -> None:
         if not verdict.ok:
             log.warning("job %s: restored index does not match its backup: %s", job.id, verdict.summary)
-        return verdict
+        await self._finish(
+            job,
+            JobState.READY,
+            verification=verdict.summary,
+            verified=verdict.ok,
+            reason="; ".join(verdict.mismatches) or None,
+            now=ready_at or job.verify_since,
+            **(ready or {}),
+        )
 
     async def _finish(self, job: Job, state: JobState, *, now: datetime | None = None, **fields: Any) -> None:
         notices = [Notice(kind=NoticeKind.FINISHED)]

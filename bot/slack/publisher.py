@@ -2,8 +2,9 @@
 
 Every message the bot posts about a job carries Slack message metadata naming the job (and the
 notice), so that after a crash between "Slack took it" and "the store knows" the sender can find
-it instead of posting it twice. Slack trouble is reported as a `SlackTrouble` value for the
-caller to retry later; it is never raised into the job flow.
+it instead of posting it twice. Slack trouble is reported as a `SlackTrouble` value, classified once
+(bot/slack/errors.py) so the caller knows whether to retry later, drop that delivery or stop using the
+place; it is never raised into the job flow.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.channels import ChannelFacts
 from bot.core.render import Message
+from bot.slack.errors import Verdict, classify, may_have_landed
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,21 @@ _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
 
 @dataclass(frozen=True)
 class SlackTrouble:
+    error: str
+    verdict: Verdict = Verdict.RETRY
+    #: Slack may have done it although no success came back (a 5xx, a timeout, a dropped connection):
+    #: a post must be looked for before it is sent again.
+    unsure: bool = False
+
+    @property
+    def transient(self) -> bool:
+        return self.verdict is Verdict.RETRY
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """Slack says there is no such channel, or one the bot may not see (a private channel it is not in)."""
+
     error: str
 
 
@@ -113,13 +131,50 @@ class SlackPublisher:
             return _trouble(exc, f"send {user} a direct message")
         return Posted(str(response.get("ts") or ""))
 
-    async def tell(self, channel: str, user: str, message: Message) -> Posted | SlackTrouble:
-        """Only to `user`: ephemeral in `channel`, else by direct message if Slack refuses that."""
-        result = await self.post_ephemeral(channel, user, message, job_id="-")
-        if isinstance(result, Posted):
-            return result
-        log.warning("could not answer %s in %s: %s; trying a direct message", user, channel, result.error)
+    async def tell(
+        self, channel: str, user: str, message: Message, *, member: bool | None = None
+    ) -> Posted | SlackTrouble:
+        """Only to `user`: ephemeral in `channel` where the bot is a member (Slack refuses ephemerals
+        elsewhere), else by direct message (the app's Messages tab), also when the ephemeral is refused.
+
+        `member`: whether the bot is in `channel`, if known; False goes straight to the direct message."""
+        if member is not False:
+            result = await self.post_ephemeral(channel, user, message, job_id="-")
+            if isinstance(result, Posted) or result.transient:
+                return result
+            log.warning("could not answer %s in %s: %s; trying a direct message", user, channel, result.error)
         return await self.post_direct(user, message)
+
+    async def channel_info(self, channel: str) -> ChannelFacts | NotFound | SlackTrouble:
+        """`conversations.info`: whether the bot is in the channel, whether it is private or archived."""
+        try:
+            response = await self._client.conversations_info(channel=channel)
+        except _SLACK_ERRORS as exc:
+            trouble = _trouble(exc, f"look at channel {channel}")
+            return NotFound(trouble.error) if trouble.error == "channel_not_found" else trouble
+        info = response.get("channel") or {}
+        return ChannelFacts(
+            is_private=bool(info.get("is_private")),
+            is_member=bool(info.get("is_member")),
+            is_archived=bool(info.get("is_archived")),
+            name=str(info["name"]) if info.get("name") else None,
+        )
+
+    async def join(self, channel: str) -> Posted | SlackTrouble:
+        """`conversations.join` (public channels only; needs the `channels:join` scope)."""
+        try:
+            await self._client.conversations_join(channel=channel)
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, f"join channel {channel}")
+        return Posted("")
+
+    async def granted_scopes(self) -> frozenset[str] | SlackTrouble | None:
+        """The scopes the bot token carries, from `auth.test`'s `X-OAuth-Scopes` header (None: not said)."""
+        try:
+            response = await self._client.auth_test()
+        except _SLACK_ERRORS as exc:
+            return _trouble(exc, "ask Slack which scopes the bot token has")
+        return scopes_in(getattr(response, "headers", None))
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> Posted | SlackTrouble:
         """`views.open` (a trigger_id lasts 3 seconds: call right after the ack)."""
@@ -144,10 +199,27 @@ class SlackPublisher:
         return Posted("")
 
 
+def scopes_in(headers: Any) -> frozenset[str] | None:
+    """The scopes in Slack's `X-OAuth-Scopes` response header, if it is there."""
+    if not headers:
+        return None
+    for key, value in dict(headers).items():
+        if str(key).lower() == "x-oauth-scopes":
+            raw = value[0] if isinstance(value, list | tuple) and value else value
+            return frozenset(part.strip() for part in str(raw).split(",") if part.strip())
+    return None
+
+
 def _trouble(exc: BaseException, what: str) -> SlackTrouble:
+    """`exc` as a classified `SlackTrouble` (bot/slack/errors.py), logged once."""
     if isinstance(exc, SlackApiError):
-        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        status = int(getattr(exc.response, "status_code", 200) or 200)
+        error = str(exc.response.get("error") or f"http_{status}")
+        verdict = classify(error, http_status=status)
+        unsure = may_have_landed(error, http_status=status)
     else:
         error = type(exc).__name__
-    log.warning("Slack: could not %s: %s", what, error)
-    return SlackTrouble(error)
+        verdict = Verdict.RETRY  # no answer at all: a timeout or a dropped connection
+        unsure = may_have_landed(error, answered=False)
+    log.warning("Slack: could not %s: %s (%s)", what, error, verdict.value)
+    return SlackTrouble(error, verdict, unsure)

@@ -15,22 +15,58 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.slack.errors import NOT_REPEATABLE
 
 #: Told of each call: the Web API method and its outcome (ok, the Slack error code, http_<status>, error).
 OnCall = Callable[[str, str], None]
 
 
+class _Repeatable:
+    """Retries only what Slack may safely be sent twice: a 5xx or a dropped connection after a post may come
+    after Slack stored the message, and posting it again would show it twice. The sender looks such a post
+    up by its metadata before it tries again (bot/service/delivery.py). A 429 always means "not done"."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_REPEATABLE:
+            return False
+        return bool(
+            await super()._can_retry_async(  # type: ignore[misc]
+                state=state, request=request, response=response, error=error
+            )
+        )
+
+
+class RepeatableServerErrorRetryHandler(_Repeatable, AsyncServerErrorRetryHandler):
+    pass
+
+
+class RepeatableConnectionErrorRetryHandler(_Repeatable, AsyncConnectionErrorRetryHandler):
+    pass
+
+
 def web_client(token: str, base_url: str, *, on_call: OnCall | None = None) -> AsyncWebClient:
-    """A client that retries dropped connections, 429s (honouring Retry-After) and 5xx a few times."""
+    """A client that retries 429s (honouring Retry-After), and dropped connections and 5xx a few times for
+    calls that may be repeated (never a post: see `_Repeatable`)."""
     options: dict[str, Any] = {
         "token": token,
         "base_url": base_url,
         "retry_handlers": [
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            RepeatableConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            RepeatableServerErrorRetryHandler(max_retry_count=2),
         ],
     }
     if on_call is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -16,8 +15,6 @@ from typing import Any
 import aiosqlite
 
 from bot.core.jobs import (
-    ACTIVE_STATES,
-    THREADED_STATES,
     Decision,
     DueDelivery,
     Job,
@@ -28,13 +25,18 @@ from bot.core.jobs import (
     check_transition,
     utcnow,
 )
-from storage.base import ActiveRestoreExists, StaleJob, StateChange, StateChangeHook, StoreUnavailable
+from storage.base import (
+    ActiveRestoreExists,
+    DeadlinePassed,
+    PoolStats,
+    StaleJob,
+    StateChange,
+    StateChangeHook,
+    StoreUnavailable,
+)
+from storage.common import ACTIVE_SQL, THREADED_SQL, StateChangeHooks, check_fields
 from storage.sqlite.sqlite_migrations import MIGRATIONS
 
-log = logging.getLogger(__name__)
-
-_COLUMNS = tuple(Job.model_fields)
-_UPDATABLE = frozenset(_COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields}
 _TIMESTAMPS = frozenset(
     {
         "created_at",
@@ -45,16 +47,15 @@ _TIMESTAMPS = frozenset(
         "outage_since",
         "approval_expires_at",
         "decided_at",
+        "verify_since",
     }
 )
 _BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"})
 _OPTIONAL_BOOLEANS = frozenset({"target_free", "verified"})
 _JSON_LISTS = frozenset({"approvers"})
-_THREADED = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
-_ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))
 
 
-async def open_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> SqliteJobStore:
+async def open_sqlite_store(path: Path | str, *, busy_timeout_ms: int = 5000) -> SqliteJobStore:
     """Open (creating if needed) and migrate the database at `path`.
 
     `busy_timeout_ms`: how long a write waits for another writer's lock before giving up.
@@ -81,17 +82,11 @@ class SqliteJobStore:
         self._db.row_factory = aiosqlite.Row
         # One connection, many coroutines: transactions must not interleave on it.
         self._write_lock = asyncio.Lock()
-        self._hooks: list[StateChangeHook] = []
+        self._hooks = StateChangeHooks()
+        self._closed = False
 
     def on_state_change(self, hook: StateChangeHook) -> None:
-        self._hooks.append(hook)
-
-    def _announce(self, change: StateChange) -> None:
-        for hook in self._hooks:
-            try:
-                hook(change)
-            except Exception:  # the change is saved; reporting it must not make the caller think otherwise
-                log.exception("could not report the state change of job %s", change.job.id)
+        self._hooks.add(hook)
 
     async def prepare(self, busy_timeout_ms: int) -> None:
         try:
@@ -122,7 +117,15 @@ class SqliteJobStore:
             # executescript commits first, so the version bump rides in the same script.
             await self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
 
+    async def ping(self) -> bool:
+        # The file is local: the store answers as long as its connection is open.
+        return not self._closed
+
+    def pool_stats(self) -> PoolStats | None:
+        return None  # one connection, no pool
+
     async def close(self) -> None:
+        self._closed = True
         await self._db.close()
 
     @asynccontextmanager
@@ -144,9 +147,9 @@ class SqliteJobStore:
                 raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
 
     async def create(self, job: NewJob, *, state: JobState = JobState.REQUESTED, **fields: Any) -> Job:
-        if state not in (JobState.REQUESTED, JobState.AWAITING_APPROVAL):
+        if state not in (JobState.CHECKING, JobState.REQUESTED, JobState.AWAITING_APPROVAL):
             raise ValueError(f"a job cannot start in {state}")
-        _check_fields(fields)
+        check_fields(fields)
         now = utcnow()
         record = Job(id=str(uuid.uuid4()), state=state, created_at=now, updated_at=now, **job.model_dump(), **fields)
         values = _to_row(record.model_dump())
@@ -163,7 +166,7 @@ class SqliteJobStore:
             raise ActiveRestoreExists(existing) from None
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not record the request: {exc}") from exc
-        self._announce(StateChange(None, record, fields.get("reason")))
+        self._hooks.announce(StateChange(None, record, fields.get("reason")))
         return record
 
     async def get(self, job_id: str) -> Job | None:
@@ -177,16 +180,25 @@ class SqliteJobStore:
         *,
         notices: tuple[Notice, ...] = (),
         decision: Decision | None = None,
+        deadline: datetime | None = None,
         **fields: Any,
     ) -> Job:
         check_transition(expected, target)
-        _check_fields(fields)
+        check_fields(fields)
         now = utcnow()
         # Every state change shows on the parent message.
         values = _to_row({"parent_dirty": True, **fields, "state": target, "updated_at": now})
         assignments = ", ".join(f"{column} = ?" for column in values)
         try:
             async with self._transaction() as db:
+                if deadline is not None:
+                    # Read inside the write transaction: no expiry can slip in between the check and the update.
+                    async with db.execute(
+                        "SELECT approval_expires_at FROM jobs WHERE id = ? AND state = ?", (job_id, expected.value)
+                    ) as found:
+                        row = await found.fetchone()
+                    if row is not None and row[0] and datetime.fromisoformat(row[0]) <= deadline:
+                        raise _Expired()
                 cursor = await db.execute(
                     f"UPDATE jobs SET {assignments} WHERE id = ? AND state = ?",
                     (*values.values(), job_id, expected.value),
@@ -200,11 +212,15 @@ class SqliteJobStore:
                         "INSERT INTO decisions (job_id, decision, by_user, at, reason) VALUES (?, ?, ?, ?, ?)",
                         (job_id, decision.decision, decision.by_user, now.isoformat(), decision.reason),
                     )
+        except _Expired:
+            expired = await self.get(job_id)
+            assert expired is not None
+            raise DeadlinePassed(expired) from None
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not save the change: {exc}") from exc
         job = await self.get(job_id)
         assert job is not None
-        self._announce(StateChange(expected, job, fields.get("reason"), decision))
+        self._hooks.announce(StateChange(expected, job, fields.get("reason"), decision))
         return job
 
     async def decisions(self, job_id: str) -> list[Decision]:
@@ -215,7 +231,7 @@ class SqliteJobStore:
         return [Decision(decision=r[0], by_user=r[1], reason=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
 
     async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
-        _check_fields(fields)
+        check_fields(fields)
         now = utcnow()
         values = _to_row({**fields, "updated_at": now})
         assignments = ", ".join(f"{column} = ?" for column in values)
@@ -235,14 +251,19 @@ class SqliteJobStore:
     async def deliveries_due(self, now: datetime) -> list[DueDelivery]:
         # Light rows, every due job: the sender picks what Slack's rate limits allow this round, so a
         # busy channel never hides another channel's messages behind a LIMIT.
-        sql = f"""SELECT id, channel_id, message_ts IS NULL AND state IN ({_THREADED}) AS needs_parent,
-                       message_ts IS NOT NULL AND parent_dirty = 1 AS parent_dirty,
-                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL
+        # A job whose channel was given up on (slack_error) needs no parent and no redraw; one whose parent
+        # is no longer redrawn (parent_error) needs no redraw. Dropped notices are never due.
+        sql = f"""SELECT id, channel_id,
+                       message_ts IS NULL AND slack_error IS NULL AND state IN ({THREADED_SQL}) AS needs_parent,
+                       message_ts IS NOT NULL AND parent_dirty = 1 AND slack_error IS NULL
+                           AND parent_error IS NULL AS parent_dirty,
+                       EXISTS (SELECT 1 FROM notices WHERE job_id = jobs.id AND sent_at IS NULL AND dropped_at IS NULL
                                AND (next_attempt_at IS NULL OR next_attempt_at <= :now)) AS notice_due
                 FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE message_ts IS NULL AND state IN ({_THREADED})
-                    UNION SELECT id FROM jobs WHERE parent_dirty = 1 AND message_ts IS NOT NULL
-                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL
+                    SELECT id FROM jobs WHERE message_ts IS NULL AND slack_error IS NULL AND state IN ({THREADED_SQL})
+                    UNION SELECT id FROM jobs WHERE parent_dirty = 1 AND slack_error IS NULL AND parent_error IS NULL
+                          AND message_ts IS NOT NULL
+                    UNION SELECT job_id FROM notices WHERE sent_at IS NULL AND dropped_at IS NULL
                           AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
                 ORDER BY updated_at"""
         try:
@@ -276,7 +297,7 @@ class SqliteJobStore:
         async with self._db.execute(
             "SELECT id, job_id, kind, milestone, detail, created_at, attempts, sending_since, next_attempt_at "
             "FROM notices "
-            "WHERE job_id = ? AND sent_at IS NULL ORDER BY id",
+            "WHERE job_id = ? AND sent_at IS NULL AND dropped_at IS NULL ORDER BY id",
             (job_id,),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -301,13 +322,35 @@ class SqliteJobStore:
     async def notice_sent(self, notice_id: int) -> None:
         await self._set_notice(notice_id, "sent_at = ?, sending_since = NULL", utcnow().isoformat())
 
-    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str) -> None:
+    async def notice_failed(self, notice_id: int, retry_at: datetime, error: str, *, maybe_sent: bool = False) -> None:
+        kept = "" if maybe_sent else ", sending_since = NULL"
         await self._set_notice(
             notice_id,
-            "attempts = attempts + 1, next_attempt_at = ?, sending_since = NULL, last_error = ?",
+            f"attempts = attempts + 1, next_attempt_at = ?{kept}, last_error = ?",
             retry_at.isoformat(),
             error,
         )
+
+    async def notice_dropped(self, notice_id: int, error: str) -> None:
+        await self._set_notice(
+            notice_id, "dropped_at = ?, sending_since = NULL, last_error = ?", utcnow().isoformat(), error
+        )
+
+    async def lose_channel(self, job_id: str, error: str, notice: Notice | None = None) -> bool:
+        now = utcnow()
+        try:
+            async with self._transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE jobs SET slack_error = ?, parent_dirty = 0, updated_at = ? "
+                    "WHERE id = ? AND slack_error IS NULL",
+                    (error, now.isoformat(), job_id),
+                )
+                if cursor.rowcount != 1:
+                    return False
+                await _add_notices(db, job_id, (notice,) if notice is not None else (), now)
+                return True
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
 
     async def _set_notice(self, notice_id: int, assignments: str, *values: Any) -> None:
         try:
@@ -342,7 +385,7 @@ class SqliteJobStore:
 
     async def active_jobs(self) -> list[Job]:
         return await self._many(
-            f"SELECT * FROM jobs WHERE state IN ({_ACTIVE}) ORDER BY created_at",
+            f"SELECT * FROM jobs WHERE state IN ({ACTIVE_SQL}) ORDER BY created_at",
             (),
         )
 
@@ -375,9 +418,16 @@ class SqliteJobStore:
         ) as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
+    async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
+        """The job, other than `other_than`, that already holds this Pinecone restore job, if any."""
+        return await self._one(
+            "SELECT * FROM jobs WHERE restore_job_id = ? AND id != ? ORDER BY created_at LIMIT 1",
+            (restore_job_id, other_than),
+        )
+
     async def _active_for_name(self, index_name: str) -> Job | None:
         return await self._one(
-            f"SELECT * FROM jobs WHERE index_name = ? AND state IN ({_ACTIVE})",
+            f"SELECT * FROM jobs WHERE index_name = ? AND state IN ({ACTIVE_SQL})",
             (index_name,),
         )
 
@@ -416,10 +466,8 @@ async def _add_notices(db: aiosqlite.Connection, job_id: str, notices: tuple[Not
         )
 
 
-def _check_fields(fields: dict[str, Any]) -> None:
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable job fields: {sorted(unknown)}")
+class _Expired(Exception):
+    """Raised inside a transition's transaction to roll it back: the approval deadline has passed."""
 
 
 def _to_row(values: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ produced an off-spec response.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import re
@@ -20,7 +21,7 @@ import pytest_asyncio
 
 from tests.fakes.fixtures import PINECONE_API_KEY
 from tests.fakes.openapi import OpenApiSpec
-from tests.fakes.pinecone_emulator import API_VERSION, CONTROL_SPEC_PATH, PineconeEmulator
+from tests.fakes.pinecone_emulator import API_VERSION, CONTROL_SPEC_PATH, PineconeEmulator, Realism
 
 HEADERS = {"Api-Key": PINECONE_API_KEY, "X-Pinecone-Api-Version": API_VERSION}
 HOST = re.compile(r"^[a-z0-9-]+-[0-9a-f]{7}\.svc\.aped-4627-b74a\.pinecone\.io$")
@@ -52,6 +53,7 @@ async def create_index(client: httpx.AsyncClient, backup_id: str, body: Any) -> 
 async def test_restore_reaches_completed_and_index_becomes_ready(
     pinecone: PineconeEmulator, client: httpx.AsyncClient
 ) -> None:
+    pinecone.realism = Realism.regular()
     pinecone.restore_duration = 0.3
     backup = pinecone.add_backup(dimension=768, metric="dotproduct")
 
@@ -65,11 +67,11 @@ async def test_restore_reaches_completed_and_index_becomes_ready(
     assert set(created) == {"restore_job_id", "index_id"}
 
     job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
-    assert job["status"] in {"Pending", "InProgress"}
+    assert job["status"] == "Pending"
     assert job["backup_id"] == backup["backup_id"]
     assert job["target_index_name"] == "restored-search"
     assert job["target_index_id"] == created["index_id"]
-    assert "completed_at" not in job
+    assert job["completed_at"] is None and "percent_complete" not in job  # 2026-07: no progress figure
     index = (await client.get("/indexes/restored-search")).json()
     assert index["status"] == {"ready": False, "state": "Initializing"}
 
@@ -80,23 +82,24 @@ async def test_restore_reaches_completed_and_index_becomes_ready(
 
     job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
     assert job["status"] == "Completed"
-    assert job["percent_complete"] == 100.0
+    assert job["percent_complete"] == 100
     assert job["completed_at"] > job["created_at"]
     index = (await client.get("/indexes/restored-search")).json()
     assert index["status"] == {"ready": True, "state": "Ready"}
     assert HOST.match(index["host"]) and index["host"].startswith("restored-search-")
-    assert index["dimension"] == 768
-    assert index["metric"] == "dotproduct"
-    assert index["vector_type"] == "dense"
+    # 2026-07: the vectors are in the schema (inherited from the backup), the cloud in the deployment.
+    assert index["schema"]["fields"]["_values"] == {"type": "dense_vector", "dimension": 768, "metric": "dotproduct"}
+    assert "dimension" not in index and "metric" not in index and "spec" not in index
+    assert index["source_backup_id"] == backup["backup_id"]
     assert index["deletion_protection"] == "enabled"
     assert index["tags"] == {"team": "search", "ticket": "OPS-1"}
-    assert index["spec"]["serverless"]["cloud"] == "aws"
+    assert index["deployment"] == {"deployment_type": "managed", "cloud": "aws", "region": "us-east-1"}
     listed = (await client.get("/indexes")).json()
     assert [i["name"] for i in listed["indexes"]] == ["restored-search"]
     assert pinecone.spec_violations == []  # every response above was validated against the spec
 
 
-async def test_restore_progress_is_pending_then_in_progress_then_completed(
+async def test_a_restore_is_pending_without_a_percent_until_it_is_completed(
     pinecone: PineconeEmulator,
 ) -> None:
     backup = pinecone.add_backup()
@@ -108,14 +111,12 @@ async def test_restore_progress_is_pending_then_in_progress_then_completed(
         assert model is not None
         return model
 
-    assert (job()["status"], job()["percent_complete"]) == ("Pending", 0.0)
-    pinecone.advance(10.0 + 45.0)  # 10% pending, then half of the remaining 90 s
-    assert job()["status"] == "InProgress"
-    assert 49.9 <= job()["percent_complete"] <= 51.0
-    assert job()["percent_complete"] == round(job()["percent_complete"], 1)
-    assert pinecone.index("progress")["status"]["state"] == "Initializing"  # type: ignore[index]
-    pinecone.advance(50.0)
-    assert (job()["status"], job()["percent_complete"]) == ("Completed", 100.0)
+    for _ in range(3):
+        assert job()["status"] == "Pending" and "percent_complete" not in job()
+        assert pinecone.index("progress")["status"]["state"] == "Initializing"  # type: ignore[index]
+        pinecone.advance(33.0)
+    pinecone.advance(1.0)
+    assert (job()["status"], job()["percent_complete"]) == ("Completed", 100)
     assert pinecone.index("progress")["status"] == {"ready": True, "state": "Ready"}  # type: ignore[index]
 
 
@@ -125,8 +126,8 @@ async def test_fail_restore_fails_job_and_index(pinecone: PineconeEmulator, clie
     created = (await create_index(client, backup["backup_id"], {"name": "doomed"})).json()
     pinecone.advance(60.0)
     job = (await client.get(f"/restore-jobs/{created['restore_job_id']}")).json()
-    assert (job["status"], job["percent_complete"]) == ("Failed", 30.0)
-    assert "completed_at" in job
+    assert job["status"] == "Failed" and "percent_complete" not in job
+    assert job["completed_at"] is not None
     index = (await client.get("/indexes/doomed")).json()
     assert index["status"] == {"ready": False, "state": "InitializationFailed"}
 
@@ -159,11 +160,16 @@ async def test_infinite_duration_never_finishes(pinecone: PineconeEmulator) -> N
 
 
 @pytest.mark.parametrize("headers", [{"Api-Key": "wrong"}, {}], ids=["wrong-key", "no-key"])
-async def test_bad_api_key_is_401_with_spec_body(pinecone: PineconeEmulator, headers: dict[str, str]) -> None:
+async def test_bad_api_key_is_401_in_plain_text(pinecone: PineconeEmulator, headers: dict[str, str]) -> None:
     async with httpx.AsyncClient(base_url=pinecone.base_url) as http:
         response = await http.get("/indexes", headers={"X-Pinecone-Api-Version": API_VERSION, **headers})
-    assert response.status_code == 401
-    assert response.json() == {"error": {"code": "UNAUTHENTICATED", "message": "Invalid API key."}, "status": 401}
+        stats = await http.post(
+            f"/data/{'x' * 7}/describe_index_stats", json={}, headers={"X-Pinecone-Api-Version": API_VERSION, **headers}
+        )
+    for answer in (response, stats):
+        assert answer.status_code == 401
+        assert answer.headers["Content-Type"].startswith("text/plain")  # 2026-07: UnauthorizedMessage
+        assert answer.text == "Invalid API key"
 
 
 @pytest.mark.parametrize("version", [None, "2025-01"], ids=["missing", "wrong"])
@@ -185,7 +191,7 @@ async def test_routes_not_in_spec_are_404(client: httpx.AsyncClient, method: str
     assert error_of(await client.request(method, path))[:2] == (404, "NOT_FOUND")
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "ten", "1.5"])
+@pytest.mark.parametrize("limit", ["0", "-3", "ten", "1.5"])
 async def test_query_parameters_are_validated(client: httpx.AsyncClient, limit: str) -> None:
     status, code, message = error_of(await client.get("/restore-jobs", params={"limit": limit}))
     assert (status, code) == (400, "INVALID_ARGUMENT")
@@ -301,12 +307,12 @@ async def test_existing_index_name_is_409(pinecone: PineconeEmulator, client: ht
     assert pinecone.restore_jobs() == []
 
 
-async def test_backup_not_ready_is_400_failed_precondition(
+async def test_backup_not_ready_is_412_failed_precondition(
     pinecone: PineconeEmulator, client: httpx.AsyncClient
 ) -> None:
     backup = pinecone.add_backup("bk-1", status="Initializing")
     assert error_of(await create_index(client, "bk-1", {"name": "early"})) == (
-        400,
+        412,
         "FAILED_PRECONDITION",
         "Backup bk-1 is not ready (status: Initializing).",
     )
@@ -331,6 +337,7 @@ async def test_delete_index_honours_deletion_protection(pinecone: PineconeEmulat
 async def test_restore_jobs_pagination_covers_every_job_once(
     pinecone: PineconeEmulator, client: httpx.AsyncClient
 ) -> None:
+    pinecone.realism = Realism.regular()
     backup = pinecone.add_backup()
     created = [pinecone.start_restore(backup["backup_id"], f"idx-{i}")["restore_job_id"] for i in range(250)]
 
@@ -346,7 +353,7 @@ async def test_restore_jobs_pagination_covers_every_job_once(
         pages.append([job["restore_job_id"] for job in body["data"]])
         token = (body.get("pagination") or {}).get("next")
         if token is None:
-            assert "pagination" not in body  # the spec's PaginationResponse is not nullable
+            assert "pagination" not in body  # regular: left out on the last page (2026-07 also allows null)
             break
         if len(pages) == 1:
             # Jobs created between page fetches must not shift the pages (keyset pagination).
@@ -359,19 +366,21 @@ async def test_restore_jobs_pagination_covers_every_job_once(
 
 
 async def test_restore_jobs_default_limit_and_bad_token(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    pinecone.realism = Realism.regular()
     backup = pinecone.add_backup()
-    for i in range(12):
+    for i in range(102):
         pinecone.start_restore(backup["backup_id"], f"idx-{i}")
     body = (await client.get("/restore-jobs")).json()
-    assert len(body["data"]) == 10
+    assert len(body["data"]) == 100  # 2026-07's default limit
     assert isinstance(body["pagination"]["next"], str)
-    bogus = base64.b64encode(json.dumps({"kind": "backups", "before": 5}).encode()).decode()
+    bogus = base64.b64encode(json.dumps({"kind": "backups", "after": [5], "inclusive": False}).encode()).decode()
     for token in ("garbage!", bogus):
         response = await client.get("/restore-jobs", params={"paginationToken": token})
         assert error_of(response)[:2] == (400, "INVALID_ARGUMENT")
 
 
 async def test_backups_list_describe_and_per_index_list(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    pinecone.realism = Realism.regular()
     first = pinecone.add_backup(source_index_name="prod-search", tags={"env": "prod"})
     second = pinecone.add_backup(source_index_name="other-index", status="Initializing")
     listed = (await client.get("/backups", params={"limit": 1})).json()
@@ -394,7 +403,7 @@ async def test_injected_503_burst_then_success(pinecone: PineconeEmulator, clien
     fault = pinecone.inject("POST", "/backups/*/create-index", status=503, times=2, retry_after=1)
     for _ in range(2):
         response = await create_index(client, backup["backup_id"], {"name": "retried"})
-        assert error_of(response)[:2] == (503, "UNAVAILABLE")
+        assert error_of(response)[:2] == (503, "SERVICE_UNAVAILABLE")  # 2026-07's code list
         assert response.headers["Retry-After"] == "1"
         assert pinecone.index("retried") is None  # a plain fault is not processed
     assert (await create_index(client, backup["backup_id"], {"name": "retried"})).status_code == 202
@@ -412,7 +421,7 @@ async def test_then_process_applies_request_but_reports_failure(
     backup = pinecone.add_backup()
     pinecone.inject("POST", "/backups/*/create-index", status=503, then_process=True)
     response = await create_index(client, backup["backup_id"], {"name": "ambiguous"})
-    assert error_of(response)[:2] == (503, "UNAVAILABLE")
+    assert error_of(response)[:2] == (503, "SERVICE_UNAVAILABLE")
     assert pinecone.index("ambiguous") is not None
     assert len(pinecone.restore_jobs(backup["backup_id"])) == 1
     # A naive retry now collides with the index the "failed" request created.
@@ -424,8 +433,8 @@ async def test_then_process_applies_request_but_reports_failure(
 
 
 async def test_custom_fault_code_message_and_validation(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
-    pinecone.inject("GET", "/indexes", status=429, code="QUOTA_EXCEEDED", message="slow down")
-    assert error_of(await client.get("/indexes")) == (429, "QUOTA_EXCEEDED", "slow down")
+    pinecone.inject("GET", "/indexes", status=429, code="RESOURCE_EXHAUSTED", message="slow down")
+    assert error_of(await client.get("/indexes")) == (429, "RESOURCE_EXHAUSTED", "slow down")
     assert (await client.get("/indexes")).status_code == 200
     with pytest.raises(ValueError, match="ErrorResponse"):
         pinecone.inject("GET", "/indexes", status=500, code="NOT_A_PINECONE_CODE")
@@ -517,3 +526,144 @@ def test_every_documented_operation_routes() -> None:
         routed = spec.route(op.method, path)
         assert routed is not None and routed[0] is op, op.template
     assert spec.route("POST", "/indexes/create-for-model")[0].operation_id == "create_index_for_model"  # type: ignore[index]
+
+
+# --------------------------------------------------------------------------------------------
+# As strict as the service (the defaults; Realism.regular() turns each off)
+# --------------------------------------------------------------------------------------------
+
+
+async def list_all(client: httpx.AsyncClient, limit: int = 100) -> list[list[dict[str, Any]]]:
+    pages: list[list[dict[str, Any]]] = []
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": limit, **({"paginationToken": token} if token else {})}
+        body = (await client.get("/restore-jobs", params=params)).json()
+        pages.append(body["data"])
+        token = (body.get("pagination") or {}).get("next")
+        if token is None:
+            return pages
+
+
+@pytest.mark.parametrize("order", ["newest_first", "oldest_first", "shuffled"])
+async def test_restore_jobs_are_listed_in_the_order_a_test_chooses(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient, order: str
+) -> None:
+    pinecone.realism = Realism(listing_order=order, repeat_across_pages=False, stop_early=0.0)  # type: ignore[arg-type]
+    backup = pinecone.add_backup()
+    created = [pinecone.start_restore(backup["backup_id"], f"idx-{i}")["restore_job_id"] for i in range(30)]
+    seen = [job["restore_job_id"] for page in await list_all(client, limit=7) for job in page]
+    assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
+    expected = {"newest_first": created[::-1], "oldest_first": created}.get(order)
+    if expected is not None:
+        assert seen == expected
+    else:
+        assert seen not in (created, created[::-1])
+
+
+async def test_by_default_pages_overlap_and_the_last_one_says_null(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.realism = Realism(stop_early=0.0)
+    backup = pinecone.add_backup()
+    for i in range(25):
+        pinecone.start_restore(backup["backup_id"], f"idx-{i}")
+    pages = await list_all(client, limit=10)
+    for before, after in itertools.pairwise(pages):
+        assert after[0] == before[-1], "each later page starts with the item that ended the page before"
+    assert len({job["restore_job_id"] for page in pages for job in page}) == 25
+    last = (await client.get("/restore-jobs")).json()
+    assert "pagination" in last and last["pagination"] is None
+
+
+async def test_a_listing_sometimes_ends_early(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
+    pinecone.realism = Realism(stop_early=0.5, seed=1)
+    backup = pinecone.add_backup()
+    for i in range(50):
+        pinecone.start_restore(backup["backup_id"], f"idx-{i}")
+    lengths = {sum(len(page) for page in await list_all(client, limit=10)) for _ in range(10)}
+    assert min(lengths) < 50, "some listings said they were done although more existed"
+
+
+async def test_a_new_job_has_no_created_at_for_a_while_and_is_not_found_at_first(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.realism = Realism(created_at_null_for=10.0, not_found_after_create=2.0)
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], math.inf)
+    job_id = pinecone.start_restore(backup["backup_id"], "fresh")["restore_job_id"]
+    assert error_of(await client.get(f"/restore-jobs/{job_id}"))[:2] == (404, "NOT_FOUND")
+    pinecone.advance(2.0)
+    job = (await client.get(f"/restore-jobs/{job_id}")).json()
+    assert job["created_at"] is None and job["status"] == "Pending"
+    pinecone.advance(8.0)
+    assert (await client.get(f"/restore-jobs/{job_id}")).json()["created_at"] is not None
+
+
+async def test_an_initialising_index_has_no_host_yet_and_its_count_lags_behind_ready(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.realism = Realism(count_lag=10.0)
+    backup = pinecone.add_backup(record_count=1000)
+    pinecone.set_restore_duration(backup["backup_id"], 5.0)
+    pinecone.start_restore(backup["backup_id"], "lagging")
+    index = (await client.get("/indexes/lagging")).json()
+    assert index["host"] == "" and index["status"]["ready"] is False  # the spec requires a string: never null
+    pinecone.advance(5.0)
+    index = (await client.get("/indexes/lagging")).json()
+    assert index["status"]["ready"] is True and HOST.match(index["host"])
+    counts = []
+    for _ in range(3):
+        stats = await client.post(f"/data/{index['host']}/describe_index_stats", json={})
+        counts.append(stats.json()["totalVectorCount"])
+        pinecone.advance(5.0)
+    assert counts[0] < 100 and 450 <= counts[1] <= 600 and counts[2] == 1000  # real time moves a little too
+
+
+async def test_a_backup_says_its_counts_and_schema_only_once_ready(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    backup = pinecone.add_backup(status="Initializing")
+    early = (await client.get(f"/backups/{backup['backup_id']}")).json()
+    assert not {"record_count", "size_bytes", "namespace_count", "schema"} & set(early)
+    pinecone.set_backup_status(backup["backup_id"], "Ready")
+    ready = (await client.get(f"/backups/{backup['backup_id']}")).json()
+    assert ready["record_count"] == 120000 and ready["schema"]["fields"]["_values"]["dimension"] == 1536
+
+
+async def test_a_cancelled_job_and_the_jobs_of_deleted_indexes(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.realism = Realism(stop_early=0.0)
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], math.inf)
+    cancelled = pinecone.start_restore(backup["backup_id"], "cancelled")["restore_job_id"]
+    dropped = pinecone.start_restore(backup["backup_id"], "dropped")["restore_job_id"]
+    pinecone.advance(1.0)
+    pinecone.cancel_restore(cancelled)
+    pinecone.cancel_restore(dropped, delete_index=True)
+    job = (await client.get(f"/restore-jobs/{cancelled}")).json()
+    assert job["status"] == "Cancelled" and job["completed_at"] is not None and "percent_complete" not in job
+    assert (await client.get("/indexes/cancelled")).json()["status"]["state"] == "InitializationFailed"
+    listed = {job["restore_job_id"] for page in await list_all(client) for job in page}
+    assert listed == {cancelled}, "the list leaves out a job whose index was deleted"
+    assert (await client.get(f"/restore-jobs/{dropped}")).json()["status"] == "Cancelled"
+
+
+async def test_a_status_pinecone_may_add_later_and_a_deliberately_malformed_job(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.set_restore_duration(backup["backup_id"], math.inf)
+    odd, broken = (pinecone.start_restore(backup["backup_id"], f"idx-{i}")["restore_job_id"] for i in range(2))
+    pinecone.advance(5.0)
+    pinecone.set_restore_status(odd, "Throttled")
+    pinecone.malform_restore_job(broken, created_at="yesterday", status=7)
+    assert (await client.get(f"/restore-jobs/{odd}")).json()["status"] == "Throttled"
+    served = (await client.get(f"/restore-jobs/{broken}")).json()
+    assert served["created_at"] == "yesterday" and served["status"] == 7
+    page = (await client.get("/restore-jobs")).json()
+    assert {job["restore_job_id"] for job in page["data"]} == {odd, broken}
+    assert pinecone.spec_violations == [], "broken on purpose, and the rest of each answer still checked"
+    pinecone.malform_restore_job(broken)
+    assert (await client.get(f"/restore-jobs/{broken}")).json()["status"] == "Pending"

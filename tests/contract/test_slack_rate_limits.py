@@ -43,6 +43,8 @@ def clock() -> FakeClock:
 @pytest_asyncio.fixture
 async def limited(clock: FakeClock) -> AsyncIterator[SlackStandIn]:
     async with SlackStandIn(bot_token=SLACK_BOT_TOKEN, rate_limits=True, clock=clock) as stand_in:
+        for channel in ("C0OPS", "C0ONE", "C0TWO"):
+            stand_in.add_channel(channel)
         yield stand_in
 
 
@@ -97,6 +99,7 @@ def test_invalid_limits_are_refused() -> None:
 
 
 async def test_limits_are_off_by_default(slack: SlackStandIn) -> None:
+    slack.add_channel("C0OPS")
     client = AsyncWebClient(token=SLACK_BOT_TOKEN, base_url=slack.api_url)
     for i in range(30):
         await client.chat_postMessage(channel="C0OPS", text=f"message {i}")
@@ -166,6 +169,8 @@ async def test_the_workspace_limit_spans_channels(clock: FakeClock) -> None:
         SlackStandIn(bot_token=SLACK_BOT_TOKEN, rate_limits=overrides, clock=clock) as slack,
         httpx.AsyncClient(base_url=slack.api_url, headers={"Authorization": f"Bearer {SLACK_BOT_TOKEN}"}) as http,
     ):
+        for i in range(10):
+            slack.add_channel(f"C0CH{i}")
         statuses = [(await post(http, f"C0CH{i % 5}")).status_code for i in range(16)]
         assert statuses == [200] * 15 + [429]
         clock.advance(1.0)
@@ -197,6 +202,7 @@ async def test_tier_4_methods_and_overrides(clock: FakeClock) -> None:
         "chat.postEphemeral": None,  # not limited any more
     }
     async with SlackStandIn(bot_token=SLACK_BOT_TOKEN) as slack:
+        slack.add_channel("C0OPS")
         slack.enable_rate_limits(overrides, clock=clock)
         client = AsyncWebClient(token=SLACK_BOT_TOKEN, base_url=slack.api_url)  # no retry handler
         for _ in range(2):

@@ -10,20 +10,31 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import yaml
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakes.fixtures import SLACK_BOT_TOKEN
-from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_api import MANIFEST, SlackStandIn
 
 CHANNEL = "C0OPS"
+
+
+@pytest.fixture(autouse=True)
+def ops_channel(slack: SlackStandIn) -> None:
+    """The stand-in is strict: the channel these tests post in is created, public, with the bot in it."""
+    slack.add_channel(CHANNEL, name="ops")
 
 
 @pytest_asyncio.fixture
 async def client(slack: SlackStandIn) -> AsyncIterator[AsyncWebClient]:
     yield AsyncWebClient(token=SLACK_BOT_TOKEN, base_url=slack.api_url)
+
+
+def metadata(job_id: str, part: str) -> dict[str, Any]:
+    return {"event_type": "restore_bot_message", "event_payload": {"job_id": job_id, "part": part}}
 
 
 def section(text: str) -> dict[str, Any]:
@@ -284,6 +295,7 @@ async def test_response_url_posts_are_recorded(slack: SlackStandIn) -> None:
 
 
 async def test_lookups(slack: SlackStandIn, client: AsyncWebClient) -> None:
+    slack.grant_scope("users:read")  # the bot's manifest does not ask for it
     slack.add_user("U1", name="alice", real_name="Alice A", email="alice@example.com", is_admin=True)
     slack.add_channel("C1", name="ops", is_private=True)
     slack.set_usergroup("S1", ["U1", "U2"])
@@ -347,3 +359,149 @@ async def test_wait_for_timeout_dumps_calls(slack: SlackStandIn, client: AsyncWe
     await client.chat_postMessage(channel=CHANNEL, text="something else")
     with pytest.raises(AssertionError, match=r"chat\.postMessage .*something else"):
         await slack.wait_for(lambda: slack.messages_in("C0OTHER"), timeout=0.1)
+
+
+# --------------------------------------------------------------------------------------------
+# Slack's rules for a bot token: channels, membership, archiving, scopes, the Messages tab
+# --------------------------------------------------------------------------------------------
+
+PUBLIC, PRIVATE, ARCHIVED = "C0PUBLIC1", "C0PRIVATE1", "C0OLD0001"
+
+
+async def test_the_token_has_the_manifests_scopes_and_says_so(slack: SlackStandIn, client: AsyncWebClient) -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert slack.scopes == set(manifest["oauth_config"]["scopes"]["bot"])
+    assert slack.messages_tab is manifest["features"]["app_home"]["messages_tab_enabled"]
+    response = await client.auth_test()
+    assert set(response.headers["X-OAuth-Scopes"].split(",")) == slack.scopes
+
+
+async def test_a_channel_nobody_created_does_not_exist(client: AsyncWebClient) -> None:
+    for call in (
+        client.chat_postMessage(channel="C0NOWHERE1", text="x"),
+        client.conversations_info(channel="C0NOWHERE1"),
+        client.conversations_history(channel="C0NOWHERE1"),
+        client.conversations_join(channel="C0NOWHERE1"),
+        client.chat_postEphemeral(channel="C0NOWHERE1", user="U1", text="x"),
+    ):
+        assert (await slack_error(call))["error"] == "channel_not_found"
+
+
+async def test_a_public_channel_takes_posts_without_membership_only_with_chat_write_public(
+    slack: SlackStandIn, client: AsyncWebClient
+) -> None:
+    slack.add_channel(PUBLIC, is_member=False)
+    posted = await client.chat_postMessage(channel=PUBLIC, text="from outside", metadata=metadata("J1", "parent"))
+    await client.chat_update(channel=PUBLIC, ts=posted["ts"], text="edited from outside")
+    # Reading it back, and answering one person only, need membership.
+    assert (await slack_error(client.conversations_history(channel=PUBLIC)))["error"] == "not_in_channel"
+    replies = client.conversations_replies(channel=PUBLIC, ts=posted["ts"])
+    assert (await slack_error(replies))["error"] == "not_in_channel"
+    ephemeral = client.chat_postEphemeral(channel=PUBLIC, user="U1", text="x")
+    assert (await slack_error(ephemeral))["error"] == "not_in_channel"
+    info = (await client.conversations_info(channel=PUBLIC))["channel"]
+    assert (info["is_private"], info["is_member"]) == (False, False)
+
+    slack.revoke_scope("chat:write.public")
+    assert (await slack_error(client.chat_postMessage(channel=PUBLIC, text="x")))["error"] == "not_in_channel"
+    assert [m["text"] for m in slack.messages_in(PUBLIC)] == ["edited from outside"]
+
+
+async def test_joining_a_public_channel_lets_the_bot_read_what_it_posted_with_metadata(
+    slack: SlackStandIn, client: AsyncWebClient
+) -> None:
+    slack.add_channel(PUBLIC, is_member=False)
+    posted = await client.chat_postMessage(channel=PUBLIC, text="parent", metadata=metadata("J1", "parent"))
+    reply = await client.chat_postMessage(
+        channel=PUBLIC, text="reply", thread_ts=posted["ts"], metadata=metadata("J1", "notice-1")
+    )
+    joined = await client.conversations_join(channel=PUBLIC)
+    assert joined["channel"]["is_member"] is True and slack.is_member(PUBLIC)
+    assert (await client.conversations_join(channel=PUBLIC))["warning"] == "already_in_channel"
+
+    history = (await client.conversations_history(channel=PUBLIC, include_all_metadata=True))["messages"]
+    assert [(m["ts"], m["metadata"]["event_payload"]) for m in history] == [
+        (posted["ts"], {"job_id": "J1", "part": "parent"})
+    ]
+    without = (await client.conversations_history(channel=PUBLIC))["messages"]
+    assert "metadata" not in without[0], "metadata only when asked for"
+    thread = (await client.conversations_replies(channel=PUBLIC, ts=posted["ts"], include_all_metadata=True))[
+        "messages"
+    ]
+    assert [m["ts"] for m in thread] == [posted["ts"], reply["ts"]]
+    assert thread[1]["metadata"]["event_payload"]["part"] == "notice-1"
+
+
+async def test_a_private_channel_the_bot_is_not_in_is_invisible_to_it(
+    slack: SlackStandIn, client: AsyncWebClient
+) -> None:
+    slack.add_channel(PRIVATE, is_private=True, is_member=False)
+    for call in (
+        client.chat_postMessage(channel=PRIVATE, text="x"),
+        client.conversations_info(channel=PRIVATE),
+        client.conversations_history(channel=PRIVATE),
+        client.conversations_join(channel=PRIVATE),
+        client.chat_postEphemeral(channel=PRIVATE, user="U1", text="x"),
+        client.chat_getPermalink(channel=PRIVATE, message_ts="1.000001"),
+    ):
+        assert (await slack_error(call))["error"] == "channel_not_found"
+    assert slack.messages_in(PRIVATE) == []
+
+    slack.invite_bot(PRIVATE)
+    assert (await client.chat_postMessage(channel=PRIVATE, text="invited"))["ok"]
+    assert (await client.conversations_info(channel=PRIVATE))["channel"]["is_private"] is True
+    joining = client.conversations_join(channel=PRIVATE)
+    assert (await slack_error(joining))["error"] == "method_not_supported_for_channel_type"
+
+    slack.remove_bot(PRIVATE)
+    assert (await slack_error(client.chat_postMessage(channel=PRIVATE, text="x")))["error"] == "channel_not_found"
+
+
+async def test_an_archived_channel_takes_nothing(slack: SlackStandIn, client: AsyncWebClient) -> None:
+    slack.add_channel(ARCHIVED)
+    ts = (await client.chat_postMessage(channel=ARCHIVED, text="before"))["ts"]
+    slack.archive_channel(ARCHIVED)
+    assert (await slack_error(client.chat_postMessage(channel=ARCHIVED, text="x")))["error"] == "is_archived"
+    assert (await slack_error(client.chat_update(channel=ARCHIVED, ts=ts, text="x")))["error"] == "is_archived"
+    assert (await slack_error(client.conversations_join(channel=ARCHIVED)))["error"] == "is_archived"
+    ephemeral = client.chat_postEphemeral(channel=ARCHIVED, user="U1", text="x")
+    assert (await slack_error(ephemeral))["error"] == "is_archived"
+    assert (await client.conversations_info(channel=ARCHIVED))["channel"]["is_archived"] is True
+    assert [m["text"] for m in slack.messages_in(ARCHIVED)] == ["before"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "method", "arguments"),
+    [
+        ("chat:write", "chat.postMessage", {"channel": CHANNEL, "text": "x"}),
+        ("chat:write", "chat.postEphemeral", {"channel": CHANNEL, "user": "U1", "text": "x"}),
+        ("channels:read", "conversations.info", {"channel": CHANNEL}),
+        ("channels:history", "conversations.history", {"channel": CHANNEL}),
+        ("channels:join", "conversations.join", {"channel": CHANNEL}),
+        ("usergroups:read", "usergroups.users.list", {"usergroup": "S1"}),
+    ],
+)
+async def test_a_method_whose_scope_is_not_granted_answers_missing_scope(
+    slack: SlackStandIn, client: AsyncWebClient, scope: str, method: str, arguments: dict[str, Any]
+) -> None:
+    slack.set_usergroup("S1", ["U1"])
+    assert (await client.api_call(method, json=arguments))["ok"]
+    slack.revoke_scope(scope)
+    data = await slack_error(client.api_call(method, json=arguments))
+    assert (data["error"], data["needed"]) == ("missing_scope", scope)
+    assert scope not in data["provided"].split(",")
+
+
+async def test_a_private_channel_needs_the_groups_scopes(slack: SlackStandIn, client: AsyncWebClient) -> None:
+    slack.add_channel(PRIVATE, is_private=True)
+    slack.revoke_scope("groups:read", "groups:history")
+    assert (await slack_error(client.conversations_info(channel=PRIVATE)))["needed"] == "groups:read"
+    assert (await slack_error(client.conversations_history(channel=PRIVATE)))["needed"] == "groups:history"
+    assert (await client.conversations_info(channel=CHANNEL))["ok"], "public channels need channels:read only"
+
+
+async def test_a_direct_message_needs_the_messages_tab(slack: SlackStandIn, client: AsyncWebClient) -> None:
+    assert (await client.chat_postMessage(channel="U0ALICE01", text="hello"))["channel"] == "D0ALICE01"
+    slack.messages_tab = False
+    assert (await slack_error(client.chat_postMessage(channel="U0ALICE01", text="x")))["error"] == "channel_not_found"
+    assert [m["text"] for m in slack.messages_in("U0ALICE01")] == ["hello"]

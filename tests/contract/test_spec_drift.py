@@ -14,7 +14,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENDORED = REPO_ROOT / "tests" / "pinecone_spec"
 SHARED = REPO_ROOT.parent / "shared" / "pinecone"
-SPEC_FILES = ("db_control_2026-04.oas.yaml", "db_data_2026-04.oas.yaml")
+SPEC_FILES = ("db_control_2026-07.oas.yaml", "db_data_2026-07.oas.yaml")
 
 
 @pytest.mark.parametrize("name", SPEC_FILES)

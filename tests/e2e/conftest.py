@@ -6,13 +6,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from tests.e2e.harness import BotProcess, running_bot
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL
 
 StartBot = Callable[..., AbstractAsyncContextManager[BotProcess]]
+
+
+@pytest.fixture(autouse=True)
+def slack_channels(slack: SlackStandIn) -> None:
+    """The stand-in is strict: the two channels the bot is configured with exist, public, with the bot
+    invited. A test that needs them otherwise (private, archived, without the bot) changes them."""
+    slack.add_channel(CHANNEL, name="restores")
+    slack.add_channel(INCIDENT_CHANNEL, name="incidents")
 
 
 @pytest_asyncio.fixture

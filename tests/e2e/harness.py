@@ -1,7 +1,7 @@
 """Run the bot as users do (`python -m bot`) and talk to it the way Slack does.
 
-Requests are signed with the signing secret exactly as Slack signs them (v0 HMAC over
-`v0:<timestamp>:<body>`), using slack_sdk's own `SignatureVerifier`.
+Only the subprocess lives here (its environment, start, stop, log, and the requests sent to it); the
+helpers other tiers share (signing, slash-command bodies, the workspace's IDs, settings) are in tests/fakes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import sys
 import time
@@ -23,36 +22,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
-from bot.app.settings import Settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import new_trigger_id, sign, slash_command_body
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, SIGNING_SECRET, USER
 
 REPO = Path(__file__).resolve().parents[2]
-SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
-CHANNEL = "C0RESTORE1"
-INCIDENT_CHANNEL = "C0INCIDENT"
-USER = "U0ALICE01"
 READY_LINE = "restore-bot ready"
 START_TIMEOUT = 30.0
-
-
-def new_trigger_id() -> str:
-    return f"{uuid.uuid4().int % 10**12}.0.{uuid.uuid4().hex[:16]}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature or ""}
 
 
 @dataclass
@@ -250,20 +230,6 @@ class Command:
         return str(self.ack.get("text", "")) + repr(self.ack.get("blocks", ""))
 
 
-def in_process_settings(slack: SlackStandIn, database: Path, *, pinecone_url: str = "http://127.0.0.1:9") -> Settings:
-    """Settings for services built inside the test process against the fakes (no bot process, no port).
-    Pinecone is unreachable unless `pinecone_url` names an emulator."""
-    return Settings(
-        SLACK_BOT_TOKEN=SLACK_BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=slack.api_url,
-        PINECONE_API_KEY=PINECONE_API_KEY,
-        PINECONE_CONTROLLER_HOST=pinecone_url,
-        DATABASE_URL=f"sqlite:///{database}",
-        RESTORE_BOT_ALLOWED_CHANNELS=CHANNEL,
-    )
-
-
 def bot_env(
     pinecone: PineconeEmulator, slack: SlackStandIn, database: Path, port: int, **overrides: str | None
 ) -> dict[str, str]:
@@ -284,6 +250,8 @@ def bot_env(
             "RESTORE_BOT_INCIDENT_CHANNEL": INCIDENT_CHANNEL,
             "RESTORE_BOT_POLL_INTERVAL": "0.05",
             "RESTORE_BOT_RESTORE_TIMEOUT": "60",
+            # Long enough for the emulator's count lag (Realism.count_lag), short enough for a mismatch test.
+            "RESTORE_BOT_VERIFY_TIMEOUT": "5",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -309,34 +277,3 @@ async def running_bot(
         yield bot
     finally:
         await bot.stop()
-
-
-def slash_command_body(text: str, *, user: str, channel: str, response_url: str) -> str:
-    """A `/restore-index` slash-command payload as Slack sends it (form-encoded), with a fresh trigger_id."""
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": "T0TEST",
-            "team_domain": "example",
-            "channel_id": channel,
-            "channel_name": "restores",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/restore-index",
-            "text": text,
-            "api_app_id": "A0RESTORE",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": new_trigger_id(),
-        }
-    )
-
-
-def parents(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
-    """Top-level messages the bot posted in `channel` (thread replies left out)."""
-    return [m for m in slack.messages_in(channel) if m.get("thread_ts") in (None, m["ts"])]
-
-
-def response_posts(slack: SlackStandIn, response_url: str) -> list[dict[str, Any]]:
-    """What the bot sent to one response_url, oldest first."""
-    return list(slack.responses.get(response_url.rsplit("/", 1)[1], []))

@@ -16,9 +16,11 @@ import pytest
 
 from bot.core import ids
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE01", "U0BOB0001", "U0CAROL01", "U0DAVE001"
 ONCALL = "S0ONCALL01"
@@ -246,6 +248,7 @@ async def test_policy_refusals_name_the_rule_and_whom_to_ask(
     start_bot: StartBot, pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path
 ) -> None:
     backup = pinecone.add_backup()
+    slack.add_channel(LOCKED_CHANNEL, name="locked")  # the policy's other channel, with the bot in it
     async with with_policy(start_bot, tmp_path) as bot:
         command = await bot.command(f"{backup['backup_id']} some-index", user=DAVE, channel=LOCKED_CHANNEL)
         [answer] = await slack.wait_for(lambda: response_posts(slack, command.response_url))
@@ -268,8 +271,9 @@ async def test_policy_refusals_name_the_rule_and_whom_to_ask(
 async def test_a_bad_policy_file_stops_startup_naming_file_key_and_problem(
     pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, toml: str, expected: str
 ) -> None:
-    from tests.e2e.harness import bot_env, free_port
+    from tests.e2e.harness import bot_env
     from tests.e2e.test_security_and_startup import run_bot_expecting_exit
+    from tests.fakes.ports import free_port
 
     path = tmp_path / "bad-policy.toml"
     path.write_text(toml)

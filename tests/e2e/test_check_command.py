@@ -12,11 +12,16 @@ from pathlib import Path
 import pytest
 
 from bot.core.jobs import NewJob
+from bot.core.urls import safe_url
 from storage import open_store
+from storage.postgres.postgres_migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from storage.sqlite.sqlite_migrations import MIGRATIONS
-from tests.e2e.harness import REPO, SIGNING_SECRET, bot_env, free_port
+from tests.e2e.harness import REPO, bot_env
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
+from tests.fakes.postgres_server import PostgresServer
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.workspace import SIGNING_SECRET
 
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PINECONE_API_KEY")
 
@@ -90,10 +95,12 @@ async def test_all_ok_exits_0_with_one_ok_line_per_check(
     assert code == 0, output
     lines = lines_of(output)
     assert all(line.startswith("ok ") for line in lines), output
-    assert [line.split(":", 1)[0].split()[-1] for line in lines] == [
+    assert [line.split(":", 1)[0].split(" ", 1)[-1].strip() for line in lines] == [
         "settings",
         "policy",
         "slack",
+        "channel C0RESTORE1",
+        "channel C0INCIDENT",
         "pinecone",
         "database",
     ]
@@ -102,11 +109,13 @@ async def test_all_ok_exits_0_with_one_ok_line_per_check(
         == "ok   policy: 1 channel, incident channel C0INCIDENT (from RESTORE_BOT_ALLOWED_CHANNELS)"
     )
     assert line_for(output, "slack") == "ok   slack: auth.test as @restore-bot in Test Team"
+    restores = line_for(output, "channel C0RESTORE1")
+    assert restores == "ok   channel C0RESTORE1: #restores, public, restore-bot is a member"
     assert line_for(output, "database").endswith(f"restore-bot.sqlite3, schema {len(MIGRATIONS)}, 0 active jobs")
     assert (tmp_path / "restore-bot.sqlite3").exists()
-    # Read-only: one GET /backups, one auth.test, nothing else.
+    # Read-only: one GET /backups, one auth.test, one look at each channel, nothing else.
     assert [(r.method, r.path) for r in pinecone.requests] == [("GET", "/backups")]
-    assert [call.method for call in slack.calls] == ["auth.test"]
+    assert [call.method for call in slack.calls] == ["auth.test", "conversations.info", "conversations.info"]
     assert_safe(output, env)
 
 
@@ -115,6 +124,8 @@ async def test_a_good_policy_file_is_summarised(
 ) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(GOOD_POLICY)
+    slack.add_channel("C0PRODOPS1")  # the policy's other channels, with the bot in them
+    slack.add_channel("C0STAGING1")
     env = check_env(pinecone, slack, tmp_path, RESTORE_BOT_POLICY=str(policy), RESTORE_BOT_ALLOWED_CHANNELS=None)
     code, output = await run_check(env)
     assert code == 0, output
@@ -134,7 +145,12 @@ async def test_socket_mode_checks_the_app_token_too(
         line_for(output, "slack socket mode")
         == "ok   slack socket mode: apps.connections.open accepted SLACK_APP_TOKEN"
     )
-    assert sorted(call.method for call in slack.calls) == ["apps.connections.open", "auth.test"]
+    assert sorted(call.method for call in slack.calls) == [
+        "apps.connections.open",
+        "auth.test",
+        "conversations.info",
+        "conversations.info",
+    ]
     assert not slack.socket_connected, "the check only asks for a URL; it never connects"
     assert_safe(output, env)
 
@@ -280,3 +296,87 @@ async def test_active_jobs_are_counted(pinecone: PineconeEmulator, slack: SlackS
 async def test_arguments_are_refused(pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path) -> None:
     code, output = await run_check(check_env(pinecone, slack, tmp_path), "--verbose")
     assert code == 2 and "usage: python -m bot check" in output
+
+
+async def test_a_postgresql_database_is_checked_and_its_password_never_shown(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, postgres_url: str
+) -> None:
+    store = await open_store(postgres_url)
+    try:
+        await store.create(
+            NewJob(
+                backup_id="a65ff585-d987-4da5-a622-72e19a6ed5f4",
+                index_name="one-index",
+                requester_id="U0ALICE01",
+                channel_id="C0RESTORE1",
+            )
+        )
+    finally:
+        await store.close()
+    env = check_env(pinecone, slack, tmp_path, DATABASE_URL=postgres_url)
+    code, output = await run_check(env)
+    assert code == 0, output
+    assert line_for(output, "database") == (
+        f"ok   database: {safe_url(postgres_url)}, schema {len(POSTGRES_MIGRATIONS)}, 1 active job"
+    )
+    assert_safe(output, env, password_in(postgres_url))
+
+
+async def test_an_unusable_postgresql_database_fails_naming_the_setting_never_the_password(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path, postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    password = password_in(postgres_url)
+    database = postgres_url.rsplit("/", 1)[1]
+    unreachable = f"postgresql://restore_bot:{password}@127.0.0.1:{free_port()}/{database}"
+    wrong_password = f"postgres://restore_bot:not-{password}@127.0.0.1:{postgres_server.port}/{database}"
+    for url, says in ((unreachable, "cannot connect"), (wrong_password, "password authentication failed")):
+        env = check_env(pinecone, slack, tmp_path, DATABASE_URL=url)
+        code, output = await run_check(env)
+        assert code == 1, output
+        line = line_for(output, "database")
+        assert line.startswith("FAIL database:") and says in line and "DATABASE_URL" in line, output
+        assert safe_url(url) in line, "it says which database"
+        assert_safe(output, env, password, f"not-{password}")
+
+
+def password_in(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+
+
+async def test_channels_the_bot_cannot_post_in_fail_with_the_fix(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(GOOD_POLICY)
+    slack.add_channel("C0PRODOPS1", is_private=True, is_member=False)
+    slack.add_channel("C0STAGING1", is_archived=True)
+    slack.add_channel("C0INCIDENT", is_member=False)  # public: posted in without an invite, joined at start-up
+    env = check_env(pinecone, slack, tmp_path, RESTORE_BOT_POLICY=str(policy), RESTORE_BOT_ALLOWED_CHANNELS=None)
+    code, output = await run_check(env)
+    assert code == 1, output
+    private = line_for(output, "channel C0PRODOPS1")
+    assert private.startswith("FAIL channel C0PRODOPS1: ") and "private" in private, output
+    assert private.endswith("fix: /invite @restore-bot in that channel")
+    archived = line_for(output, "channel C0STAGING1")
+    assert archived.startswith("FAIL channel C0STAGING1: ") and "archived" in archived, output
+    incident = line_for(output, "channel C0INCIDENT")
+    assert incident.startswith("ok ") and "joins it at start-up" in incident, output
+    assert line_for(output, "channel C0RESTORE1").startswith("ok ")
+    assert not slack.is_member("C0INCIDENT"), "check only looks; it never joins"
+    assert "conversations.join" not in [call.method for call in slack.calls]
+    assert_safe(output, env)
+
+
+async def test_a_token_without_a_scope_the_manifest_asks_for_fails_naming_it(
+    pinecone: PineconeEmulator, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    slack.revoke_scope("channels:join", "groups:read")  # installed from an older manifest
+    env = check_env(pinecone, slack, tmp_path)
+    code, output = await run_check(env)
+    assert code == 1, output
+    assert (
+        line_for(output, "slack scopes")
+        == "FAIL slack scopes: the bot token lacks channels:join, groups:read: reinstall the app from manifest.yml"
+    )
+    assert line_for(output, "slack:").startswith("ok ")
+    assert_safe(output, env)

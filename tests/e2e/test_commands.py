@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, USER, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, USER
 
 GOOD_BACKUP = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
 

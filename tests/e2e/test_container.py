@@ -26,7 +26,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.harness import REPO, BotProcess, free_port
+from tests.e2e.harness import REPO, BotProcess
+from tests.fakes.ports import free_port
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"

@@ -7,9 +7,11 @@ import math
 from typing import Any
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, USER, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, USER
 
 
 def reply_containing(slack: SlackStandIn, ts: str, fragment: str) -> dict[str, Any] | None:
@@ -90,7 +92,7 @@ async def test_a_lost_create_index_answer_is_reconciled_not_repeated(
     await slack.wait_for(lambda: reply_containing(slack, parent["ts"], "is ready"), timeout=20)
     assert len(pinecone.create_index_calls) == 1
     assert len(pinecone.restore_jobs()) == 1
-    [answer] = response_posts(slack, command.response_url)
+    [answer] = await slack.wait_for(lambda: response_posts(slack, command.response_url))
     assert "started" in answer["text"]
 
 

@@ -20,9 +20,11 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from tests.e2e.harness import CHANNEL, SIGNING_SECRET, USER, BotProcess, Command, response_posts, sign
+from tests.e2e.harness import BotProcess, Command
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import response_posts, sign
+from tests.fakes.workspace import CHANNEL, SIGNING_SECRET, USER
 
 BACKUP = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
 FORM = "application/x-www-form-urlencoded"

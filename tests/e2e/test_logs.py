@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, SIGNING_SECRET, USER, BotProcess, parents
+from tests.e2e.harness import BotProcess
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents
+from tests.fakes.workspace import CHANNEL, SIGNING_SECRET, USER
 
 
 def events(bot: BotProcess) -> list[dict[str, Any]]:

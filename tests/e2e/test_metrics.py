@@ -9,10 +9,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import SIGNING_SECRET, BotProcess, parents
+from tests.e2e.harness import BotProcess
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents
+from tests.fakes.workspace import SIGNING_SECRET
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 TEMPLATED_ENDPOINTS = {

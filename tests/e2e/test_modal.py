@@ -23,9 +23,11 @@ from bot.core.ids import (
     MODAL_TAGS_BLOCK,
     RESTORE_MODAL_CALLBACK,
 )
-from tests.e2e.harness import CHANNEL, USER, BotProcess, new_trigger_id, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import new_trigger_id, parents, response_posts
+from tests.fakes.workspace import CHANNEL, USER
 
 JSON = dict[str, Any]
 USER_OBJECT = {"id": USER, "username": "alice", "name": "alice", "team_id": "T0TEST"}

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.fixtures import PINECONE_API_KEY
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL
 
 
 async def refusal(bot: BotProcess, slack: SlackStandIn, text: str) -> dict[str, Any]:

@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL
 
 
 def replies_with(slack: SlackStandIn, ts: str, fragment: str) -> list[dict[str, Any]]:
@@ -223,6 +225,9 @@ async def test_slack_rate_limits_and_outages_delay_messages_but_never_the_restor
     slack.inject("chat.update", status=503, times=3)
     await bot.command(f"{backup['backup_id']} restored-index")
     await slack.wait_for(lambda: bot.jobs() and bot.jobs()[0]["state"] == "ready", timeout=20)
+    # A post answered 503 may have been stored, so it is never repeated at once: the sender looks for it and
+    # tries again after its back-off (2 s doubling, with jitter): four 503s take up to 30 s to get through.
+    await slack.wait_for(lambda: parents(slack, CHANNEL), timeout=40)
     parent = await ready_in_one_thread(slack, pinecone, bot)
     assert "Ready" in repr(slack.message(CHANNEL, parent["ts"])["blocks"])
 

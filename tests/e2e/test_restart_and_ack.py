@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, BotProcess, parents, response_posts
+from tests.e2e.harness import BotProcess
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL
 
 
 async def test_the_ack_returns_while_pinecone_is_still_thinking(

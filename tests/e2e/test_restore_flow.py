@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.harness import CHANNEL, INCIDENT_CHANNEL, USER, BotProcess, parents, response_posts
-from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.e2e.harness import BotProcess
+from tests.fakes.pinecone_emulator import PineconeEmulator, Realism
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, USER
 
 
 def text_of(message: dict[str, Any]) -> str:
@@ -105,7 +107,8 @@ async def test_a_restored_index_that_does_not_match_its_backup_is_announced(
     [job] = bot.jobs()
     assert job["state"] == "ready" and job["verified"] == 0
     stats_calls = pinecone.calls("POST", "/data/*/describe_index_stats")
-    assert len(stats_calls) == 1 and stats_calls[0].headers["api-key"] == "pc-test-key"
+    # Re-counted patiently before it was called a mismatch (RESTORE_BOT_VERIFY_TIMEOUT), never endlessly.
+    assert 2 <= len(stats_calls) <= 20 and all(call.headers["api-key"] == "pc-test-key" for call in stats_calls)
 
 
 async def test_the_requester_may_set_the_traceability_tags_themselves(
@@ -144,6 +147,7 @@ async def test_restores_are_tracked_by_listing_restore_jobs_and_slack_hears_only
 async def test_a_restore_far_down_a_crowded_list_is_still_tracked_at_a_bounded_cost(
     bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
 ) -> None:
+    pinecone.realism = Realism.regular()  # newest first: another tool's newer restores are listed before ours
     backup = pinecone.add_backup()
     pinecone.set_restore_duration(backup["backup_id"], 1.0)
     await bot.command(f"{backup['backup_id']} restored-index")
@@ -155,7 +159,8 @@ async def test_a_restore_far_down_a_crowded_list_is_still_tracked_at_a_bounded_c
     listed_before = len(pinecone.calls("GET", "/restore-jobs"))
 
     await slack.wait_for(lambda: bot.jobs()[0]["state"] == "ready", timeout=30)
-    assert pinecone.calls("GET", "/restore-jobs/*"), "looked up on its own once the capped list missed it"
+    tokens = {call.query.get("paginationToken") for call in pinecone.calls("GET", "/restore-jobs")[listed_before:]}
+    assert len(tokens - {None}) >= 3, "read past one cycle's pages: the list was continued in the next cycle"
     cycles_listed = [
         call for call in pinecone.calls("GET", "/restore-jobs")[listed_before:] if "paginationToken" not in call.query
     ]

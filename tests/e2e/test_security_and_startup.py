@@ -12,20 +12,13 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.e2e.harness import (
-    CHANNEL,
-    REPO,
-    SIGNING_SECRET,
-    BotProcess,
-    bot_env,
-    free_port,
-    parents,
-    response_posts,
-    sign,
-)
+from tests.e2e.harness import REPO, BotProcess, bot_env
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts, sign
+from tests.fakes.workspace import CHANNEL, SIGNING_SECRET
 
 
 @pytest.mark.parametrize(
@@ -51,6 +44,21 @@ async def test_unverified_requests_get_401_and_do_nothing(
     assert isinstance(headers, dict)
     response = await bot.post(body, content_type="application/x-www-form-urlencoded", headers=headers)
     assert response.status_code == 401
+    assert pinecone.requests == [] and slack.calls_to("chat.*") == [] and bot.jobs() == []
+
+
+async def test_slacks_ssl_check_is_answered_200_without_a_signature_and_does_nothing(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    # Slack's SSL check, as Slack sends it: unsigned, a form with ssl_check=1 (and a verification token).
+    check = urlencode({"ssl_check": "1", "token": "deprecated-verification-token"})
+    response = await bot.post(check, content_type="application/x-www-form-urlencoded", headers={})
+    assert (response.status_code, response.content) == (200, b"")
+    # It cannot smuggle a command past the signature check.
+    backup = pinecone.add_backup()
+    body, _ = bot.command_body(f"{backup['backup_id']} restored-index")
+    smuggled = await bot.post(body + "&ssl_check=1", content_type="application/x-www-form-urlencoded", headers={})
+    assert (smuggled.status_code, smuggled.content) == (200, b"")
     assert pinecone.requests == [] and slack.calls_to("chat.*") == [] and bot.jobs() == []
 
 

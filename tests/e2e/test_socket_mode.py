@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.harness import CHANNEL, USER, parents, response_posts
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import parents, response_posts
+from tests.fakes.workspace import CHANNEL, USER
 
 
 async def test_a_restore_over_socket_mode(start_bot: StartBot, pinecone: PineconeEmulator, slack: SlackStandIn) -> None:

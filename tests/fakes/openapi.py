@@ -15,6 +15,9 @@ resolves without copying or rewriting the document.
 OpenAPI 3.0 schema objects are a dialect of JSON Schema Draft 4 (``$ref`` siblings are ignored,
 ``exclusiveMinimum`` is a boolean), hence ``Draft4Validator``.  Annotation-only keywords
 (``example``, ``discriminator``, ``description``...) are unknown to Draft 4 and therefore ignored.
+``nullable: true`` (OpenAPI 3.0, used by the 2026-07 spec for fields such as a restore job's
+``created_at``) is honoured: null is then valid whatever the schema's other keywords say.
+
 Two deliberate strengthenings:
 
 * ``x-enum`` (Pinecone's way of listing an open-ended enum's current values) *is* enforced.  The
@@ -115,7 +118,21 @@ def _x_enum(validator: Validator, allowed: Any, instance: Any, schema: Mapping[s
         yield ValidationError(f"{instance!r} is not one of {allowed!r}")
 
 
-_OpenApiValidator = validators.extend(Draft4Validator, {"x-enum": _x_enum})  # type: ignore[no-untyped-call,unused-ignore]
+def _allowing_null(keyword: Any) -> Any:
+    """OpenAPI 3.0's ``nullable: true`` (unknown to Draft 4): null is valid whatever the other keywords say."""
+
+    def check(validator: Validator, value: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from keyword(validator, value, instance, schema)
+
+    return check
+
+
+_KEYWORDS = {**Draft4Validator.VALIDATORS, "x-enum": _x_enum}
+_OpenApiValidator = validators.extend(  # type: ignore[no-untyped-call,unused-ignore]
+    Draft4Validator, {name: _allowing_null(keyword) for name, keyword in _KEYWORDS.items() if name != "$ref"}
+)
 
 
 @cache
@@ -156,10 +173,13 @@ class Operation:
     parameters: tuple[Parameter, ...]
     request_body: SchemaRef | None
     request_body_required: bool
-    #: status code (as a string, e.g. "202") -> schema of the JSON body, or None when the spec
+    #: status code (as a string, e.g. "202") -> schema of the body, or None when the spec
     #: documents the status without a body.
     responses: Mapping[str, SchemaRef | None]
     _regex: re.Pattern[str] = field(repr=False, compare=False)
+    #: status code -> media type of the documented body ("application/json", or "text/plain" for a
+    #: 401 in 2026-07), or None without a body.
+    response_media: Mapping[str, str | None] = field(default_factory=dict)
 
     def match(self, path: str) -> dict[str, str] | None:
         """Path parameters when ``path`` matches this operation's template, else None."""
@@ -277,6 +297,7 @@ class OpenApiSpec:
                     self._parameter(p, f"{op_pointer}/parameters/{i}") for i, p in enumerate(op.get("parameters", []))
                 ]
                 body, body_required = self._request_body(op, op_pointer)
+                responses = self._responses(op, op_pointer)
                 yield Operation(
                     method=method.upper(),
                     template=template,
@@ -284,8 +305,9 @@ class OpenApiSpec:
                     parameters=tuple(params),
                     request_body=body,
                     request_body_required=body_required,
-                    responses=self._responses(op, op_pointer),
+                    responses={status: schema for status, (schema, _) in responses.items()},
                     _regex=self._template_regex(template),
+                    response_media={status: media for status, (_, media) in responses.items()},
                 )
 
     def _parameter(self, raw: Any, pointer: str) -> Parameter:
@@ -311,15 +333,15 @@ class OpenApiSpec:
             return None, bool(body.get("required", False))
         return SchemaRef(f"{base}/content/application~1json/schema"), bool(body.get("required", False))
 
-    def _responses(self, op: dict[str, Any], op_pointer: str) -> dict[str, SchemaRef | None]:
-        out: dict[str, SchemaRef | None] = {}
+    def _responses(self, op: dict[str, Any], op_pointer: str) -> dict[str, tuple[SchemaRef | None, str | None]]:
+        out: dict[str, tuple[SchemaRef | None, str | None]] = {}
         for status, raw in op.get("responses", {}).items():
             response, ref_pointer = self._resolve(raw)
             base = ref_pointer or f"{op_pointer}/responses/{_pointer_token(str(status))}"
             content = response.get("content", {})
-            out[str(status)] = (
-                SchemaRef(f"{base}/content/application~1json/schema") if "application/json" in content else None
-            )
+            media = next((m for m in ("application/json", "text/plain") if m in content), None)
+            schema = SchemaRef(f"{base}/content/{_pointer_token(media)}/schema") if media is not None else None
+            out[str(status)] = (schema, media)
         return out
 
     @staticmethod

@@ -3,17 +3,28 @@
 Why an emulator instead of mocks: the bot under test runs in its own process and talks HTTP, so
 the only faithful seam is the network.  Why spec-driven: a hand-written fake silently drifts from
 the real API, and tests then pass against behaviour that production never exhibits.  Here every
-request is routed and validated with the schemas in ``tests/pinecone_spec/db_control_2026-04.oas.yaml``
+request is routed and validated with the schemas in ``tests/pinecone_spec/db_control_2026-07.oas.yaml``
 and every response the emulator produces is validated against the schema documented for its
 status code.  A response that does not match is an emulator bug: it is recorded in
 :attr:`PineconeEmulator.spec_violations` and answered with HTTP 500, so it cannot go unnoticed.
 
 Behaviour that the spec only states in prose (index-name and tag rules) is enforced explicitly.
-Restores progress with (emulator) time: a job is ``Pending`` for the first 10% of its duration,
-``InProgress`` with a linearly rising ``percent_complete`` for the rest, then ``Completed``, at which
-point its index becomes ``Ready``.  Tests can make restores fail, take forever, or jump ahead in time
-with :meth:`PineconeEmulator.advance`, and can inject faults (HTTP errors, slowness, lost responses,
-dropped connections) into any route.
+Restores progress with (emulator) time, as API 2026-07 describes them: a job is ``Pending``, with no
+``percent_complete``, until it is ``Completed`` (then ``percent_complete`` is 100), ``Failed`` or
+``Cancelled``; its index is ``Initializing`` until then and ``Ready`` after.  Tests can make restores
+fail, be cancelled, take forever, or jump ahead in time with :meth:`PineconeEmulator.advance`, and can
+inject faults (HTTP errors, slowness, lost responses, dropped connections) into any route.
+
+**As strict as the service, by default.**  Where the spec leaves the service room, the emulator uses it
+(:class:`Realism`; every field can be set per test): restore jobs are listed in no particular order (a
+seeded shuffle, not newest first), a later page repeats the item that ended the page before, a listing
+now and then ends early (no ``pagination`` although more exist) and never shows the jobs of a deleted
+index; a new job's ``created_at`` is null for a while and ``describe_restore_job`` answers 404 right
+after it was created; an index's ``host`` is empty while it initialises (the spec makes ``host`` a
+required string, so it is never null here); a backup reports no counts or schema until it is Ready;
+``describe_index_stats`` counts a restored index's records only some time after it is Ready; 401 is
+plain text; create-index from a backup that is not Ready is 412.  Tests that need the old regular
+behaviour ask for it: ``pinecone.realism = Realism.regular()``.
 
 Usage::
 
@@ -33,21 +44,22 @@ import fnmatch
 import json
 import logging
 import math
+import random
 import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
 from tests.fakes._support import ChangeNotifier, LoopbackServer
-from tests.fakes.openapi import DESERIALIZATION_KEYWORDS, OpenApiSpec, Operation
+from tests.fakes.openapi import DESERIALIZATION_KEYWORDS, OpenApiSpec, Operation, SchemaRef
 
 __all__ = [
     "API_VERSION",
@@ -56,7 +68,9 @@ __all__ = [
     "DEFAULT_ERROR_CODES",
     "SPEC_DIR",
     "Fault",
+    "ListingOrder",
     "PineconeEmulator",
+    "Realism",
     "RecordedRequest",
     "SpecViolation",
 ]
@@ -67,12 +81,12 @@ JSON = dict[str, Any]
 log = logging.getLogger(__name__)
 
 SPEC_DIR = Path(__file__).resolve().parents[1] / "pinecone_spec"
-CONTROL_SPEC_PATH = SPEC_DIR / "db_control_2026-04.oas.yaml"
-DATA_SPEC_PATH = SPEC_DIR / "db_data_2026-04.oas.yaml"
+CONTROL_SPEC_PATH = SPEC_DIR / "db_control_2026-07.oas.yaml"
+DATA_SPEC_PATH = SPEC_DIR / "db_data_2026-07.oas.yaml"
 #: The data plane lives on each index's own host; the emulator serves it under this prefix, so the
 #: bot is given RESTORE_BOT_DATA_PLANE_URL = f"{emulator.base_url}{DATA_PLANE_PREFIX}/{{host}}".
 DATA_PLANE_PREFIX = "/data"
-API_VERSION = "2026-04"
+API_VERSION = "2026-07"
 VERSION_HEADER = "X-Pinecone-Api-Version"
 
 #: Error code used in the body of an injected fault when the test does not pick one.
@@ -87,7 +101,7 @@ DEFAULT_ERROR_CODES: Mapping[int, str] = {
     422: "UNPROCESSABLE_ENTITY",
     429: "RESOURCE_EXHAUSTED",
     500: "UNKNOWN",
-    503: "UNAVAILABLE",
+    503: "SERVICE_UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
 
@@ -106,7 +120,61 @@ _NAMED_RESOURCE_OPERATIONS = frozenset(
 
 _DESERIALIZE_PREFIX = "Failed to deserialize the JSON body into the target type"
 _HOST_SUFFIX = "svc.aped-4627-b74a.pinecone.io"
-_PENDING_FRACTION = 0.1  # share of a restore's duration spent in "Pending"
+#: The plain-text body of a 401 in 2026-07 (UnauthorizedMessage); not an ErrorResponse.
+_UNAUTHORIZED = "Invalid API key"
+
+ListingOrder = Literal["newest_first", "oldest_first", "shuffled"]
+
+
+@dataclass
+class Realism:
+    """What the service may do that the spec allows, and how much of it the emulator does.
+
+    The defaults are as strict as the real service (see the module docstring); :meth:`regular` is the
+    old, kind behaviour, for tests about something else that need it.  Times are emulator seconds
+    (they move with :meth:`PineconeEmulator.advance`).
+    """
+
+    #: Order of ``GET /restore-jobs``: the spec promises none.  "shuffled" is a seeded shuffle, fixed per job.
+    listing_order: ListingOrder = "shuffled"
+    #: Each later page of restore jobs starts with the item that ended the page before (pages overlap).
+    repeat_across_pages: bool = True
+    #: Share of restore-job pages that answer without ``pagination`` although more exist (seeded).
+    stop_early: float = 0.05
+    #: The last page says ``"pagination": null`` (True) or leaves it out (False); the spec allows both.
+    null_pagination: bool = True
+    #: Seconds a new restore job's ``created_at`` stays null.
+    created_at_null_for: float = 1.0
+    #: Seconds ``describe_restore_job`` answers 404 for a job just created.
+    not_found_after_create: float = 0.5
+    #: Seconds a new restore job is left out of ``GET /restore-jobs``.
+    unlisted_after_create: float = 0.0
+    #: Restore jobs whose index was deleted are left out of ``GET /restore-jobs`` (the SDK warns of this).
+    hide_jobs_of_deleted_indexes: bool = True
+    #: An index's ``host`` is empty until it is Ready (the spec requires a string, so never null).
+    empty_host_while_initializing: bool = True
+    #: A backup reports no counts and no schema until it is Ready.
+    backup_facts_when_ready: bool = True
+    #: Seconds after an index is Ready before describe_index_stats counts all its records (rising from 0).
+    count_lag: float = 1.0
+    #: Seeds the shuffle and the early stops, so a test sees the same service every run.
+    seed: int = 13
+
+    @classmethod
+    def regular(cls) -> Realism:
+        """Newest first, no overlaps or early ends, every field set at once, counts exact at Ready."""
+        return cls(
+            listing_order="newest_first",
+            repeat_across_pages=False,
+            stop_early=0.0,
+            null_pagination=False,
+            created_at_null_for=0.0,
+            not_found_after_create=0.0,
+            unlisted_after_create=0.0,
+            empty_host_while_initializing=False,
+            backup_facts_when_ready=False,
+            count_lag=0.0,
+        )
 
 
 @dataclass
@@ -176,6 +244,11 @@ class _Reply:
     #: (unknown route, version header, query parameters) and injected faults are only required to
     #: carry a valid ErrorResponse, because the brief asks for statuses the spec does not list.
     documented: bool = True
+    #: A plain-text body (a 401 in 2026-07) instead of JSON.
+    text: str | None = None
+    #: What to check against the spec when it differs from ``body``: the body without the items a test
+    #: deliberately made malformed (:meth:`PineconeEmulator.malform_restore_job`).
+    checked_body: JSON | None = None
 
 
 @dataclass
@@ -183,17 +256,16 @@ class _Index:
     name: str
     index_id: str
     seq: int
-    dimension: int | None
-    metric: str
     host: str
     cloud: str
     region: str
     deletion_protection: str
     tags: dict[str, str] | None
-    vector_type: str
+    schema: JSON
     #: State of an index not created by a restore (restored indexes derive it from their job).
     state: str = "Ready"
     restore_job_id: str | None = None
+    source_backup_id: str | None = None
 
 
 @dataclass
@@ -209,23 +281,29 @@ class _RestoreJob:
     duration: float
     fail_at_percent: float | None
     fail_index_init: bool
+    #: Position in a shuffled listing (fixed per job, from the seeded generator).
+    rank: float = 0.0
+    #: Emulator-clock time it was cancelled, if it was.
+    cancelled_at: float | None = None
+    #: A status a test set instead of the one time gives (e.g. a value Pinecone may add later).
+    status_override: str | None = None
 
-    def progress(self, now: float) -> tuple[str, float, float | None]:
-        """``(status, percent_complete, seconds from start to finish or None)`` at ``now``."""
-        if math.isinf(self.duration):
-            return "Pending", 0.0, None
+    def progress(self, now: float) -> tuple[str, float | None]:
+        """``(status, seconds from start to finish or None)`` at ``now``: Pending until it ends."""
+        if self.status_override is not None:
+            return self.status_override, None
         elapsed = max(0.0, now - self.started)
-        pending = _PENDING_FRACTION * self.duration
-        if self.fail_at_percent is not None:
-            fail_after = pending + (self.duration - pending) * self.fail_at_percent / 100.0
-            if elapsed >= fail_after:
-                return "Failed", round(self.fail_at_percent, 1), fail_after
-        if elapsed >= self.duration:
-            return "Completed", 100.0, self.duration
-        if elapsed < pending:
-            return "Pending", 0.0, None
-        percent = (elapsed - pending) / (self.duration - pending) * 100.0
-        return "InProgress", min(round(percent, 1), 99.9), None
+        ends: list[tuple[float, str]] = []
+        if self.cancelled_at is not None:
+            ends.append((max(0.0, self.cancelled_at - self.started), "Cancelled"))
+        if not math.isinf(self.duration):
+            if self.fail_at_percent is not None:
+                ends.append((self.duration * self.fail_at_percent / 100.0, "Failed"))
+            ends.append((self.duration, "Completed"))
+        for at, status in sorted(ends):
+            if elapsed >= at:
+                return status, at
+        return "Pending", None
 
 
 def _timestamp(moment: datetime) -> str:
@@ -236,12 +314,35 @@ def _error(status: int, code: str, message: str, **kwargs: Any) -> _Reply:
     return _Reply(status, {"error": {"code": code, "message": message}, "status": status}, **kwargs)
 
 
+def _vectors_schema(dimension: int | None, metric: str, vector_type: str) -> JSON:
+    """The schema 2026-07 reports for an index served by the vectors API: a dense one reports both reserved
+    fields, `_values` and `_sparse_values`; a sparse one only `_sparse_values`."""
+    sparse: JSON = {"type": "sparse_vector"}
+    if vector_type == "sparse" or dimension is None:
+        return {"fields": {"_sparse_values": sparse}}
+    return {
+        "fields": {
+            "_values": {"type": "dense_vector", "dimension": dimension, "metric": metric},
+            "_sparse_values": sparse,
+        }
+    }
+
+
+def _dense_field(schema: JSON) -> JSON | None:
+    """The one dense vector field of a schema, if there is exactly one."""
+    dense = [f for f in schema.get("fields", {}).values() if f.get("type") == "dense_vector"]
+    return dense[0] if len(dense) == 1 else None
+
+
 class PineconeEmulator(LoopbackServer):
     """In-process Pinecone control plane (backups, restore jobs, indexes) served over loopback HTTP."""
 
-    def __init__(self, api_key: str = "pc-test-key", *, spec_path: Path = CONTROL_SPEC_PATH) -> None:
+    def __init__(
+        self, api_key: str = "pc-test-key", *, spec_path: Path = CONTROL_SPEC_PATH, realism: Realism | None = None
+    ) -> None:
         super().__init__()
         self.api_key = api_key
+        self.realism = realism or Realism()
         self.spec = OpenApiSpec.load(spec_path)
         if self.spec.version != API_VERSION:
             raise ValueError(f"{spec_path} is API version {self.spec.version}, expected {API_VERSION}")
@@ -262,6 +363,12 @@ class PineconeEmulator(LoopbackServer):
         self._restore_failures: dict[str, float] = {}
         self._index_init_failures: set[str] = set()
         self._stats_overrides: dict[str, JSON] = {}
+        #: When each index became Ready (emulator clock), for the count lag of describe_index_stats.
+        self._ready_since: dict[str, float] = {}
+        #: Restore jobs a test made malformed: the fields their model gets instead.
+        self._malformed: dict[str, JSON] = {}
+        #: Enum values a test used beyond the spec's x-enum lists (Pinecone's enums are open: it may add values).
+        self.extra_enum_values: set[str] = set()
         self.data_spec = OpenApiSpec.load(DATA_SPEC_PATH)
         self._seq = 0
         self._clock_offset = 0.0
@@ -279,6 +386,16 @@ class PineconeEmulator(LoopbackServer):
             "describe_restore_job": self._describe_restore_job,
         }
 
+    @property
+    def realism(self) -> Realism:
+        """How strict the emulator is (see :class:`Realism`); set it before the bot asks anything."""
+        return self._realism
+
+    @realism.setter
+    def realism(self, value: Realism) -> None:
+        self._realism = value
+        self._random = random.Random(value.seed)
+
     # =====================================================================================
     # Test-facing API: seeding state
     # =====================================================================================
@@ -292,6 +409,8 @@ class PineconeEmulator(LoopbackServer):
         status: str = "Ready",
         dimension: int = 1536,
         metric: str = "cosine",
+        vector_type: str = "dense",
+        schema: JSON | None = None,
         record_count: int = 120000,
         namespace_count: int = 3,
         size_bytes: int = 10_000_000,
@@ -302,12 +421,17 @@ class PineconeEmulator(LoopbackServer):
         source_index_id: str | None = None,
         description: str | None = None,
     ) -> JSON:
-        """Create a backup and return its BackupModel (a copy; use the setters to change it later)."""
+        """Create a backup and return its full BackupModel (a copy; use the setters to change it later).
+
+        Its ``schema`` is that of a vectors-API index of ``dimension`` and ``metric`` (``vector_type``
+        "sparse": a sparse one), as 2026-07 reports it, unless ``schema`` is given.  A ``status`` outside
+        the spec's list is taken as a value Pinecone may add later (see :attr:`extra_enum_values`)."""
         backup_id = backup_id or str(uuid.uuid4())
         if backup_id in self._backups:
             raise ValueError(f"backup {backup_id} already exists")
         if isinstance(created_at, datetime):
             created_at = _timestamp(created_at)
+        self._allow_enum_value("BackupModel", "status", status)
         model: JSON = {
             "backup_id": backup_id,
             "source_index_name": source_index_name,
@@ -316,8 +440,7 @@ class PineconeEmulator(LoopbackServer):
             "status": status,
             "cloud": cloud,
             "region": region,
-            "dimension": dimension,
-            "metric": metric,
+            "schema": schema if schema is not None else _vectors_schema(dimension, metric, vector_type),
             "record_count": record_count,
             "namespace_count": namespace_count,
             "size_bytes": size_bytes,
@@ -334,6 +457,7 @@ class PineconeEmulator(LoopbackServer):
 
     def set_backup_status(self, backup_id: str, status: str) -> None:
         """Change a backup's status (e.g. "Initializing" -> "Ready")."""
+        self._allow_enum_value("BackupModel", "status", status)
         self._backups[backup_id]["status"] = status
 
     def add_index(
@@ -348,8 +472,12 @@ class PineconeEmulator(LoopbackServer):
         cloud: str = "aws",
         region: str = "us-east-1",
         vector_type: str = "dense",
+        schema: JSON | None = None,
+        source_backup_id: str | None = None,
     ) -> JSON:
-        """Create an index directly (e.g. a name conflict or a restore source) and return its IndexModel."""
+        """Create an index directly (e.g. a name conflict or a restore source) and return its IndexModel.
+
+        ``source_backup_id`` makes it look restored from that backup (as another tool would have)."""
         if name in self._indexes:
             raise ValueError(f"index {name} already exists")
         if not _INDEX_NAME.match(name):
@@ -358,20 +486,25 @@ class PineconeEmulator(LoopbackServer):
             name=name,
             index_id=str(uuid.uuid4()),
             seq=self._next_seq(),
-            dimension=dimension,
-            metric=metric,
             host=self._new_host(name),
             cloud=cloud,
             region=region,
             deletion_protection=deletion_protection,
             tags=dict(tags) if tags is not None else None,
-            vector_type=vector_type,
+            schema=schema if schema is not None else _vectors_schema(dimension, metric, vector_type),
             state=state,
+            source_backup_id=source_backup_id,
         )
         self._indexes[name] = index
+        if state == "Ready":
+            self._ready_since[name] = -math.inf  # long Ready: counted
         model = self._index_model(index)
         self._require_valid("IndexModel", model)
         return model
+
+    def remove_index(self, name: str) -> None:
+        """Delete an index as ``DELETE /indexes/{name}`` would (whatever its deletion protection), without HTTP."""
+        del self._indexes[name]
 
     def set_restore_duration(self, backup_id: str, seconds: float) -> None:
         """Restores started later from ``backup_id`` take ``seconds`` (``math.inf``: never finish)."""
@@ -380,10 +513,10 @@ class PineconeEmulator(LoopbackServer):
         self._durations[backup_id] = seconds
 
     def fail_restore(self, backup_id: str, at_percent: float = 50.0) -> None:
-        """Restores started later from ``backup_id`` fail on reaching ``at_percent``.
+        """Restores started later from ``backup_id`` fail once ``at_percent`` of their duration has passed.
 
-        The job ends "Failed" and its index "InitializationFailed".  Like all behaviour switches this
-        is captured when a restore starts, so a job never changes its past.
+        The job ends "Failed" (2026-07 reports no percent for it) and its index "InitializationFailed".
+        Like all behaviour switches this is captured when a restore starts, so a job never changes its past.
         """
         if not 0.0 <= at_percent <= 100.0:
             raise ValueError("at_percent must be within 0..100")
@@ -416,6 +549,29 @@ class PineconeEmulator(LoopbackServer):
         if reply.status != 202 or reply.body is None:
             raise ValueError(f"restore not started: HTTP {reply.status} {reply.body}")
         return reply.body
+
+    def cancel_restore(self, job_id: str, *, delete_index: bool = False) -> None:
+        """Cancel a running restore job now: it ends "Cancelled", its index "InitializationFailed" (or, with
+        ``delete_index``, the index is gone, and with it the job from listings when that is hidden)."""
+        job = self._jobs[job_id]
+        job.cancelled_at = self._now()
+        if delete_index:
+            self._indexes.pop(job.target_index_name, None)
+
+    def set_restore_status(self, job_id: str, status: str | None) -> None:
+        """Report ``status`` for a restore job whatever time says (None: time decides again), e.g. a value
+        Pinecone may add later; its index stays Initializing meanwhile."""
+        if status is not None:
+            self._allow_enum_value("RestoreJobModel", "status", status)
+        self._jobs[job_id].status_override = status
+
+    def malform_restore_job(self, job_id: str, **fields: Any) -> None:
+        """Answer for this restore job with ``fields`` put in its model (e.g. ``created_at="yesterday"``),
+        breaking the spec on purpose; the rest of each answer is still checked.  No fields: mend it."""
+        if fields:
+            self._malformed[job_id] = dict(fields)
+        else:
+            self._malformed.pop(job_id, None)
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward, so restores progress without the test waiting."""
@@ -470,7 +626,7 @@ class PineconeEmulator(LoopbackServer):
             then_process=then_process,
             drop_connection=drop_connection,
         )
-        if status >= 400:
+        if status >= 400 and status != 401:
             # Fail at injection time if the test asks for an error body the spec would not allow
             # (e.g. a misspelt error code), rather than when the bot is mid-flight.
             self._require_valid("ErrorResponse", self._fault_reply(fault).body)
@@ -499,9 +655,9 @@ class PineconeEmulator(LoopbackServer):
         return self.calls("POST", "/backups/*/create-index")
 
     def backup(self, backup_id: str) -> JSON | None:
-        """Current BackupModel of ``backup_id``, or None."""
+        """Current BackupModel of ``backup_id`` as ``describe_backup`` reports it, or None."""
         model = self._backups.get(backup_id)
-        return copy.deepcopy(model) if model is not None else None
+        return self._backup_model(model) if model is not None else None
 
     def index(self, name: str) -> JSON | None:
         """Current IndexModel of index ``name`` (computed at the emulator's current time), or None."""
@@ -513,7 +669,7 @@ class PineconeEmulator(LoopbackServer):
         return [self._index_model(i) for i in sorted(self._indexes.values(), key=lambda i: i.seq)]
 
     def restore_job(self, job_id: str) -> JSON | None:
-        """Current RestoreJobModel of ``job_id``, or None."""
+        """Current RestoreJobModel of ``job_id`` (as it is, even if a test made its answers malformed), or None."""
         job = self._jobs.get(job_id)
         return self._job_model(job) if job is not None else None
 
@@ -571,6 +727,11 @@ class PineconeEmulator(LoopbackServer):
         self.requests.append(record)
         await self._notifier.notify()
         status, body = self._index_stats(record, request.match_info["host"])
+        headers = {VERSION_HEADER: API_VERSION}
+        if isinstance(body, str):  # 401: plain text in 2026-07
+            record.status = status
+            await self._notifier.notify()
+            return web.Response(status=status, text=body, content_type="text/plain", headers=headers)
         schema = "IndexDescription" if status == 200 else "rpcStatus"
         errors = self.data_spec.errors(self.data_spec.component(schema), body)
         if errors:
@@ -579,30 +740,38 @@ class PineconeEmulator(LoopbackServer):
             status, body = 500, {"code": 13, "message": f"Pinecone emulator bug: {problem}", "details": []}
         record.status = status
         await self._notifier.notify()
-        return web.json_response(body, status=status, headers={VERSION_HEADER: API_VERSION})
+        return web.json_response(body, status=status, headers=headers)
 
-    def _index_stats(self, record: RecordedRequest, host: str) -> tuple[int, JSON]:
+    def _index_stats(self, record: RecordedRequest, host: str) -> tuple[int, JSON | str]:
         if record.headers.get("api-key") != self.api_key:
-            return 401, {"code": 16, "message": "Invalid API key.", "details": []}
+            return 401, _UNAUTHORIZED
         if record.headers.get(VERSION_HEADER.lower()) != API_VERSION:
             return 400, {"code": 3, "message": f"{VERSION_HEADER} must be {API_VERSION}", "details": []}
         if not isinstance(record.json, dict):
             return 400, {"code": 3, "message": "The request body must be a JSON object.", "details": []}
         index = next((i for i in self._indexes.values() if i.host == host), None)
-        if index is None:
+        if index is None or not self._index_state(index)[1]:
             return 404, {"code": 5, "message": f"No index at host {host}.", "details": []}
         records = 0
         job = self._jobs.get(index.restore_job_id or "")
         if job is not None:
             records = int(self._backups.get(job.backup_id, {}).get("record_count") or 0)
+            lag = self.realism.count_lag
+            since = self._ready_since.get(index.name, self._now())
+            if lag > 0:  # counted some time after Ready, rising from nothing
+                records = int(records * min(1.0, max(0.0, self._now() - since) / lag))
+        shape = _dense_field(index.schema)
         body: JSON = {
             "namespaces": {"": {"vectorCount": records}},
-            "dimension": index.dimension,
             "indexFullness": 0.0,
             "totalVectorCount": records,
-            "metric": index.metric,
-            "vectorType": index.vector_type,
+            "vectorType": "dense" if shape is not None else "sparse",
         }
+        if shape is not None:
+            body["dimension"] = shape["dimension"]
+            body["metric"] = shape["metric"]
+        else:
+            body["metric"] = "dotproduct"
         body.update(self._stats_overrides.get(index.name, {}))
         return 200, body
 
@@ -650,11 +819,15 @@ class PineconeEmulator(LoopbackServer):
         record.status = reply.status
         await self._notifier.notify()
         headers = {VERSION_HEADER: API_VERSION, **reply.headers}
+        if reply.text is not None:
+            return web.Response(status=reply.status, text=reply.text, content_type="text/plain", headers=headers)
         if reply.body is None:
             return web.Response(status=reply.status, headers=headers)
         return web.json_response(reply.body, status=reply.status, headers=headers)
 
     def _fault_reply(self, fault: Fault) -> _Reply:
+        if fault.status == 401:  # plain text in 2026-07, whatever the route
+            return _Reply(401, None, text=fault.message or _UNAUTHORIZED, documented=False)
         code = fault.code or DEFAULT_ERROR_CODES.get(fault.status, "UNKNOWN")
         try:
             phrase = HTTPStatus(fault.status).phrase
@@ -696,8 +869,8 @@ class PineconeEmulator(LoopbackServer):
     def _gate(self, record: RecordedRequest, op: Operation) -> _Reply | tuple[dict[str, Any], Any]:
         """Checks every operation shares: API key, headers, query parameters, JSON body."""
         if record.headers.get("api-key") != self.api_key:
-            # 401 is documented for every operation, hence a behaviour reply.
-            return _error(401, "UNAUTHENTICATED", "Invalid API key.")
+            # 401 is documented for every operation, as plain text (UnauthorizedMessage), hence a behaviour reply.
+            return _Reply(401, None, text=_UNAUTHORIZED)
         query: dict[str, Any] = {}
         for param in op.parameters:
             if param.location == "header":
@@ -837,6 +1010,13 @@ class PineconeEmulator(LoopbackServer):
         )
 
     def _response_problem(self, op: Operation | None, reply: _Reply) -> str | None:
+        if reply.text is not None:
+            if reply.status != 401:
+                return f"a plain-text body is only documented for 401, not {reply.status}"
+            if op is not None and op.response_media.get("401") != "text/plain":
+                return f"the spec documents no plain-text 401 for {op.method} {op.template}"
+            errors = self._errors(self.spec.component("UnauthorizedMessage"), reply.text)
+            return f"not an UnauthorizedMessage: {self.spec.describe(errors)}" if errors else None
         if reply.body is not None and reply.status >= 400:
             error = reply.body.get("error")
             if reply.body.get("status") != reply.status:
@@ -857,11 +1037,27 @@ class PineconeEmulator(LoopbackServer):
             return None if reply.body is None else f"spec documents no body for {status}, but one was sent"
         if reply.body is None:
             return f"spec documents a JSON body for {status}, but none was sent"
-        errors = self.spec.errors(schema, reply.body)
+        if op.response_media.get(key) != "application/json":
+            return f"spec documents a {op.response_media.get(key)} body for {status}, but JSON was sent"
+        checked = reply.checked_body if reply.checked_body is not None else reply.body
+        errors = self._errors(schema, checked)
         return f"body does not match the {status} schema: {self.spec.describe(errors)}" if errors else None
 
+    def _errors(self, schema: SchemaRef, instance: Any) -> list[Any]:
+        """The spec's errors, but for enum values a test chose beyond the spec's lists (Pinecone may add them)."""
+        return [
+            e
+            for e in self.spec.errors(schema, instance)
+            if not (e.validator == "x-enum" and e.instance in self.extra_enum_values)
+        ]
+
+    def _allow_enum_value(self, component: str, prop: str, value: str) -> None:
+        listed = self.spec.document["components"]["schemas"][component]["properties"][prop].get("x-enum", [])
+        if value not in listed:
+            self.extra_enum_values.add(value)
+
     def _require_valid(self, component: str, instance: Any) -> None:
-        errors = self.spec.errors(self.spec.component(component), instance)
+        errors = self._errors(self.spec.component(component), instance)
         if errors:
             raise ValueError(f"not a valid {component}: {self.spec.describe(errors)}")
 
@@ -872,7 +1068,7 @@ class PineconeEmulator(LoopbackServer):
             query = f"?{'&'.join(f'{k}={v}' for k, v in r.query.items())}" if r.query else ""
             lines.append(f"    {r.method} {r.path}{query} -> {r.status}{fault}")
         lines.append(f"  indexes: {[(i['name'], i['status']['state']) for i in self.indexes()]}")
-        jobs = [(j["target_index_name"], j["status"], j["percent_complete"]) for j in self.restore_jobs()]
+        jobs = [(j["target_index_name"], j["status"], j["created_at"]) for j in self.restore_jobs()]
         lines.append(f"  restore jobs (newest first): {jobs[:10]}")
         return "\n".join(lines)
 
@@ -903,13 +1099,15 @@ class PineconeEmulator(LoopbackServer):
         return _Reply(202, None)
 
     def _list_project_backups(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
-        entries = [(self._backup_seq[b], copy.deepcopy(m)) for b, m in self._backups.items()]
+        entries = [((-self._backup_seq[b],), self._backup_model(m)) for b, m in self._backups.items()]
         return self._paginate("backups", entries, args["query"])
 
     def _list_index_backups(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
         name = path["index_name"]
         entries = [
-            (self._backup_seq[b], copy.deepcopy(m)) for b, m in self._backups.items() if m["source_index_name"] == name
+            ((-self._backup_seq[b],), self._backup_model(m))
+            for b, m in self._backups.items()
+            if m["source_index_name"] == name
         ]
         if not entries and name not in self._indexes:
             return _error(404, "NOT_FOUND", f"Index {name} not found.")
@@ -930,7 +1128,7 @@ class PineconeEmulator(LoopbackServer):
         if backup is None:
             return _error(404, "NOT_FOUND", f"Backup {backup_id} not found.")
         if backup["status"] != "Ready":
-            return _error(400, "FAILED_PRECONDITION", f"Backup {backup_id} is not ready (status: {backup['status']}).")
+            return _error(412, "FAILED_PRECONDITION", f"Backup {backup_id} is not ready (status: {backup['status']}).")
         name = body["name"]
         if name in self._indexes:
             return _error(409, "ALREADY_EXISTS", f"Resource {name} already exists.")
@@ -938,14 +1136,13 @@ class PineconeEmulator(LoopbackServer):
             name=name,
             index_id=str(uuid.uuid4()),
             seq=self._next_seq(),
-            dimension=backup.get("dimension"),
-            metric=backup.get("metric", "cosine"),
             host=self._new_host(name),
             cloud=backup["cloud"],
             region=backup["region"],
             deletion_protection=body.get("deletion_protection", "disabled"),
             tags=dict(body["tags"]) if body.get("tags") is not None else None,
-            vector_type="dense",
+            schema=copy.deepcopy(backup.get("schema") or {"fields": {}}),  # inherited, never overridden
+            source_backup_id=backup_id,
         )
         job = _RestoreJob(
             restore_job_id=str(uuid.uuid4()),
@@ -958,6 +1155,7 @@ class PineconeEmulator(LoopbackServer):
             duration=self._durations.get(backup_id, self.restore_duration),
             fail_at_percent=self._restore_failures.get(backup_id),
             fail_index_init=backup_id in self._index_init_failures,
+            rank=self._random.random(),
         )
         index.restore_job_id = job.restore_job_id
         self._indexes[name] = index
@@ -965,101 +1163,174 @@ class PineconeEmulator(LoopbackServer):
         return _Reply(202, {"restore_job_id": job.restore_job_id, "index_id": index.index_id})
 
     def _list_restore_jobs(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
-        entries = [(j.seq, self._job_model(j)) for j in self._jobs.values()]
-        return self._paginate("restore-jobs", entries, args["query"])
+        now = self._now()
+        shown = [
+            job
+            for job in self._jobs.values()
+            if now - job.started >= self.realism.unlisted_after_create
+            and not (self.realism.hide_jobs_of_deleted_indexes and self._index_deleted(job))
+        ]
+        order = self.realism.listing_order
+        entries = [(self._order_key(job, order), self._served_job(job)) for job in shown]
+        reply = self._paginate(
+            f"restore-jobs:{order}", entries, args["query"], overlap=self.realism.repeat_across_pages
+        )
+        stop_early = self.realism.stop_early and self._random.random() < self.realism.stop_early
+        if stop_early and reply.status == 200 and reply.body is not None and reply.body.get("pagination"):
+            # More exist, but this page says it is the last one.
+            del reply.body["pagination"]
+            if self.realism.null_pagination:
+                reply.body["pagination"] = None
+        if reply.status != 200 or reply.body is None:
+            return reply
+        if any(m.get("restore_job_id") in self._malformed for m in reply.body["data"]):
+            reply.checked_body = {
+                **reply.body,
+                "data": [m for m in reply.body["data"] if m.get("restore_job_id") not in self._malformed],
+            }
+        return reply
 
     def _describe_restore_job(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
-        model = self.restore_job(path["job_id"])
-        if model is None:
+        job = self._jobs.get(path["job_id"])
+        if job is None or self._now() - job.started < self.realism.not_found_after_create:
             return _error(404, "NOT_FOUND", f"Restore job {path['job_id']} not found.")
-        return _Reply(200, model)
+        reply = _Reply(200, self._served_job(job))
+        if job.restore_job_id in self._malformed:
+            reply.checked_body = self._job_model(job)
+        return reply
 
     # =====================================================================================
     # Models and helpers
     # =====================================================================================
 
-    def _paginate(self, kind: str, entries: list[tuple[int, JSON]], query: dict[str, Any]) -> _Reply:
-        """Newest-first keyset pagination with an opaque (base64 JSON) ``paginationToken``.
+    def _order_key(self, job: _RestoreJob, order: ListingOrder) -> tuple[float, ...]:
+        if order == "newest_first":
+            return (-job.seq,)
+        if order == "oldest_first":
+            return (job.seq,)
+        return (job.rank, job.seq)
+
+    def _index_deleted(self, job: _RestoreJob) -> bool:
+        index = self._indexes.get(job.target_index_name)
+        return index is None or index.index_id != job.target_index_id
+
+    def _paginate(
+        self,
+        kind: str,
+        entries: Sequence[tuple[tuple[float, ...], JSON]],
+        query: dict[str, Any],
+        *,
+        overlap: bool = False,
+    ) -> _Reply:
+        """Keyset pagination in ascending key order with an opaque (base64 JSON) ``paginationToken``.
 
         Keyset rather than offset so that items created between two page fetches neither repeat
-        nor disappear.  On the last page ``pagination`` is omitted: PaginationResponse requires
-        ``next`` and is not nullable, so ``null`` would be off-spec.
+        nor disappear, unless ``overlap``: then each later page starts with the item that ended the
+        page before, as the SDK warns pages may.  On the last page ``pagination`` is null or left out
+        (:attr:`Realism.null_pagination`; the 2026-07 spec allows both).
         """
-        limit: int = query.get("limit", 10)
-        entries.sort(key=lambda e: e[0], reverse=True)
+        limit: int = query.get("limit", 100)
+        if limit < 1:
+            return _error(400, "INVALID_ARGUMENT", f"Invalid value for query parameter `limit`: {limit}.")
+        entries = sorted(entries, key=lambda e: e[0])
         token = query.get("paginationToken")
         if token is not None:
-            before = self._decode_token(kind, token)
-            if before is None:
-                return _error(400, "INVALID_ARGUMENT", f"Invalid paginationToken {token!r}.", documented=False)
-            entries = [e for e in entries if e[0] < before]
+            after = self._decode_token(kind, token)
+            if after is None:
+                return _error(400, "INVALID_ARGUMENT", f"Invalid paginationToken {token!r}.")
+            key, inclusive = after
+            entries = [e for e in entries if e[0] > key or (inclusive and e[0] == key)]
         page, rest = entries[:limit], entries[limit:]
         body: JSON = {"data": [model for _, model in page]}
-        if rest:
-            body["pagination"] = {"next": self._encode_token(kind, page[-1][0])}
+        if rest and page:
+            last = page[-1][0]
+            # Overlapping: the next page starts again at this page's last item (never a page of only that).
+            again = overlap and len(page) > 1
+            body["pagination"] = {"next": self._encode_token(kind, last, inclusive=again)}
+        elif self.realism.null_pagination:
+            body["pagination"] = None
         return _Reply(200, body)
 
     @staticmethod
-    def _encode_token(kind: str, before: int) -> str:
-        return base64.b64encode(json.dumps({"kind": kind, "before": before}).encode()).decode()
+    def _encode_token(kind: str, after: tuple[float, ...], *, inclusive: bool) -> str:
+        data = {"kind": kind, "after": list(after), "inclusive": inclusive}
+        return base64.b64encode(json.dumps(data).encode()).decode()
 
     @staticmethod
-    def _decode_token(kind: str, token: str) -> int | None:
+    def _decode_token(kind: str, token: str) -> tuple[tuple[float, ...], bool] | None:
         try:
             data = json.loads(base64.b64decode(token, validate=True))
         except (ValueError, binascii.Error):
             return None
-        if not isinstance(data, dict) or data.get("kind") != kind or not isinstance(data.get("before"), int):
+        if not isinstance(data, dict) or data.get("kind") != kind or not isinstance(data.get("after"), list):
             return None
-        before: int = data["before"]
-        return before
+        after = data["after"]
+        if not all(isinstance(part, int | float) for part in after):
+            return None
+        return tuple(after), bool(data.get("inclusive"))
 
-    def _index_model(self, index: _Index) -> JSON:
+    def _backup_model(self, stored: JSON) -> JSON:
+        """A backup as describe_backup reports it: without counts and schema until it is Ready."""
+        model = copy.deepcopy(stored)
+        if self.realism.backup_facts_when_ready and model["status"] != "Ready":
+            for key in ("record_count", "namespace_count", "size_bytes", "schema"):
+                model.pop(key, None)
+        return model
+
+    def _index_state(self, index: _Index) -> tuple[str, bool]:
         state, ready = index.state, index.state in {"Ready", "ScalingUp", "ScalingDown"}
         if index.restore_job_id is not None:
             job = self._jobs[index.restore_job_id]
-            status, _, _ = job.progress(self._now())
+            status, finished_after = job.progress(self._now())
             if status == "Completed":
                 state, ready = ("InitializationFailed", False) if job.fail_index_init else ("Ready", True)
-            elif status == "Failed":
+            elif status in {"Failed", "Cancelled"}:
                 state, ready = "InitializationFailed", False
             else:
                 state, ready = "Initializing", False
+            if ready and index.name not in self._ready_since and finished_after is not None:
+                self._ready_since[index.name] = job.started + finished_after
+        return state, ready
+
+    def _index_model(self, index: _Index) -> JSON:
+        state, ready = self._index_state(index)
+        host = index.host if ready or not self.realism.empty_host_while_initializing else ""
         model: JSON = {
             "name": index.name,
-            "metric": index.metric,
-            "host": index.host,
+            "host": host,
             "deletion_protection": index.deletion_protection,
-            "spec": {
-                "serverless": {
-                    "cloud": index.cloud,
-                    "region": index.region,
-                    "read_capacity": {"mode": "OnDemand", "status": {"state": "Ready"}},
-                }
-            },
+            "deployment": {"deployment_type": "managed", "cloud": index.cloud, "region": index.region},
+            "read_capacity": {"mode": "OnDemand", "status": {"state": "Ready"}},
+            "schema": copy.deepcopy(index.schema),
             "status": {"ready": ready, "state": state},
-            "vector_type": index.vector_type,
+            "tags": dict(index.tags) if index.tags is not None else None,
         }
-        if index.dimension is not None:
-            model["dimension"] = index.dimension
-        if index.tags is not None:
-            model["tags"] = dict(index.tags)
+        if index.source_backup_id is not None:
+            model["source_backup_id"] = index.source_backup_id
         return model
 
     def _job_model(self, job: _RestoreJob) -> JSON:
-        status, percent, finished_after = job.progress(self._now())
+        now = self._now()
+        status, finished_after = job.progress(now)
+        assigned = now - job.started >= self.realism.created_at_null_for
         model: JSON = {
             "restore_job_id": job.restore_job_id,
             "backup_id": job.backup_id,
             "target_index_name": job.target_index_name,
             "target_index_id": job.target_index_id,
             "status": status,
-            "created_at": _timestamp(job.created_at),
-            "percent_complete": percent,
+            "created_at": _timestamp(job.created_at) if assigned else None,
+            "completed_at": None,
         }
         if finished_after is not None:
             model["completed_at"] = _timestamp(job.created_at + timedelta(seconds=finished_after))
+        if status == "Completed":
+            model["percent_complete"] = 100
         return model
+
+    def _served_job(self, job: _RestoreJob) -> JSON:
+        """The model as answered: with the fields a test broke on purpose, if it did."""
+        return {**self._job_model(job), **self._malformed.get(job.restore_job_id, {})}
 
     def _now(self) -> float:
         return time.monotonic() + self._clock_offset

@@ -3,7 +3,21 @@
 The bot runs as a separate process with ``SLACK_API_URL`` pointing at :attr:`SlackStandIn.api_url`,
 so everything it sends to Slack lands here, is recorded, and is answered the way Slack would:
 
-* the bearer token is checked (``invalid_auth`` / ``not_authed``);
+* the bearer token is checked (``invalid_auth`` / ``not_authed``), and it carries only the scopes
+  ``manifest.yml`` grants (or those given): a method whose scope is missing answers ``missing_scope``;
+  every answer says which scopes the token has (``X-OAuth-Scopes``), as Slack's do;
+* channels are public or private, the bot is a member or not, a channel may be archived, and each
+  method answers as Slack documents for a bot token (strict by default: a channel the test did not
+  add does not exist):
+
+  - ``chat.postMessage`` reaches a public channel the bot is not in only with ``chat:write.public``
+    (else ``not_in_channel``), never a private one (``channel_not_found``: a private channel the bot
+    is not in is invisible to it); a direct message (a user ID) needs the app's Messages tab;
+  - ``chat.postEphemeral``, ``conversations.history`` and ``conversations.replies`` need membership
+    (``not_in_channel``);
+  - ``conversations.join`` works for public channels, with ``channels:join``;
+  - an archived channel answers ``is_archived`` to posts, updates and joins;
+  - history returns what the bot posted, with its metadata when asked (``include_all_metadata``);
 * form-encoded and JSON bodies are both accepted, as slack_sdk uses both (and GET query strings
   for read methods); ``blocks``/``attachments``/``view`` sent as JSON strings are decoded;
 * Block Kit limits are enforced (``invalid_blocks``), because exceeding them is a classic
@@ -34,11 +48,14 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import yaml
 from aiohttp import web
 
 from tests.fakes._support import ChangeNotifier, LoopbackServer
@@ -46,6 +63,7 @@ from tests.fakes.slack_blocks import validate_blocks, validate_view
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
+    "MANIFEST",
     "MAX_TEXT_LENGTH",
     "PER_CHANNEL",
     "RateLimit",
@@ -72,6 +90,34 @@ _JSON_ARGS = {
     "metadata": "invalid_metadata_format",
 }
 _NO_TEXT_FALLBACK = "This content can't be displayed."
+
+#: The app manifest the bot ships: the stand-in grants the bot token exactly its scopes.
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+#: The scope each method needs from a bot token, whatever the channel (https://docs.slack.dev/reference/methods).
+_METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.join": "channels:join",
+    "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
+}
+#: Conversations methods need the scope of the kind of conversation: public, private, direct message.
+_CONVERSATION_SCOPES = {
+    "conversations.info": ("channels:read", "groups:read", "im:read"),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
+}
+
+
+@cache
+def manifest_grants(path: Path = MANIFEST) -> tuple[frozenset[str], bool]:
+    """The bot scopes a manifest asks for, and whether it enables the app's Messages tab."""
+    manifest = yaml.safe_load(path.read_text())
+    scopes = frozenset(str(scope) for scope in manifest["oauth_config"]["scopes"]["bot"])
+    messages_tab = bool(manifest["features"].get("app_home", {}).get("messages_tab_enabled", False))
+    return scopes, messages_tab
 
 
 @dataclass(frozen=True)
@@ -104,6 +150,7 @@ DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
         "conversations.history": RateLimit(capacity=50, per_minute=50),
         "conversations.replies": RateLimit(capacity=50, per_minute=50),
         "conversations.info": RateLimit(capacity=50, per_minute=50),
+        "conversations.join": RateLimit(capacity=50, per_minute=50),
         # Tier 4: 100+ per minute.
         "chat.getPermalink": RateLimit(capacity=100, per_minute=100),
         "chat.postEphemeral": RateLimit(capacity=100, per_minute=100),
@@ -271,11 +318,17 @@ class SlackStandIn(LoopbackServer):
         bot_id: str = "B0BOT",
         bot_name: str = "restore-bot",
         app_id: str = "A0BOT",
-        strict_lookups: bool = False,
+        strict_lookups: bool = True,
+        scopes: Iterable[str] | None = None,
+        messages_tab: bool | None = None,
         rate_limits: bool | Mapping[str, RateLimit | None] = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``strict_lookups``: unknown channels/users are ``*_not_found`` instead of synthesised.
+        """``strict_lookups`` (the default): unknown channels/users are ``*_not_found``; False synthesises
+        them (a public channel the bot is in).
+
+        ``scopes`` / ``messages_tab``: what the bot token is granted and whether the app's Messages tab is
+        on; by default as ``manifest.yml`` says.
 
         ``rate_limits``: enforce Slack's rate limits (see :meth:`enable_rate_limits`; a mapping overrides
         :data:`DEFAULT_RATE_LIMITS`); ``clock`` is the rate limiter's time source, in seconds.
@@ -294,6 +347,11 @@ class SlackStandIn(LoopbackServer):
         self.bot_name = bot_name
         self.app_id = app_id
         self.strict_lookups = strict_lookups
+        manifest_scopes, manifest_tab = manifest_grants()
+        #: The scopes the bot token carries (see :meth:`revoke_scope`).
+        self.scopes: set[str] = set(manifest_scopes if scopes is None else scopes)
+        #: Whether the app's Messages tab is on: direct messages from the bot need it.
+        self.messages_tab = manifest_tab if messages_tab is None else messages_tab
         #: Every call received, in arrival order.
         self.calls: list[SlackCall] = []
         #: Best-practice problems that Slack tolerates (e.g. blocks without a ``text`` fallback).
@@ -325,6 +383,7 @@ class SlackStandIn(LoopbackServer):
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.info": self._conversations_info,
+            "conversations.join": self._conversations_join,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
@@ -363,12 +422,43 @@ class SlackStandIn(LoopbackServer):
         )
 
     def add_channel(
-        self, channel_id: str, *, name: str | None = None, is_private: bool = False, is_member: bool = True
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        is_private: bool = False,
+        is_member: bool = True,
+        is_archived: bool = False,
     ) -> None:
-        """Register a channel returned by ``conversations.info``."""
+        """Create a channel: public or private, with the bot in it or not, archived or not."""
         self._channels[channel_id] = _Channel(
-            channel_id, name or f"channel-{channel_id.lower()}", is_private, is_member
+            channel_id, name or f"channel-{channel_id.lower()}", is_private, is_member, is_archived
         )
+
+    def has_channel(self, channel_id: str) -> bool:
+        return channel_id in self._channels
+
+    def archive_channel(self, channel_id: str) -> None:
+        """Someone archives the channel: it takes nothing more (``is_archived``)."""
+        self._channels[channel_id].is_archived = True
+
+    def remove_bot(self, channel_id: str) -> None:
+        """Someone removes the bot from the channel (``/kick @restore-bot``)."""
+        self._channels[channel_id].is_member = False
+
+    def invite_bot(self, channel_id: str) -> None:
+        """Someone invites the bot (``/invite @restore-bot``)."""
+        self._channels[channel_id].is_member = True
+
+    def is_member(self, channel_id: str) -> bool:
+        return self._channels[channel_id].is_member
+
+    def revoke_scope(self, *scopes: str) -> None:
+        """The app is reinstalled without these scopes: methods needing them answer ``missing_scope``."""
+        self.scopes.difference_update(scopes)
+
+    def grant_scope(self, *scopes: str) -> None:
+        self.scopes.update(scopes)
 
     def set_usergroup(self, group_id: str, user_ids: list[str]) -> None:
         """Define the members ``usergroups.users.list`` returns for ``group_id``."""
@@ -537,11 +627,14 @@ class SlackStandIn(LoopbackServer):
             body = {"ok": False, "error": decode_error}
         elif (handler := self._methods.get(method)) is None:
             body = {"ok": False, "error": "unknown_method", "req_method": method}
+        elif method in _METHOD_SCOPES and _METHOD_SCOPES[method] not in self.scopes:
+            body = self._missing_scope(_METHOD_SCOPES[method])
         else:
             body = handler(args)
         if fault is not None:
             return await self._answer_fault(call, fault)
-        return await self._answer(call, 200, body)
+        granted = {"X-OAuth-Scopes": ",".join(sorted(self.scopes))} if token == self.bot_token else None
+        return await self._answer(call, 200, body, granted)
 
     # -- Socket Mode --------------------------------------------------------------------------
 
@@ -707,6 +800,28 @@ class SlackStandIn(LoopbackServer):
             return "D" + channel[1:]
         return channel
 
+    @staticmethod
+    def _is_dm(channel: str) -> bool:
+        return channel[:1] in {"U", "W", "D"}
+
+    def _missing_scope(self, needed: str) -> JSON:
+        return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
+
+    def _visible(self, channel_id: str) -> _Channel | None:
+        """The channel as the bot token sees it: a private channel the bot is not in does not exist for it."""
+        channel = self._channels.get(channel_id)
+        if channel is None and not self.strict_lookups:
+            channel = self._channels[channel_id] = _Channel(channel_id, f"channel-{channel_id.lower()}")
+        if channel is None or (channel.is_private and not channel.is_member):
+            return None
+        return channel
+
+    def _conversation_scope(self, method: str, channel: _Channel | None) -> JSON | None:
+        """``missing_scope`` if the token lacks the scope for this kind of conversation."""
+        public, private, direct = _CONVERSATION_SCOPES[method]
+        needed = direct if channel is None else private if channel.is_private else public
+        return None if needed in self.scopes else self._missing_scope(needed)
+
     def _message_problem(self, args: JSON, method: str, *, require_content: bool = True) -> JSON | None:
         """Common checks of message payloads; returns an error body or None."""
         text = args.get("text")
@@ -834,8 +949,17 @@ class SlackStandIn(LoopbackServer):
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         channel = self._dm_channel(str(args["channel"]))
-        if self.strict_lookups and self._channel_info(channel) is None and not channel.startswith("D"):
-            return {"ok": False, "error": "channel_not_found"}
+        if self._is_dm(channel):
+            if not self.messages_tab:  # the app's Messages tab is off: there is no DM to post in
+                return {"ok": False, "error": "channel_not_found"}
+        else:
+            found = self._visible(channel)
+            if found is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if found.is_archived:
+                return {"ok": False, "error": "is_archived"}
+            if not found.is_member and "chat:write.public" not in self.scopes:
+                return {"ok": False, "error": "not_in_channel"}
         problem = self._message_problem(args, "chat.postMessage")
         if problem is not None:
             return problem
@@ -851,11 +975,26 @@ class SlackStandIn(LoopbackServer):
             shown.pop("metadata", None)  # Slack returns metadata only when asked
         return shown
 
+    def _history_problem(self, method: str, channel: str) -> JSON | None:
+        """Reading a conversation needs its scope and, for a channel, membership (``not_in_channel``)."""
+        if self._is_dm(channel):
+            return self._conversation_scope(method, None)
+        found = self._visible(channel)
+        if found is None:
+            return {"ok": False, "error": "channel_not_found"}
+        problem = self._conversation_scope(method, found)
+        if problem is not None:
+            return problem
+        return None if found.is_member else {"ok": False, "error": "not_in_channel"}
+
     def _conversations_history(self, args: JSON) -> JSON:
         """Top-level messages, newest first, after ``oldest`` (exclusive), up to ``limit``."""
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         channel = self._dm_channel(str(args["channel"]))
+        problem = self._history_problem("conversations.history", channel)
+        if problem is not None:
+            return problem
         oldest = float(args.get("oldest") or 0)
         limit = int(args.get("limit") or 100)
         found = [
@@ -870,6 +1009,9 @@ class SlackStandIn(LoopbackServer):
     def _conversations_replies(self, args: JSON) -> JSON:
         """The thread's parent then its replies after ``oldest``, oldest first."""
         channel = self._dm_channel(str(args.get("channel") or ""))
+        problem = self._history_problem("conversations.replies", channel)
+        if problem is not None:
+            return problem
         root = str(args.get("ts") or "")
         if (channel, root) not in self._messages:
             return {"ok": False, "error": "thread_not_found"}
@@ -887,6 +1029,12 @@ class SlackStandIn(LoopbackServer):
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         channel = self._dm_channel(str(args["channel"]))
+        if not self._is_dm(channel):
+            found = self._visible(channel)
+            if found is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if found.is_archived:
+                return {"ok": False, "error": "is_archived"}
         stored = self._messages.get((channel, str(args.get("ts", ""))))
         if stored is None:
             return {"ok": False, "error": "message_not_found"}
@@ -914,6 +1062,14 @@ class SlackStandIn(LoopbackServer):
         missing = self._missing(args, "channel", "user")
         if missing is not None:
             return missing
+        if not self._is_dm(str(args["channel"])):
+            found = self._visible(str(args["channel"]))
+            if found is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if found.is_archived:
+                return {"ok": False, "error": "is_archived"}
+            if not found.is_member:  # Slack shows ephemerals only where the bot is a member
+                return {"ok": False, "error": "not_in_channel"}
         problem = self._message_problem(args, "chat.postEphemeral")
         if problem is not None:
             return problem
@@ -928,6 +1084,8 @@ class SlackStandIn(LoopbackServer):
         if not args.get("message_ts"):
             return {"ok": False, "error": "message_not_found"}
         channel = self._dm_channel(str(args["channel"]))
+        if not self._is_dm(channel) and self._visible(channel) is None:
+            return {"ok": False, "error": "channel_not_found"}
         ts = str(args["message_ts"])
         permalink = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         stored = self._messages.get((channel, ts))
@@ -938,10 +1096,29 @@ class SlackStandIn(LoopbackServer):
         return {"ok": True, "channel": channel, "permalink": permalink}
 
     def _conversations_info(self, args: JSON) -> JSON:
-        info = self._channel_info(str(args.get("channel", ""))) if args.get("channel") else None
-        if info is None:
+        channel_id = str(args.get("channel") or "")
+        found = self._visible(channel_id) if channel_id and not self._is_dm(channel_id) else None
+        if found is None:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": info}
+        problem = self._conversation_scope("conversations.info", found)
+        if problem is not None:
+            return problem
+        return {"ok": True, "channel": self._channel_info(channel_id)}
+
+    def _conversations_join(self, args: JSON) -> JSON:
+        channel_id = str(args.get("channel") or "")
+        found = self._visible(channel_id) if channel_id and not self._is_dm(channel_id) else None
+        if found is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if found.is_private:  # a private channel is joined by invitation only
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if found.is_archived:
+            return {"ok": False, "error": "is_archived"}
+        answer: JSON = {"ok": True}
+        if found.is_member:
+            answer.update(warning="already_in_channel", response_metadata={"warnings": ["already_in_channel"]})
+        found.is_member = True
+        return {**answer, "channel": self._channel_info(channel_id)}
 
     def _users_info(self, args: JSON) -> JSON:
         info = self._user_info(str(args.get("user", ""))) if args.get("user") else None

@@ -12,8 +12,8 @@ from bot.app.wiring import Services
 from bot.core.request.field_rules import RestoreRequest
 from bot.service.ack_priority import AckPriority
 from bot.service.restores import RestoreService, Started
-from tests.e2e.harness import CHANNEL, USER
 from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.workspace import CHANNEL, USER
 
 
 async def test_a_request_is_recorded_while_acks_are_answered_and_sent_to_pinecone_after(

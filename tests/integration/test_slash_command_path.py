@@ -11,8 +11,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app.wiring import Services
 from handlers.commands import answer_directly, slash_command
 from handlers.error_handler import after_ack
-from tests.e2e.harness import CHANNEL, USER, new_trigger_id, response_posts
 from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.slack_requests import new_trigger_id, response_posts
+from tests.fakes.workspace import CHANNEL, USER
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -11,6 +11,7 @@ import yaml
 from bot.app.settings import Settings
 from bot.core.ids import RESTORE_COMMAND
 from bot.core.jobs import JobState
+from bot.service.channels import REQUIRED_SCOPES
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
@@ -53,6 +54,18 @@ def test_the_manifest_declares_the_command_and_the_scopes_the_bot_uses() -> None
         manifest["oauth_config"]["scopes"]["bot"]
     )
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+
+
+def test_the_manifest_grants_what_the_code_needs_and_the_readme_names_every_scope() -> None:
+    manifest = yaml.safe_load((REPO / "manifest.yml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # What start-up and `check` compare the token with (bot/service/channels.py).
+    assert scopes == set(REQUIRED_SCOPES)
+    # Answers to a submitted form, and "I can no longer post there", go by direct message when no
+    # ephemeral can reach the person: the app's Messages tab must be on.
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    for scope in scopes:
+        assert f"`{scope}`" in README, f"the README's set-up does not name the scope {scope}"
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -1,4 +1,5 @@
-"""Metrics: the store's state-change hook against a real SQLite store, endpoint templating, the counting seams."""
+"""Metrics: the store's state-change hook against a real store (SQLite and PostgreSQL), the pool gauges, endpoint
+templating, the counting seams."""
 
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ from bot.pinecone import PineconeClient
 from bot.pinecone.errors import NotFound, PineconeUnreachable
 from bot.pinecone.transport import CountingTransport, pinecone_endpoint
 from bot.slack.web_client import CountingWebClient
-from storage import SqliteJobStore, StaleJob, open_store
+from storage import PoolStats, PostgresJobStore, SqliteJobStore, StaleJob, open_store
 from storage.base import StateChange
-from tests.e2e.harness import free_port, in_process_settings
 from tests.fakes.fixtures import PINECONE_API_KEY, SLACK_BOT_TOKEN
+from tests.fakes.ports import free_port
+from tests.fakes.settings import in_process_settings
 from tests.fakes.slack_api import SlackStandIn
 
 BACKUP_ID = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
+AnyStore = SqliteJobStore | PostgresJobStore
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float:
@@ -45,8 +48,9 @@ def new_job(index_name: str = "restored-index") -> NewJob:
 
 
 @pytest_asyncio.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[SqliteJobStore]:
-    store = await open_store(tmp_path / "jobs.sqlite3")
+async def sqlite(database_url: str) -> AsyncIterator[AnyStore]:
+    """A real store of each kind (the name is from when SQLite was the only one)."""
+    store = await open_store(database_url)
     yield store
     await store.close()
 
@@ -57,7 +61,7 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-def store(sqlite: SqliteJobStore, metrics: Metrics) -> SqliteJobStore:
+def store(sqlite: AnyStore, metrics: Metrics) -> AnyStore:
     sqlite.on_state_change(report_state_changes(metrics))
     return sqlite
 
@@ -65,9 +69,7 @@ def store(sqlite: SqliteJobStore, metrics: Metrics) -> SqliteJobStore:
 # -- the store's state-change hook ------------------------------------------------------------------------------
 
 
-async def test_a_restore_moves_the_gauge_then_the_counter_and_the_duration(
-    store: SqliteJobStore, metrics: Metrics
-) -> None:
+async def test_a_restore_moves_the_gauge_then_the_counter_and_the_duration(store: AnyStore, metrics: Metrics) -> None:
     job = await store.create(new_job())
     await metrics.refresh_jobs(store)
     assert value(metrics, "restore_bot_jobs", state="requested") == 1
@@ -93,7 +95,7 @@ async def test_a_restore_moves_the_gauge_then_the_counter_and_the_duration(
 
 
 async def test_failed_and_timed_out_restores_are_timed_and_a_rejection_is_only_counted(
-    store: SqliteJobStore, metrics: Metrics
+    store: AnyStore, metrics: Metrics
 ) -> None:
     for index_name, outcome in (("failing", JobState.FAILED), ("slow", JobState.TIMED_OUT)):
         job = await store.create(new_job(index_name))
@@ -127,7 +129,7 @@ async def test_failed_and_timed_out_restores_are_timed_and_a_rejection_is_only_c
     ],
 )
 async def test_leaving_awaiting_approval_observes_the_wait_by_decision(
-    store: SqliteJobStore, metrics: Metrics, target: JobState, decision: str
+    store: AnyStore, metrics: Metrics, target: JobState, decision: str
 ) -> None:
     job = await store.create(new_job(), state=JobState.AWAITING_APPROVAL, approvers=("U0BOB0001",))
     await metrics.refresh_jobs(store)
@@ -152,7 +154,7 @@ async def test_leaving_awaiting_approval_observes_the_wait_by_decision(
     assert value(metrics, "restore_bot_jobs", state="awaiting_approval") == 0
 
 
-async def test_every_state_change_is_one_structured_log_event(store: SqliteJobStore) -> None:
+async def test_every_state_change_is_one_structured_log_event(store: AnyStore) -> None:
     with capture_logs() as events:
         job = await store.create(new_job())
         await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="the backup is not ready")
@@ -184,9 +186,7 @@ async def test_every_state_change_is_one_structured_log_event(store: SqliteJobSt
     assert denied["reason"] == "not during the freeze" and denied["decided_by"] == "U0BOB0001"
 
 
-async def test_a_change_the_store_refuses_is_neither_counted_nor_logged(
-    store: SqliteJobStore, metrics: Metrics
-) -> None:
+async def test_a_change_the_store_refuses_is_neither_counted_nor_logged(store: AnyStore, metrics: Metrics) -> None:
     job = await store.create(new_job())
     await store.transition(job.id, JobState.REQUESTED, JobState.REJECTED, reason="no")
     with capture_logs() as events, pytest.raises(StaleJob):
@@ -195,7 +195,7 @@ async def test_a_change_the_store_refuses_is_neither_counted_nor_logged(
     assert value(metrics, "restore_bot_restores_total", outcome="rejected") == 1
 
 
-async def test_a_hook_that_fails_never_fails_the_saved_change(sqlite: SqliteJobStore) -> None:
+async def test_a_hook_that_fails_never_fails_the_saved_change(sqlite: AnyStore) -> None:
     seen: list[StateChange] = []
 
     def broken(change: StateChange) -> None:
@@ -210,6 +210,20 @@ async def test_a_hook_that_fails_never_fails_the_saved_change(sqlite: SqliteJobS
         (None, JobState.REQUESTED),
         (JobState.REQUESTED, JobState.REJECTED),
     ], "a failing hook does not stop the next one"
+
+
+# -- the store's pool ------------------------------------------------------------------------------------------
+
+
+def test_the_pool_gauges_show_a_pool_and_nothing_without_one(metrics: Metrics) -> None:
+    metrics.refresh_pool(None)  # SQLite: one connection, no pool
+    text = metrics.render().decode()
+    assert "restore_bot_store_pool_connections{" not in text and "restore_bot_store_pool_limit{" not in text
+    metrics.refresh_pool(PoolStats(idle=3, in_use=2, min_size=2, max_size=10))
+    assert value(metrics, "restore_bot_store_pool_connections", state="idle") == 3
+    assert value(metrics, "restore_bot_store_pool_connections", state="in_use") == 2
+    assert value(metrics, "restore_bot_store_pool_limit", bound="min") == 2
+    assert value(metrics, "restore_bot_store_pool_limit", bound="max") == 10
 
 
 # -- Pinecone ---------------------------------------------------------------------------------------
@@ -307,6 +321,7 @@ async def test_slack_calls_are_counted_by_method_and_outcome(
 ) -> None:
     client = slack_client(settings_for(slack, tmp_path), metrics=metrics)
     assert isinstance(client, CountingWebClient)
+    slack.add_channel("C0RESTORE1")  # the stand-in is strict: the channel exists
 
     await client.chat_postMessage(channel="C0RESTORE1", text="hello")
     slack.inject("chat.postMessage", status=200, error="channel_not_found")

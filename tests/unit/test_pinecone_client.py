@@ -57,7 +57,7 @@ async def test_sends_api_key_and_version_headers() -> None:
     backup = await client.describe_backup(BACKUP["backup_id"])
     assert backup.source_index_name == "prod-search" and backup.ready
     assert seen[0].headers["Api-Key"] == "pc-key"
-    assert seen[0].headers["X-Pinecone-Api-Version"] == "2026-04"
+    assert seen[0].headers["X-Pinecone-Api-Version"] == "2026-07"
     assert seen[0].url.path == f"/backups/{BACKUP['backup_id']}"
 
 
@@ -163,3 +163,105 @@ def test_every_error_has_a_plain_sentence(error: Exception, must_say: str) -> No
     sentence = explain(error, backup_id="bkp-1", index_name="target")  # type: ignore[arg-type]
     assert must_say in sentence
     assert "pc-key" not in sentence
+
+
+# -- API 2026-07 as the service answers it -----------------------------------------------------------
+
+JOB = {
+    "restore_job_id": "rj-1",
+    "backup_id": BACKUP["backup_id"],
+    "target_index_name": "restored-index",
+    "target_index_id": "idx-2",
+    "status": "Pending",
+    "created_at": None,
+    "completed_at": None,
+}
+
+
+async def test_a_401_in_plain_text_is_a_rejected_key_with_its_message() -> None:
+    client, _ = client_for(
+        lambda _: httpx.Response(401, text="Invalid API key", headers={"Content-Type": "text/plain"})
+    )
+    with pytest.raises(Unauthenticated) as raised:
+        await client.list_restore_jobs()
+    assert raised.value.status == 401 and raised.value.message == "Invalid API key"
+
+
+async def test_a_412_is_a_backup_that_is_not_ready() -> None:
+    body = error_body(412, "FAILED_PRECONDITION", "Backup b is not completed")
+    client, _ = client_for(lambda _: httpx.Response(412, content=body))
+    with pytest.raises(BackupNotReady):
+        await client.create_index_from_backup("b", CreateIndexFromBackupRequest(name="x"))
+
+
+@pytest.mark.parametrize("pagination", [None, "absent", {"next": "tok-2"}], ids=["null", "absent", "next"])
+async def test_a_restore_job_list_reads_null_fields_and_every_shape_of_last_page(pagination: object) -> None:
+    body: dict[str, object] = {"data": [JOB]}
+    if pagination != "absent":
+        body["pagination"] = pagination
+    client, _ = client_for(lambda _: httpx.Response(200, json=body))
+    page = await client.list_restore_jobs()
+    [job] = page.data
+    assert job.created_at is None and job.completed_at is None and job.percent_complete is None
+    assert not job.completed and not job.failed
+    assert page.next == ("tok-2" if isinstance(pagination, dict) else None)
+
+
+async def test_one_malformed_item_is_set_aside_with_its_id_and_the_rest_of_the_page_is_used() -> None:
+    broken = {**JOB, "restore_job_id": "rj-broken", "created_at": "yesterday"}
+    nameless = {"status": "Pending"}
+    healthy = {**JOB, "restore_job_id": "rj-2", "status": "Completed", "percent_complete": 100}
+    client, _ = client_for(lambda _: httpx.Response(200, json={"data": [JOB, broken, nameless, healthy]}))
+    page = await client.list_restore_jobs()
+    assert [job.restore_job_id for job in page.data] == ["rj-1", "rj-2"]
+    assert [bad.item_id for bad in page.malformed] == ["rj-broken", None]
+    assert "created_at" in page.malformed[0].problem
+    assert page.data[1].completed and page.data[1].percent_complete == 100
+
+
+async def test_a_status_pinecone_may_add_later_is_kept_not_refused() -> None:
+    client, _ = client_for(lambda _: httpx.Response(200, json={**JOB, "status": "Throttled"}))
+    job = await client.describe_restore_job("rj-1")
+    assert job.status == "Throttled" and not job.completed and not job.failed
+
+
+@pytest.mark.parametrize("status", ["Failed", "Cancelled"])
+async def test_failed_and_cancelled_jobs_are_failures(status: str) -> None:
+    client, _ = client_for(lambda _: httpx.Response(200, json={**JOB, "status": status}))
+    assert (await client.describe_restore_job("rj-1")).failed
+
+
+async def test_an_index_reports_its_vectors_through_its_schema() -> None:
+    index = {
+        "name": "restored-index",
+        "host": "",
+        "status": {"ready": False, "state": "Initializing"},
+        "deployment": {"deployment_type": "managed", "cloud": "aws", "region": "us-east-1"},
+        "schema": {
+            "fields": {
+                "_values": {"type": "dense_vector", "dimension": 1536, "metric": "cosine"},
+                "_sparse_values": {"type": "sparse_vector"},
+            }
+        },
+        "deletion_protection": "disabled",
+        "source_backup_id": BACKUP["backup_id"],
+        "tags": None,
+    }
+    client, _ = client_for(lambda _: httpx.Response(200, json=index))
+    model = await client.describe_index("restored-index")
+    assert (model.dimension, model.metric) == (1536, "cosine")
+    assert model.source_backup_id == BACKUP["backup_id"] and model.tags is None
+    assert not model.ready, "no host yet"
+    unknown_state = {**index, "host": None, "status": {"ready": False, "state": "Migrating"}}
+    client, _ = client_for(lambda _: httpx.Response(200, json=unknown_state))
+    model = await client.describe_index("restored-index")
+    assert model.status.state == "Migrating" and not model.ready and not model.initialization_failed
+
+
+async def test_a_backup_that_is_not_ready_may_say_neither_its_counts_nor_its_schema() -> None:
+    client, _ = client_for(
+        lambda _: httpx.Response(200, json={**BACKUP, "status": "Initializing", "record_count": None})
+    )
+    backup = await client.describe_backup("b")
+    assert not backup.ready and backup.record_count is None
+    assert backup.dimension is None and backup.metric is None and backup.vector_shape.label == "unknown"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.core import render
-from bot.core.jobs import Job, JobState, next_milestone
+from bot.core.jobs import Job, JobState
 
 T0 = datetime(2026, 11, 24, 14, 2, tzinfo=UTC)
 
@@ -96,22 +96,6 @@ def test_untrusted_text_cannot_become_markup() -> None:
     failed = job(state=JobState.FAILED, reason="<!channel> & <https://evil|click>")
     text = render.thread_failed(failed).text
     assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
-
-
-@pytest.mark.parametrize(
-    ("percent", "announced", "expected"),
-    [
-        (None, 0, None),
-        (10.0, 0, None),
-        (25.0, 0, 25),
-        (60.0, 0, 50),
-        (60.0, 50, None),
-        (99.0, 50, 75),
-        (80.0, 75, None),
-    ],
-)
-def test_next_milestone(percent: float | None, announced: int, expected: int | None) -> None:
-    assert next_milestone(job(percent_complete=percent, milestone=announced)) == expected
 
 
 @pytest.mark.parametrize(("percent", "shown"), [(24.6, "24%"), (25.0, "25%"), (99.7, "99%"), (100.0, "100%")])

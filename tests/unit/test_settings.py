@@ -29,6 +29,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "RESTORE_BOT_INCIDENT_CHANNEL",
         "RESTORE_BOT_POLL_INTERVAL",
         "RESTORE_BOT_RESTORE_TIMEOUT",
+        "RESTORE_BOT_DATABASE_POOL_SIZE",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -100,7 +101,9 @@ def test_signing_secret_required_in_http_mode_only(monkeypatch: pytest.MonkeyPat
         ("SLACK_BOT_TOKEN", "xoxp-user-token-secret", "xoxb-"),
         ("SLACK_APP_TOKEN", "xoxb-wrong-kind-secret", "xapp-"),
         ("PORT", "eighty", "PORT"),
-        ("DATABASE_URL", "postgres://db", "sqlite:///"),
+        ("DATABASE_URL", "mysql://db", "sqlite:///"),
+        ("DATABASE_URL", "postgresql://bot:pg-secret-password@db:port/jobs", "the port is not a number"),
+        ("RESTORE_BOT_DATABASE_POOL_SIZE", "0", "greater than or equal to 1"),
         ("RESTORE_BOT_ALLOWED_CHANNELS", "#general", "channel IDs"),
         ("RESTORE_BOT_POLL_INTERVAL", "0", "greater than 0"),
         ("RESTORE_BOT_RESTORE_TIMEOUT", "soon", "RESTORE_BOT_RESTORE_TIMEOUT"),
@@ -113,5 +116,31 @@ def test_malformed_values_name_the_variable_without_echoing_it(
     lines = errors_for(monkeypatch, **{**BASE, name: value})
     assert len(lines) == 1
     assert lines[0].startswith(name) and fragment in lines[0]
-    for secret in (*BASE.values(), "xoxp-user-token-secret", "xoxb-wrong-kind-secret"):
+    for secret in (*BASE.values(), "xoxp-user-token-secret", "xoxb-wrong-kind-secret", "pg-secret-password"):
         assert secret not in lines[0]
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_a_postgresql_url_selects_postgresql_and_its_password_is_a_secret(
+    monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    for name, value in {
+        **BASE,
+        "DATABASE_URL": f"{scheme}://restore_bot:pg%2Fhunter2@db.internal:5432/restore_bot",
+        "RESTORE_BOT_DATABASE_POOL_SIZE": "4",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.database_kind == "postgresql"
+    assert settings.database_pool_size == 4
+    # Masked wherever text leaves the bot, as written and as decoded.
+    assert {"pg%2Fhunter2", "pg/hunter2"} <= set(settings.secrets())
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+
+
+def test_sqlite_stays_the_default_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in BASE.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.database_kind == "sqlite" and settings.database_pool_size == 10
+    assert sorted(settings.secrets()) == sorted(BASE.values())

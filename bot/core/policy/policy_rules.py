@@ -31,6 +31,16 @@ def group_ids(policy: Policy) -> frozenset[str]:
     return frozenset(ident for ident in mentioned if GROUP_ID_RE.fullmatch(ident))
 
 
+def groups_to_resolve(policy: Policy, channel_id: str, requester_id: str) -> frozenset[str]:
+    """The user groups whose members can change `evaluate`'s verdict for this requester in this channel:
+    the groups among the channel's requesters, unless everyone or the requester by name is listed.
+    Empty: the verdict needs no look-up in Slack."""
+    rules = rules_for(policy, channel_id)
+    if rules is None or EVERYONE in rules.requesters or requester_id in rules.requesters:
+        return frozenset()
+    return frozenset(ident for ident in rules.requesters if GROUP_ID_RE.fullmatch(ident))
+
+
 # --- decisions -------------------------------------------------------------------------------
 
 

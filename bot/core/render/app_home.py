@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextO
 
 from bot.core.jobs import Job, JobState
 from bot.core.render.blocks import COMMAND, MAX_BLOCKS, context_block, section_block, slack_date
-from bot.core.render.thread_messages import STATE_LABELS, progress_bar
+from bot.core.render.thread_messages import running_line, state_label
 
 
 def home_view(mine: Sequence[Job], waiting: Sequence[tuple[Job, str | None]]) -> dict[str, Any]:
@@ -30,9 +30,9 @@ def home_view(mine: Sequence[Job], waiting: Sequence[tuple[Job, str | None]]) ->
     blocks.append(HeaderBlock(text=PlainTextObject(text="Your recent restores")))
     if mine:
         for job in mine[:20]:
-            progress = f" {progress_bar(job)}" if job.state is JobState.RESTORING else ""
+            progress = f" · {running_line(job)}" if job.state is JobState.RESTORING else ""
             blocks.append(
-                section_block(f"`{job.index_name}`: {STATE_LABELS[job.state]}{progress} · {slack_date(job.created_at)}")
+                section_block(f"`{job.index_name}`: {state_label(job)}{progress} · {slack_date(job.created_at)}")
             )
     else:
         blocks.append(context_block(f"You have not asked for a restore yet. Try `{COMMAND}` in an allowed channel."))

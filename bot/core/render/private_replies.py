@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.core.ids import RESTORE_COMMAND
+from bot.core.channels import INVITE, Blocker, Reach
+from bot.core.ids import RESTORE_COMMAND, is_group_id
 from bot.core.jobs import Decision, Job, JobState
 from bot.core.outcomes import (
     AlreadyRunning,
     AwaitingApproval,
+    GroupsUnknown,
     NotAnAuditor,
     Outcome,
     Pending,
@@ -34,7 +36,14 @@ from bot.core.render.blocks import (
     section_block,
     slack_date,
 )
-from bot.core.render.thread_messages import STATE_LABELS, backup_line, progress_bar, whole_percent
+from bot.core.render.thread_messages import (
+    STATE_LABELS,
+    backup_line,
+    estimate_text,
+    running_line,
+    state_label,
+    whole_percent,
+)
 
 
 def usage(intro: str | None = None) -> Message:
@@ -77,6 +86,31 @@ def channel_not_allowed(allowed: Sequence[str]) -> Message:
     return build_message(text, [section_block(text)])
 
 
+def cannot_post(reach: Reach) -> Message:
+    """A restore asked for in a channel the bot cannot post in: refused before anything is done."""
+    match reach.blocker:
+        case Blocker.ARCHIVED:
+            why = "this channel is archived"
+            fix = "Ask in a channel that is not archived."
+        case Blocker.LOST:
+            why = f"Slack refused my last post here ({escape(reach.error or 'unknown')})"
+            fix = f"If this channel is private, invite me first: `{INVITE}`, then ask again."
+        case _:
+            why = "this channel is private and I am not in it"
+            fix = f"Invite me first: `{INVITE}`, then ask again."
+    text = f":no_entry: I can't post here, so I can't follow a restore in this channel: {why}. {fix}"
+    return build_message(text, [section_block(text)])
+
+
+def groups_unavailable(group_id: str, error: str) -> str:
+    """A user group the decision depends on could not be read, and what was known of it is too old."""
+    group = f"<!subteam^{group_id}>" if is_group_id(group_id) else f"`{escape(group_id)}`"
+    return (
+        f"I could not check who is in {group} (Slack answered `{escape(error)}`), so I can't tell whether "
+        "you may do this, and I don't guess. Nothing was done; try again in a minute."
+    )
+
+
 def policy_refusal(message: str, rule: str, ask: Sequence[str]) -> Message:
     who = ", ".join(mention(person) for person in ask)
     text = f":no_entry: {escape(message)}\n*Rule:* {escape(rule)}" + (f"\n*Ask:* {who}" if who else "")
@@ -101,11 +135,14 @@ def status(job: Job | None, index_name: str, thread_link: str | None) -> Message
     if job is None:
         return plain(f"I have no record of a restore into `{index_name}`.")
     lines = [
-        f"*Latest restore into `{job.index_name}`:* {STATE_LABELS[job.state]}"
-        + (f" {progress_bar(job)}" if job.state is JobState.RESTORING else ""),
+        f"*Latest restore into `{job.index_name}`:* {state_label(job)}"
+        + (f" · {running_line(job)}" if job.state is JobState.RESTORING else ""),
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {backup_line(job)}",
     ]
+    estimate = estimate_text(job) if job.state is JobState.RESTORING and job.verify_since is None else None
+    if estimate:
+        lines.append(f"*Estimate:* {estimate}")
     if job.state is JobState.READY:
         lines.append(f"*Host:* `{escape(job.host or 'unknown')}` · *Took:* {duration(job.elapsed(job.updated_at))}")
     elif job.reason:
@@ -128,8 +165,10 @@ def job_list(jobs: Sequence[Job]) -> Message:
         progress = ""
         if job.state is JobState.RESTORING and job.percent_complete:
             progress = f" {whole_percent(job.percent_complete)}"
+        elif job.state is JobState.RESTORING and job.pinecone_status and job.verify_since is None:
+            progress = f" (Pinecone: `{escape(job.pinecone_status)}`)"
         line = (
-            f"• `{job.index_name}` — {STATE_LABELS[job.state]}{progress} — <@{job.requester_id}> "
+            f"• `{job.index_name}` — {state_label(job)}{progress} — <@{job.requester_id}> "
             f"{slack_date(job.created_at)} — backup `{job.backup_id}`"
         )
         lines.append(line)
@@ -188,6 +227,11 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
             return plain(apology(reference))
         case Started(job=job, thread_link=link):
             where = f" <{link}|Follow it in the thread.>" if link else " Follow it in the channel."
+            if job.slack_error:
+                where = (
+                    f" I could not post its thread in <#{job.channel_id}> ({escape(job.slack_error)}); "
+                    f"`{RESTORE_COMMAND} status {job.index_name}` shows where it stands."
+                )
             return plain(
                 f":arrows_counterclockwise: Restore of `{job.backup_id}` into `{job.index_name}` started.{where}"
             )
@@ -198,6 +242,13 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
         case AwaitingApproval(job=job, thread_link=link):
             where = f" <{link}|See the plan.>" if link else ""
             who = ", ".join(mention(approver) for approver in job.approvers)
+            if job.slack_error:
+                return request_failed(
+                    f"Your restore into `{job.index_name}` needs approval ({job.approval_reason}), but I could not "
+                    f"post its plan card in <#{job.channel_id}> ({escape(job.slack_error)}), so {who} cannot see "
+                    "it. Nothing was restored; ask again once the request has expired"
+                    + (f" ({slack_date(job.approval_expires_at)})." if job.approval_expires_at else ".")
+                )
             return plain(
                 f":raised_hand: Your restore into `{job.index_name}` needs approval ({job.approval_reason}). "
                 f"I've asked {who} in the channel; nothing happens until one of them approves.{where} "
@@ -227,11 +278,14 @@ def list_answer(result: Sequence[Job] | StoreDown) -> Message:
 
 
 def audit_answer(
-    result: Sequence[tuple[Job, Sequence[Decision]]] | NotAnAuditor | StoreDown, index_name: str | None
+    result: Sequence[tuple[Job, Sequence[Decision]]] | NotAnAuditor | StoreDown | GroupsUnknown,
+    index_name: str | None,
 ) -> Message:
     """`/restore-index audit`: the trail, or why it cannot be shown."""
     if isinstance(result, NotAnAuditor):
         return not_an_auditor()
+    if isinstance(result, GroupsUnknown):
+        return request_failed(groups_unavailable(result.group_id, result.error))
     if isinstance(result, StoreDown):
         return request_failed(STORE_READ_FAILED)
     return audit_trail(result, index_name)
@@ -241,16 +295,25 @@ def no_longer_pending(job: Job | None) -> str:
     """Why a click on a plan card's button changes nothing: the request was decided or is gone."""
     if job is None:
         return "That restore request no longer exists."
-    who = f" by <@{job.decided_by}>" if job.decided_by and job.decided_by != "restore-bot" else ""
-    return f"This request is no longer waiting for a decision: it was {job.state.value.replace('_', ' ')}{who}."
+    return f"This request is no longer waiting for a decision: it was {decision_said(job)}."
 
 
 def already_decided(job: Job | None) -> str:
     """The second of two simultaneous decisions: who decided first."""
     if job is None:
         return "That restore request no longer exists."
-    who = f" by <@{job.decided_by}>" if job.decided_by else ""
-    return f"This request was already {job.state.value.replace('_', ' ')}{who}."
+    return f"This request was already {decision_said(job)}."
+
+
+_DECISION_WORDS = {JobState.DENIED: "denied", JobState.CANCELLED: "cancelled", JobState.EXPIRED: "expired"}
+
+
+def decision_said(job: Job) -> str:
+    """How a decided request was decided, and by whom: "approved by <@U…>", "expired"... An approved
+    request has moved on (requested, restoring, ready...), so its state is not the word to use."""
+    word = _DECISION_WORDS.get(job.state, "approved")
+    who = f" by <@{job.decided_by}>" if job.decided_by and job.decided_by != "restore-bot" else ""
+    return f"{word}{who}"
 
 
 def only_the_requester_cancels(job: Job) -> str:
@@ -258,6 +321,18 @@ def only_the_requester_cancels(job: Job) -> str:
 
 
 DENIAL_NEEDS_A_REASON = "Say why, for the requester."
+
+
+STORE_DECISION_FAILED = (
+    "The bot could not record your decision (its job store is unavailable), so nothing changed. "
+    "Submit again in a minute."
+)
+
+
+def request_expired(job: Job) -> str:
+    """A decision that came after the request's deadline."""
+    when = f" at {slack_date(job.approval_expires_at)}" if job.approval_expires_at else ""
+    return f"This request expired{when}, before your decision; nothing was restored. Ask for it again if needed."
 
 
 def form_not_opened(error: str) -> str:

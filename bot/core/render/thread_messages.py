@@ -12,7 +12,8 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, PlainTextObject
 
 from bot.core import ids
-from bot.core.jobs import Job, JobState, Notice, NoticeKind
+from bot.core.estimate import restore_estimate
+from bot.core.jobs import FIRST_CHECK_IN, Job, JobState, Notice, NoticeKind
 from bot.core.render.blocks import (
     HEADER_LIMIT,
     Message,
@@ -31,6 +32,7 @@ from bot.core.render.blocks import (
 )
 
 STATE_LABELS: dict[JobState, str] = {
+    JobState.CHECKING: ":mag: Checking the request",
     JobState.AWAITING_APPROVAL: ":raised_hand: Waiting for approval",
     JobState.REQUESTED: ":hourglass_flowing_sand: Checking the backup",
     JobState.SUBMITTING: ":outbox_tray: Submitting to Pinecone",
@@ -45,7 +47,19 @@ STATE_LABELS: dict[JobState, str] = {
 }
 
 
+VERIFYING_LABEL = ":mag: Verifying"
+
+
+def state_label(job: Job) -> str:
+    """The state as the parent and `status` name it; a restore whose index is Ready and whose record count
+    is being re-checked is "Verifying"."""
+    if job.state is JobState.RESTORING and job.verify_since is not None:
+        return VERIFYING_LABEL
+    return STATE_LABELS[job.state]
+
+
 def progress_bar(job: Job) -> str:
+    """A bar only for a percent Pinecone reported (API 2026-07 reports none until the restore is done)."""
     if job.percent_complete is None:
         return ""
     filled = int(job.percent_complete // 10)
@@ -53,16 +67,43 @@ def progress_bar(job: Job) -> str:
 
 
 def whole_percent(percent: float) -> str:
-    """Rounded down: 24.6% is not yet the 25% milestone, and 99.7% is not done."""
+    """Rounded down: a reported 99.7% is not done."""
     return f"{math.floor(percent)}%"
 
 
 def _as_of(job: Job) -> str:
-    """The parent is redrawn at milestones, not every poll, so its progress says when it was true."""
-    if job.percent_complete is None:
-        return ""
+    """The parent is redrawn on changes and check-ins, not every poll, so what it shows says when it was true."""
     moment = job.updated_at
     return f" as of <!date^{int(moment.timestamp())}^{{time}}|{moment.strftime('%H:%M UTC')}>"
+
+
+def running_line(job: Job) -> str:
+    """What is known about a running restore: what Pinecone reports, and how long it has been running."""
+    if job.verify_since is not None:
+        return (
+            "Pinecone reports the index Ready; re-checking its record count against the backup's "
+            f"(Pinecone may still be counting) since {slack_date(job.verify_since)}"
+        )
+    if job.percent_complete is not None:
+        return f"{progress_bar(job)}{_as_of(job)}"
+    reported = f"Pinecone reports `{escape(job.pinecone_status)}`" if job.pinecone_status else "accepted by Pinecone"
+    return f"{reported}, running {duration(job.elapsed(job.updated_at))}{_as_of(job)}"
+
+
+def estimate_text(job: Job) -> str | None:
+    """The published restore time for this backup's size, labelled as an estimate; None if the backup does not
+    say how many records it holds."""
+    estimate = restore_estimate(job.backup_record_count)
+    if estimate is None:
+        return None
+    records = f"{estimate.records:,} records"
+    if estimate.beyond_published:
+        text = f"more than {duration(estimate.seconds)} for {records} (Pinecone publishes up to 5 hours for 100M)"
+    else:
+        text = f"about {duration(estimate.seconds)} in all for {records}, from Pinecone's published restore times"
+    if job.state is JobState.RESTORING and job.elapsed(job.updated_at) > estimate.seconds:
+        text += "; this one is taking longer, and Pinecone may still finish it"
+    return f"{text} (an estimate: Pinecone reports no progress until the restore is done)"
 
 
 def backup_line(job: Job) -> str:
@@ -75,11 +116,16 @@ def backup_line(job: Job) -> str:
 
 def parent_message(job: Job) -> Message:
     """The one message a restore has in its channel; while awaiting approval it is the plan card."""
-    label = STATE_LABELS[job.state]
+    label = state_label(job)
     lines = [
-        f"*State:* {label}" + (f"  {progress_bar(job)}{_as_of(job)}" if job.state is JobState.RESTORING else ""),
+        f"*State:* {label}" + (f" · {running_line(job)}" if job.state is JobState.RESTORING else ""),
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {backup_line(job)}",
+    ]
+    estimate = estimate_text(job) if job.state is JobState.RESTORING and job.verify_since is None else None
+    if estimate:
+        lines.append(f"*Estimate:* {estimate}")
+    lines += [
         f"*Target index:* `{job.index_name}`" + target_note(job),
         f"*Tags:* {tags_text(job.tags)}",
         f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
@@ -182,14 +228,32 @@ def plan_summary(job: Job) -> str:
 
 
 def thread_started(job: Job) -> Message:
+    which = (
+        f"restore job `{escape(job.restore_job_id)}`"
+        if job.restore_job_id
+        else "followed through its index: Pinecone did not list the restore job"
+    )
     text = (
-        f"Pinecone accepted the restore (restore job `{job.restore_job_id}`). "
-        "I'll post here at 25%, 50% and 75%, and when it is done."
+        f"Pinecone accepted the restore ({which}). Pinecone reports no progress while a restore runs, so "
+        f"I'll say here if it is still running after {duration(FIRST_CHECK_IN)}, 1h, 2h, 4h…, and when it is done."
     )
     return build_message(text, [section_block(text)])
 
 
+def thread_check_in(job: Job, after: float) -> Message:
+    """A quiet "still restoring" reply: all that can be said honestly while Pinecone reports no progress."""
+    status = f"`{escape(job.pinecone_status)}`" if job.pinecone_status else "no status yet"
+    text = (
+        f":hourglass_flowing_sand: `{job.index_name}` is still restoring after {duration(after)} (Pinecone: {status})."
+    )
+    estimate = estimate_text(job)
+    if estimate:
+        text += f" Estimate: {estimate}."
+    return build_message(text, [section_block(text)])
+
+
 def thread_milestone(job: Job, milestone: int, now: datetime) -> Message:
+    """A 25/50/75 % reply, for notices recorded under API 2026-04 and not yet delivered at the upgrade."""
     text = (
         f":arrows_counterclockwise: `{job.index_name}` is {milestone}% restored ({duration(job.elapsed(now))} so far)."
     )
@@ -207,6 +271,9 @@ def thread_ready(job: Job) -> Message:
     if job.verification:
         mark = ":warning: *Does not match its backup:*" if job.verified is False else "*Compared with the backup:*"
         text += f"\n{mark} {escape(job.verification)}"
+        if job.verify_since is not None:
+            waited = max(0.0, ((job.finished_at or job.updated_at) - job.verify_since).total_seconds())
+            text += f" (the record count was re-checked for {duration(waited)} after the index was Ready)"
     return build_message(text, [section_block(text)])
 
 
@@ -239,12 +306,30 @@ def thread_recovered(since: datetime | None) -> Message:
     return plain(f":white_check_mark: Pinecone is answering again{what}; tracking continues.")
 
 
+def thread_unreachable(job: Job) -> Message:
+    """To the requester, by direct message: the restore's channel takes nothing more from the bot."""
+    why = escape(job.slack_error or "Slack refused")
+    incident = " Failures still go to the incident channel." if job.state.active else ""
+    return plain(
+        f":warning: I can no longer post about your restore into `{job.index_name}` in <#{job.channel_id}> "
+        f"({why}). The restore itself is not affected; `/restore-index status {job.index_name}` shows where it "
+        f"stands.{incident} If the bot was removed from that private channel, `/invite @restore-bot` there."
+    )
+
+
 def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datetime) -> Message:
     """What a recorded notice says, drawn from the job as it is `now`."""
-    since = datetime.fromisoformat(notice.detail) if notice.detail else None
+    # An outage notice's detail is when the outage began (ISO 8601); a check-in's, its seconds.
+    since = (
+        datetime.fromisoformat(notice.detail)
+        if notice.detail and notice.kind in (NoticeKind.OUTAGE, NoticeKind.RECOVERED)
+        else None
+    )
     match notice.kind:
         case NoticeKind.STARTED:
             return thread_started(job)
+        case NoticeKind.CHECK_IN:
+            return thread_check_in(job, float(notice.detail or 0))
         case NoticeKind.MILESTONE:
             return thread_milestone(job, notice.milestone or 0, now)
         case NoticeKind.FINISHED:
@@ -262,9 +347,12 @@ def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datet
             )
         case NoticeKind.APPROVED | NoticeKind.DENIED | NoticeKind.CANCELLED | NoticeKind.EXPIRED:
             return thread_decided(job, notice.kind.value)
+        case NoticeKind.UNREACHABLE:
+            return thread_unreachable(job)
         case NoticeKind.MISMATCH:
             where = f" <{thread_link}|Thread>" if thread_link else ""
             return plain(
                 f":rotating_light: Restored index `{job.index_name}` does not match backup `{job.backup_id}`: "
-                f"{escape(job.reason or job.verification or 'see the thread')}.{where}"
+                f"{escape(job.reason or job.verification or 'see the thread')}. "
+                f"Compared: {escape(job.verification or 'unknown')}.{where}"
             )

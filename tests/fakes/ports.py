@@ -1,0 +1,13 @@
+"""A free TCP port on the loopback interface, for a server a test starts (the bot, a metrics endpoint)."""
+
+from __future__ import annotations
+
+import socket
+
+__all__ = ["free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

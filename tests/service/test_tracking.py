@@ -1,0 +1,210 @@
+"""Tracker cycles, one at a time: progress to Ready, a failed restore, a timeout, a Pinecone outage and its back-off.
+
+Each cycle is one `Tracker.cycle()` call; Slack hears of it when the test calls `deliver_due()`. The
+restore moves with the emulator's clock (`timeline`), the bot's deadlines with the fake clock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.jobs import JobState, NoticeKind
+from bot.core.outcomes import Started
+from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.slack_api import SlackStandIn
+from tests.fakes.workspace import CHANNEL, USER
+from tests.service.rig import POLL_INTERVAL, RestoreTimeline, Rig, build_rig, texts_with
+
+
+def polls(pinecone: PineconeEmulator) -> int:
+    """Requests the tracker made to list restore jobs."""
+    return len(pinecone.calls("GET", "/restore-jobs"))
+
+
+async def test_a_restore_reaches_ready_with_milestones_redraws_and_its_verification(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    backup = pinecone.add_backup(record_count=120_000, dimension=1536, metric="cosine")
+    outcome = await rig.submit(backup["backup_id"], "restored-index")
+    assert isinstance(outcome, Started) and outcome.thread_link is not None, outcome
+    assert f"/archives/{CHANNEL}/p" in outcome.thread_link
+    job = await rig.only_job()
+    assert job.state is JobState.RESTORING and len(rig.parents()) == 1
+    assert texts_with(rig.thread(job), "Pinecone accepted") and rig.updates_of(job) == []
+
+    for percent, milestone in ((30, 25), (55, 50), (80, 75)):
+        timeline.to(percent)
+        await rig.tracker.cycle()
+        job = await rig.job(job.id)
+        assert job.milestone == milestone and job.parent_dirty, job
+        await rig.delivery.deliver_due()
+        assert texts_with(rig.thread(job), f"is {milestone}% restored"), rig.thread(job)
+        assert f"{percent}%" in repr(rig.updates_of(job)[-1]["blocks"]), "the parent shows the progress"
+    assert len(rig.updates_of(job)) == 3, "the parent is redrawn at each milestone, once"
+
+    timeline.to(100)
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    index = pinecone.index("restored-index")
+    assert index is not None and index["status"]["ready"]
+    assert job.state is JobState.READY and job.host == index["host"] and job.percent_complete == 100.0
+    assert job.verified is True and job.verification is not None
+    for fact in ("dimension 1,536 ✓", "metric cosine ✓", "records 120,000 ✓"):
+        assert fact in job.verification, job.verification
+    assert len(pinecone.calls("POST", "/data/*/describe_index_stats")) == 1
+
+    await rig.delivery.deliver_due()
+    [ready] = texts_with(rig.thread(job), "is ready")
+    assert f"<@{USER}>" in ready and index["host"] in ready and "records 120,000 ✓" in ready
+    assert "Ready" in rig.parent_text(job) and len(rig.updates_of(job)) == 4
+    assert len(rig.parents()) == 1 and rig.incident_notices() == []
+    assert await rig.pending_notices(job.id) == []
+
+    listed = polls(pinecone)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == listed, "a finished restore is not polled again"
+    assert len(pinecone.create_index_calls) == 1
+
+
+async def test_a_failed_restore_job_is_said_in_the_thread_and_the_incident_channel(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    backup = pinecone.add_backup()
+    pinecone.fail_restore(backup["backup_id"], at_percent=40.0)
+    job = await rig.restoring(backup["backup_id"])
+    await rig.delivery.deliver_due()
+
+    timeline.to(50)
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert job.state is JobState.FAILED and job.reason == "Pinecone reports the restore job as Failed"
+    assert [n.kind for n in await rig.pending_notices(job.id)] == [NoticeKind.FINISHED, NoticeKind.INCIDENT]
+
+    await rig.delivery.deliver_due()
+    [failed] = texts_with(rig.thread(job), "failed")
+    assert f"<@{USER}>" in failed and "Failed" in failed
+    [incident] = rig.incident_notices()
+    assert "restored-index" in incident and "failed" in incident and f"<@{USER}>" in incident
+    assert job.message_ts is not None
+    assert f"/archives/{CHANNEL}/p{job.message_ts.replace('.', '')}" in incident, "the notice links to the thread"
+    assert "Failed" in rig.parent_text(job)
+    assert texts_with(rig.thread(job), "% restored") == [], "no milestone was reached before it failed"
+
+
+async def test_a_restore_not_ready_within_the_timeout_is_timed_out(
+    pinecone: PineconeEmulator, slack: SlackStandIn, database: Path
+) -> None:
+    backup = pinecone.add_backup()
+    async with build_rig(pinecone, slack, database, restore_timeout=60) as rig:
+        job = await rig.restoring(backup["backup_id"])
+        rig.clock.advance(59)
+        await rig.tracker.cycle()
+        assert (await rig.job(job.id)).state is JobState.RESTORING, "59 s is within the limit"
+
+        rig.clock.advance(2)
+        listed = polls(pinecone)
+        await rig.tracker.cycle()
+        job = await rig.job(job.id)
+        assert job.state is JobState.TIMED_OUT and "RESTORE_BOT_RESTORE_TIMEOUT" in (job.reason or "")
+        assert polls(pinecone) == listed, "a restore past its deadline is timed out without asking Pinecone"
+
+        await rig.delivery.deliver_due()
+        job = await rig.job(job.id)
+        [timed_out] = texts_with(rig.thread(job), "timed out")
+        assert f"<@{USER}>" in timed_out and "RESTORE_BOT_RESTORE_TIMEOUT" in timed_out
+        [incident] = rig.incident_notices()
+        assert "timed out" in incident and "restored-index" in incident
+        assert "Timed out" in rig.parent_text(job)
+
+
+async def test_three_failed_polls_are_announced_once_and_the_recovery_once(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    await rig.delivery.deliver_due()
+    pinecone.inject("GET", "/restore-jobs", status=503, times=3)
+    before = polls(pinecone)
+
+    for failures in (1, 2, 3):
+        await rig.tracker.cycle()
+        assert polls(pinecone) == before + failures, "one poll a cycle"
+        job = await rig.job(job.id)
+        assert job.state is JobState.RESTORING and job.outage_since is not None
+        assert job.outage_announced is (failures == 3)
+        rig.clock.advance(POLL_INTERVAL * 2**failures)  # the longest back-off after that many failures
+        await rig.delivery.deliver_due()
+    assert len(texts_with(rig.thread(job), "has not answered since")) == 1
+
+    timeline.to(30)
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert job.outage_since is None and not job.outage_announced and job.milestone == 25
+    await rig.delivery.deliver_due()
+    await rig.tracker.cycle()
+    await rig.delivery.deliver_due()
+
+    thread = rig.thread(job)
+    [outage] = texts_with(thread, "has not answered since")
+    [recovered] = texts_with(thread, "answering again")
+    assert thread.index(outage) < thread.index(recovered) < thread.index(texts_with(thread, "25% restored")[0])
+    assert job.state is JobState.RESTORING
+
+
+async def test_two_failed_polls_are_not_announced(rig: Rig, pinecone: PineconeEmulator) -> None:
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    pinecone.inject("GET", "/restore-jobs", status=503, times=2)
+    for failures in (1, 2):
+        await rig.tracker.cycle()
+        rig.clock.advance(POLL_INTERVAL * 2**failures)
+    await rig.tracker.cycle()
+    await rig.delivery.deliver_due()
+    job = await rig.job(job.id)
+    assert job.outage_since is None and not job.outage_announced
+    assert texts_with(rig.thread(job), "has not answered") == texts_with(rig.thread(job), "answering again") == []
+
+
+async def test_a_failed_poll_backs_off_on_the_monotonic_clock(rig: Rig, pinecone: PineconeEmulator) -> None:
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    pinecone.inject("GET", "/restore-jobs", status=503, times=2)
+    before = polls(pinecone)
+
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 1
+    # After one failure the next poll waits between 1 and 2 poll intervals (jittered).
+    await rig.tracker.cycle()
+    rig.clock.advance(0.99 * POLL_INTERVAL)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 1, "no poll while backing off"
+    rig.clock.advance(1.02 * POLL_INTERVAL)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 2, "polled again once the back-off passed"
+
+    # After two failures, between 2 and 4 intervals.
+    rig.clock.advance(1.99 * POLL_INTERVAL)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 2
+    rig.clock.advance(2.02 * POLL_INTERVAL)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 3
+    job = await rig.job(job.id)
+    assert job.outage_since is None, "the third poll was answered"
+
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 4, "answered polls are not backed off"
+
+
+async def test_a_retry_after_longer_than_the_back_off_is_honoured(rig: Rig, pinecone: PineconeEmulator) -> None:
+    backup = pinecone.add_backup()
+    await rig.restoring(backup["backup_id"])
+    pinecone.inject("GET", "/restore-jobs", status=429, retry_after=30)
+    before = polls(pinecone)
+    await rig.tracker.cycle()
+    rig.clock.advance(29.9)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 1, "Pinecone asked for 30 s"
+    rig.clock.advance(0.2)
+    await rig.tracker.cycle()
+    assert polls(pinecone) == before + 2
