@@ -124,6 +124,14 @@ class NewJob(BaseModel):
     deletion_protection: bool = False
     requester_id: str
     channel_id: str
+    #: A request by intent (`from:<source> [before:<when>]`): the index whose backups are chosen from, and the
+    #: `before:` text as typed. Its `backup_id` is empty until the backup is chosen (`backup_choice`).
+    intent_source: str | None = None
+    intent_before: str | None = None
+
+    @property
+    def by_intent(self) -> bool:
+        return self.intent_source is not None
 
 
 class Job(NewJob):
@@ -169,6 +177,10 @@ class Job(NewJob):
     backup_size_bytes: int | None = None
     backup_status: str | None = None
     target_free: bool | None = None
+    # A request by intent, once its backup was chosen: the moment `before:` was understood as (UTC), and the
+    # sentence saying which backup was chosen and why ("newest Ready backup of prod-search before ...").
+    intent_moment: datetime | None = None
+    backup_choice: str | None = None
     # The restored index compared with its backup (dimension, metric, record count), once Ready.
     verification: str | None = None
     verified: bool | None = None

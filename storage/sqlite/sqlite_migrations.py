@@ -262,4 +262,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN verify_since TEXT;
     CREATE INDEX jobs_by_restore_job ON jobs (restore_job_id) WHERE restore_job_id IS NOT NULL;
     """,
+    # 8: restores by intent (`from:<source-index> [before:<when>]`): the source index and the `before:` text as
+    # typed, recorded before the backup is chosen (its backup_id is empty until then); once chosen, the moment
+    # understood (UTC) and the sentence saying which backup was chosen and why.
+    """
+    ALTER TABLE jobs ADD COLUMN intent_source TEXT;
+    ALTER TABLE jobs ADD COLUMN intent_before TEXT;
+    ALTER TABLE jobs ADD COLUMN intent_moment TEXT;
+    ALTER TABLE jobs ADD COLUMN backup_choice TEXT;
+    """,
 )

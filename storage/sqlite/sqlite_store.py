@@ -48,6 +48,7 @@ _TIMESTAMPS = frozenset(
         "approval_expires_at",
         "decided_at",
         "verify_since",
+        "intent_moment",
     }
 )
 _BOOLEANS = frozenset({"deletion_protection", "parent_dirty", "outage_announced"})
