@@ -19,6 +19,7 @@ from bot.pinecone import PineconeClient
 from bot.pinecone.transport import CountingTransport
 from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
+from bot.service.backup_choice import BackupChooser
 from bot.service.backup_picker import BackupPicker
 from bot.service.channels import ChannelAccess
 from bot.service.delivery import SlackDelivery
@@ -30,6 +31,7 @@ from bot.service.tracker import Tracker
 from bot.service.use_cases import UseCases
 from bot.slack.publisher import SlackPublisher
 from bot.slack.usergroups import UserGroups
+from bot.slack.users import UserZones
 from bot.slack.web_client import web_client
 from storage import JobStore, open_store
 
@@ -119,7 +121,8 @@ async def build_services(
     groups = UserGroups(slack)
     seen = SeenDeliveries(store)
     tasks = BackgroundTasks()
-    requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels)
+    chooser = BackupChooser(pinecone, UserZones(slack))
+    requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels, chooser=chooser)
     cases = UseCases(
         requests=requests,
         approvals=Approvals(store, groups, restores, publisher, tasks),

@@ -63,14 +63,20 @@ class NoneQualifies:
 
 def taken_at(backup: BackupFacts) -> datetime | None:
     """When the backup was created, as an aware UTC time; None if Pinecone did not say or said it unreadably."""
-    if not backup.created_at:
+    return taken_at_dt(backup.created_at)
+
+
+def taken_at_dt(raw: str | None) -> datetime | None:
+    """A Pinecone timestamp as an aware UTC time (a time without a zone is read as UTC, as Pinecone sends
+    UTC); None if absent or unreadable."""
+    if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(backup.created_at.replace("z", "Z"))
+        moment = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # Pinecone sends UTC; a time without a zone is read as UTC
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
 
@@ -153,13 +159,8 @@ def when_text(moment: datetime) -> str:
 
 def taken_at_text(raw: str | None) -> str | None:
     """A Pinecone timestamp as "2026-11-30 13:05 UTC" (None if absent or unreadable)."""
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return when_text(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    moment = taken_at_dt(raw)
+    return when_text(moment) if moment is not None else None
 
 
 def age_text(span: timedelta) -> str:

@@ -28,6 +28,8 @@ from bot.core.request.field_rules import Problem, quote_for_humans
 
 #: How far back a span may reach: Pinecone keeps backups for a long time, but a typo like `9000d` is not meant.
 MAX_SPAN = timedelta(days=400)
+#: Zone names that are UTC itself: the moment is then said once.
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
 #: Longest `before:` text worth reading.
 MAX_WHEN_CHARS = 40
 
@@ -190,6 +192,8 @@ def _local(spec: WhenSpec, wall: datetime, zone: tzinfo, zone_name: str, prefix:
 
 def _moment(at: datetime, zone: tzinfo, zone_name: str, prefix: str) -> Moment:
     local = at.astimezone(zone)
+    if zone_name in UTC_NAMES:  # said once: "14:00 UTC (14:00 UTC)" helps nobody
+        return Moment(at=at, understood=f"{prefix}{at:%Y-%m-%d %H:%M} UTC")
     return Moment(
         at=at,
         understood=f"{prefix}{local:%Y-%m-%d %H:%M} {zone_name} ({at:%Y-%m-%d %H:%M} UTC)",
