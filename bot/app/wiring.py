@@ -121,13 +121,15 @@ async def build_services(
     groups = UserGroups(slack)
     seen = SeenDeliveries(store)
     tasks = BackgroundTasks()
-    chooser = BackupChooser(pinecone, UserZones(slack))
+    zones = UserZones(slack)
+    chooser = BackupChooser(pinecone, zones)
     requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels, chooser=chooser)
     cases = UseCases(
         requests=requests,
         approvals=Approvals(store, groups, restores, publisher, tasks),
         queries=Queries(store, delivery, groups, policy, publisher),
-        picker=BackupPicker(pinecone, publisher, requests),
+        # The modal's preview of the backup a source index would restore: tried once, as the picker's reads are.
+        picker=BackupPicker(pinecone, publisher, requests, chooser=BackupChooser(pinecone.without_retries(), zones)),
         seen=seen,
         tasks=tasks,
     )
