@@ -6,12 +6,13 @@
      │  │         ├─► cancelled            └──────────────┴─► rejected            (refused; nothing was created)
      │  │         └─► expired
      │  └─► requested       (no approval needed)
-     └────► rejected        (the channel or the policy refuses)
+     └────► rejected        (the channel or the policy refuses, or no backup qualifies)
 
 * checking   – recorded as soon as it was acked, before any Slack or Pinecone call: the bot is finding
                out whether it may go ahead (can it post in the channel, who is in the policy's user
-               groups, does it need approval and what would the plan card say). A request that needs
-               none of that is recorded straight in `requested`.
+               groups, does it need approval and what would the plan card say) and, for a request
+               by intent, which backup it means (chosen, then fixed on the job as it leaves
+               `checking`). A request by ID that needs none of that is recorded straight in `requested`.
 * awaiting_approval – policy asks for a second person: a plan card with Approve/Deny waits in the
                channel. Nothing is sent to Pinecone until someone allowed approves.
 * denied / cancelled / expired – an approver said no, the requester withdrew, or nobody decided in time.
