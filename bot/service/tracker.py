@@ -457,7 +457,9 @@ class Tracker:
             verification=verdict.summary,
             verified=verdict.ok,
             reason="; ".join(verdict.mismatches) or None,
-            now=ready_at or job.verify_since,
+            # Verified at once: finished when the index was Ready. After re-counting: finished now, so the
+            # thread can say how long the count was re-checked (from verify_since).
+            now=ready_at or self._clock(),
             **(ready or {}),
         )
 

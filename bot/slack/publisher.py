@@ -10,6 +10,7 @@ place; it is never raised into the job flow.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,11 +163,7 @@ class SlackPublisher:
 
     async def join(self, channel: str) -> Posted | SlackTrouble:
         """`conversations.join` (public channels only; needs the `channels:join` scope)."""
-        try:
-            await self._client.conversations_join(channel=channel)
-        except _SLACK_ERRORS as exc:
-            return _trouble(exc, f"join channel {channel}")
-        return Posted("")
+        return await self._done(self._client.conversations_join(channel=channel), f"join channel {channel}")
 
     async def granted_scopes(self) -> frozenset[str] | SlackTrouble | None:
         """The scopes the bot token carries, from `auth.test`'s `X-OAuth-Scopes` header (None: not said)."""
@@ -178,24 +175,21 @@ class SlackPublisher:
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> Posted | SlackTrouble:
         """`views.open` (a trigger_id lasts 3 seconds: call right after the ack)."""
-        try:
-            await self._client.views_open(trigger_id=trigger_id, view=view)
-        except _SLACK_ERRORS as exc:
-            return _trouble(exc, "open a form")
-        return Posted("")
+        return await self._done(self._client.views_open(trigger_id=trigger_id, view=view), "open a form")
 
     async def update_view(self, view_id: str, view: dict[str, Any]) -> Posted | SlackTrouble:
-        try:
-            await self._client.views_update(view_id=view_id, view=view)
-        except _SLACK_ERRORS as exc:
-            return _trouble(exc, "redraw a form")
-        return Posted("")
+        return await self._done(self._client.views_update(view_id=view_id, view=view), "redraw a form")
 
     async def publish_home(self, user: str, view: dict[str, Any]) -> Posted | SlackTrouble:
+        return await self._done(self._client.views_publish(user_id=user, view=view), f"draw the App Home of {user}")
+
+    @staticmethod
+    async def _done(call: Awaitable[Any], what: str) -> Posted | SlackTrouble:
+        """A call whose answer carries nothing the bot needs: done, or the trouble, classified."""
         try:
-            await self._client.views_publish(user_id=user, view=view)
+            await call
         except _SLACK_ERRORS as exc:
-            return _trouble(exc, f"draw the App Home of {user}")
+            return _trouble(exc, what)
         return Posted("")
 
 

@@ -30,5 +30,6 @@ async def rig(pinecone: PineconeEmulator, slack: SlackStandIn, database: Path) -
 
 
 @pytest.fixture
-def timeline(pinecone: PineconeEmulator) -> RestoreTimeline:
-    return RestoreTimeline(pinecone)
+def timeline(pinecone: PineconeEmulator, rig: Rig) -> RestoreTimeline:
+    """Time for the default rig's restores, moved on the emulator's clock and the rig's fake clock together."""
+    return RestoreTimeline(pinecone, rig.clock)

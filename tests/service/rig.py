@@ -7,8 +7,10 @@ starts it: the tracker moves when the test calls `tracker.cycle()`, Slack hears 
 calls `delivery.deliver_due()`. Only the request paths, which wait for their thread to exist before
 they answer, run the sender meanwhile (`Rig.sending`).
 
-Restores take `RESTORE_SECONDS` of emulator time, so they progress only when a test moves the emulator
-(`RestoreTimeline`), not while it waits.
+The emulator is as strict as Pinecone (its default `Realism`): restores are Pending with no percent until
+they are Completed, and a restored index counts all its records only some time after it is Ready. A
+restore takes `RESTORE_SECONDS` of emulator time, long enough to be Pending through the first check-ins,
+so it moves on only when a test moves time (`RestoreTimeline`, both clocks together), not while it waits.
 """
 
 from __future__ import annotations
@@ -46,11 +48,15 @@ from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import parents
 from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, USER
 
-#: Emulator seconds a restore takes: Pending for the first tenth, then 0.111 % a second, then Completed.
-RESTORE_SECONDS = 1000.0
+#: Emulator seconds a restore takes: Pending all along (API 2026-07 reports no progress), then Completed.
+#: Three hours, so it is still Pending at its 30 min, 1 h and 2 h check-ins.
+RESTORE_SECONDS = 3 * 3600.0
 POLL_INTERVAL = 1.0
 #: Long enough never to end a restore by accident; the timeout tests set their own.
 RESTORE_TIMEOUT = 6 * 3600.0
+#: How long the tracker re-counts a Ready index's records before calling a short count a mismatch
+#: (RESTORE_BOT_VERIFY_TIMEOUT); longer than any count lag a test gives the emulator.
+VERIFY_TIMEOUT = 300.0
 
 
 @dataclass
@@ -163,22 +169,41 @@ def _decision(decision: Decision) -> tuple[str, str, str | None]:
 
 
 class RestoreTimeline:
-    """Moves the emulator's clock so a restore started just now is at a given percentage (100: Completed).
+    """Time passing for a restore started just now, on both clocks at once: the emulator's (what Pinecone
+    reports) and the bot's fake clock (check-ins, deadlines, back-offs).
 
-    Restores take RESTORE_SECONDS of emulator time; the little real time a test takes moves them by
-    a hundredth of a percent or so."""
+    A restore takes RESTORE_SECONDS of emulator time: Pending, with no percent, all along; then Completed,
+    its index Ready; and its index counts all its records `realism.count_lag` emulator seconds after that.
+    The little real time a test takes moves the emulator (never the fake clock) a little further on, so a
+    restore is at least as far as the timeline says, and its count lag must be longer than that real time
+    for a test to see the count fall short (`ready`)."""
 
-    def __init__(self, emulator: PineconeEmulator) -> None:
+    def __init__(self, emulator: PineconeEmulator, clock: FakeClock) -> None:
         self._emulator = emulator
+        self._clock = clock
         self._elapsed = 0.0
 
-    def to(self, percent: float) -> None:
-        pending = RESTORE_SECONDS / 10
-        target = RESTORE_SECONDS if percent >= 100 else pending + (RESTORE_SECONDS - pending) * percent / 100
-        if target < self._elapsed:
+    def to(self, seconds: float) -> None:
+        """Move both clocks on to `seconds` after the timeline began. The fake clock may already be further
+        on, if the test moved it by itself (for a back-off, say): it moves by the same step."""
+        if seconds < self._elapsed:
             raise ValueError("a restore only moves forward")
-        self._emulator.advance(target - self._elapsed)
-        self._elapsed = target
+        step = seconds - self._elapsed
+        self._emulator.advance(step)
+        self._clock.advance(step)
+        self._elapsed = seconds
+
+    def elapse(self, seconds: float) -> None:
+        """Move both clocks on by `seconds`."""
+        self.to(self._elapsed + seconds)
+
+    def ready(self) -> None:
+        """To the end of the restore: Completed, its index Ready, its records not all counted yet."""
+        self.to(RESTORE_SECONDS)
+
+    def complete(self) -> None:
+        """Past the end of the restore and the count lag: the index Ready, with every record counted."""
+        self.to(RESTORE_SECONDS + self._emulator.realism.count_lag)
 
 
 @contextlib.asynccontextmanager
@@ -189,6 +214,7 @@ async def build_rig(
     *,
     policy: Policy | None = None,
     restore_timeout: float = RESTORE_TIMEOUT,
+    verify_timeout: float = VERIFY_TIMEOUT,
     pinecone_timeout: httpx.Timeout | None = None,
     incident_channel: str | None = INCIDENT_CHANNEL,
 ) -> AsyncIterator[Rig]:
@@ -223,6 +249,7 @@ async def build_rig(
         poll_interval=POLL_INTERVAL,
         restore_timeout=restore_timeout,
         incident_channel=policy.incident_channel,
+        verify_timeout=verify_timeout,
         verifier=pinecone,
         data_plane_url=emulator.data_plane_url,
         clock=clock,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from bot.core.jobs import JobState, Notice, NoticeKind
+from bot.core.jobs import JobState, Notice, NoticeKind, check_in_after
 from bot.service.delivery import SlackDelivery
 from bot.slack.pacing import SlackPacing
 from tests.fakes.pinecone_emulator import PineconeEmulator
@@ -18,6 +18,11 @@ from tests.service.rig import RestoreTimeline, Rig, texts_with
 def parent_posts(rig: Rig) -> list[dict[str, object]]:
     """chat.postMessage calls for a parent message (thread replies left out), taken or refused."""
     return [args for args in rig.posts() if "thread_ts" not in args]
+
+
+def check_in(number: int) -> Notice:
+    """The `number`-th "still restoring" notice, as the tracker records it (its detail: the seconds)."""
+    return Notice(kind=NoticeKind.CHECK_IN, detail=f"{check_in_after(number):.0f}")
 
 
 async def test_the_parent_is_posted_once_and_then_redrawn_only_when_the_job_changes(
@@ -32,22 +37,23 @@ async def test_the_parent_is_posted_once_and_then_redrawn_only_when_the_job_chan
     [parent] = rig.parents()
     assert job.message_ts == parent["ts"] and job.parent_posting_since is None and not job.parent_dirty
     assert parent["metadata"]["event_payload"] == {"job_id": job.id, "part": "parent"}
-    assert texts_with(rig.thread(job), "Pinecone accepted")
+    assert texts_with(rig.thread(job), "Pinecone accepted") and "accepted by Pinecone" in rig.parent_text(job)
 
     for _ in range(3):
         await rig.delivery.deliver_due()
-    timeline.to(10)  # progress below the first milestone: stored for `status`, not drawn
+    timeline.to(10 * 60)  # ten minutes in, Pinecone says Pending: stored for `status`, not drawn
     await rig.tracker.cycle()
     await rig.delivery.deliver_due()
+    assert (await rig.job(job.id)).pinecone_status == "Pending"
     assert len(parent_posts(rig)) == 1 and slack.calls_to("chat.update") == [], "nothing changed that Slack shows"
 
-    timeline.to(30)
+    timeline.to(check_in_after(1))  # the first check-in: the parent says what Pinecone reports, as of now
     await rig.tracker.cycle()
     await rig.delivery.deliver_due()
     await rig.delivery.deliver_due()
     [update] = rig.updates_of(job)
-    assert update["channel"] == CHANNEL and "30%" in repr(update["blocks"])
-    assert "30%" in rig.parent_text(job)
+    assert update["channel"] == CHANNEL and "Pinecone reports `Pending`" in repr(update["blocks"])
+    assert "Pinecone reports `Pending`" in rig.parent_text(job)
     assert len(parent_posts(rig)) == 1 and len(rig.parents()) == 1
 
 
@@ -56,25 +62,26 @@ async def test_notices_are_delivered_in_the_order_they_were_recorded(
 ) -> None:
     backup = pinecone.add_backup()
     job = await rig.restoring(backup["backup_id"])
-    for percent in (30, 55, 80, 100):  # Slack hears of none of it yet
-        timeline.to(percent)
+    for number in (1, 2):  # Slack hears of none of it yet
+        timeline.to(check_in_after(number))
         await rig.tracker.cycle()
+    timeline.complete()
+    await rig.tracker.cycle()
     job = await rig.job(job.id)
     assert job.state is JobState.READY
-    assert [(n.kind, n.milestone) for n in await rig.pending_notices(job.id)] == [
+    assert [(n.kind, n.detail) for n in await rig.pending_notices(job.id)] == [
         (NoticeKind.STARTED, None),
-        (NoticeKind.MILESTONE, 25),
-        (NoticeKind.MILESTONE, 50),
-        (NoticeKind.MILESTONE, 75),
+        (NoticeKind.CHECK_IN, "1800"),
+        (NoticeKind.CHECK_IN, "3600"),
         (NoticeKind.FINISHED, None),
     ]
 
     await rig.delivery.deliver_due()
     job = await rig.job(job.id)
     thread = rig.thread(job)
-    assert len(thread) == 5
+    assert len(thread) == 4
     for text, expected in zip(
-        thread, ("Pinecone accepted", "25% restored", "50% restored", "75% restored", "is ready"), strict=True
+        thread, ("Pinecone accepted", "still restoring after 30m", "still restoring after 1h", "is ready"), strict=True
     ):
         assert expected in text, thread
     assert "Ready" in rig.parent_text(job), "the parent is drawn from the state when it is posted"
@@ -83,23 +90,22 @@ async def test_notices_are_delivered_in_the_order_they_were_recorded(
 
 
 async def test_a_notice_slack_refuses_is_retried_after_its_back_off_and_later_notices_wait_behind_it(
-    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn, timeline: RestoreTimeline
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
 ) -> None:
     backup = pinecone.add_backup()
     job = await rig.restoring(backup["backup_id"])
     await rig.delivery.deliver_due()
     job = await rig.job(job.id)
-    for percent in (30, 55):
-        timeline.to(percent)
-        await rig.tracker.cycle()
+    for number in (1, 2):
+        await rig.store.update(job.id, notices=(check_in(number),))
     slack.inject("chat.postMessage", status=200, error="internal_error")
     posted = len(rig.posts())
 
     await rig.delivery.deliver_due()
-    assert len(rig.posts()) == posted + 1, "the 50% notice was not tried while the 25% one failed"
+    assert len(rig.posts()) == posted + 1, "the second check-in was not tried while the first one failed"
     assert len(rig.thread(job)) == 1
     refused, waiting = await rig.pending_notices(job.id)
-    assert (refused.milestone, refused.attempts) == (25, 1) and (waiting.milestone, waiting.attempts) == (50, 0)
+    assert (refused.detail, refused.attempts) == ("1800", 1) and (waiting.detail, waiting.attempts) == ("3600", 0)
     assert refused.next_attempt_at is not None
     back_off = (refused.next_attempt_at - rig.clock()).total_seconds()
     assert 1.0 <= back_off <= 2.0, back_off  # the first retry waits 1 to 2 s (jittered)
@@ -112,7 +118,8 @@ async def test_a_notice_slack_refuses_is_retried_after_its_back_off_and_later_no
     rig.clock.advance(1.02)
     await rig.delivery.deliver_due()
     thread = rig.thread(job)
-    assert len(thread) == 3 and "25% restored" in thread[1] and "50% restored" in thread[2], thread
+    assert len(thread) == 3 and "still restoring after 30m" in thread[1], thread
+    assert "still restoring after 1h" in thread[2], thread
     assert await rig.pending_notices(job.id) == []
 
 
@@ -167,30 +174,29 @@ async def test_after_a_crash_mid_post_the_parent_is_found_by_its_metadata_not_po
 
 
 async def test_after_a_crash_mid_reply_the_notice_is_found_in_the_thread_not_posted_twice(
-    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn, timeline: RestoreTimeline
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
 ) -> None:
     backup = pinecone.add_backup()
     job = await rig.restoring(backup["backup_id"])
     await rig.delivery.deliver_due()
     job = await rig.job(job.id)
-    timeline.to(30)
-    await rig.tracker.cycle()
-    # Slack stores the 25% reply at once but answers late; the bot dies waiting (the round is cancelled).
+    await rig.store.update(job.id, notices=(check_in(1),))
+    # Slack stores the check-in reply at once but answers late; the bot dies waiting (the round is cancelled).
     slack.inject("chat.postMessage", status=503, then_process=True, delay=0.5)
     crashed = asyncio.create_task(rig.delivery.deliver_due())
-    await slack.wait_for(lambda: texts_with(rig.thread(job), "25% restored"))
+    await slack.wait_for(lambda: texts_with(rig.thread(job), "still restoring"))
     crashed.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await crashed
     [notice] = await rig.pending_notices(job.id)
-    assert notice.milestone == 25 and notice.sending_since is not None
+    assert notice.kind is NoticeKind.CHECK_IN and notice.sending_since is not None
 
     restarted = SlackDelivery(
         rig.store, rig.publisher, INCIDENT_CHANNEL, clock=rig.clock, pacing=SlackPacing(clock=rig.clock.monotonic)
     )
     await restarted.deliver_due()
     assert await rig.pending_notices(job.id) == [], "found in the thread, so marked sent"
-    assert len(texts_with(rig.thread(job), "25% restored")) == 1
+    assert len(texts_with(rig.thread(job), "still restoring")) == 1
     [looked] = slack.calls_to("conversations.replies")
     assert looked.args["ts"] == job.message_ts
     await slack.wait_for(lambda: all(call.response is not None for call in slack.calls))  # the late answer

@@ -40,7 +40,7 @@ async def test_a_create_index_answered_500_after_pinecone_applied_it_is_found_an
     assert job.index_id == restore_job["target_index_id"]
     assert rig.sleeps == [1.0], "one wait before looking"
 
-    timeline.to(100)
+    timeline.complete()
     await rig.tracker.cycle()
     await rig.delivery.deliver_due()
     job = await rig.job(job.id)

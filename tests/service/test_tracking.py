@@ -1,19 +1,27 @@
-"""Tracker cycles, one at a time: progress to Ready, a failed restore, a timeout, a Pinecone outage and its back-off.
+"""Tracker cycles, one at a time: a restore Pending to Ready (check-ins, verification), a failed restore, a timeout,
+a Pinecone outage and its back-off.
 
 Each cycle is one `Tracker.cycle()` call; Slack hears of it when the test calls `deliver_due()`. The
-restore moves with the emulator's clock (`timeline`), the bot's deadlines with the fake clock.
+restore moves with the emulator's clock, the bot's check-ins and deadlines with the fake clock; `timeline`
+moves both together.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
-from bot.core.jobs import JobState, NoticeKind
+from bot.core.jobs import JobState, NoticeKind, check_in_after
 from bot.core.outcomes import Started
+from bot.core.render import duration
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.workspace import CHANNEL, USER
-from tests.service.rig import POLL_INTERVAL, RestoreTimeline, Rig, build_rig, texts_with
+from tests.service.rig import POLL_INTERVAL, RESTORE_SECONDS, RestoreTimeline, Rig, build_rig, texts_with
+
+#: Seconds a restored index takes to count all its records after it is Ready, in the tests that watch it verify.
+COUNT_LAG = 60.0
 
 
 def polls(pinecone: PineconeEmulator) -> int:
@@ -21,9 +29,12 @@ def polls(pinecone: PineconeEmulator) -> int:
     return len(pinecone.calls("GET", "/restore-jobs"))
 
 
-async def test_a_restore_reaches_ready_with_milestones_redraws_and_its_verification(
+async def test_a_restore_reaches_ready_with_check_ins_redraws_and_its_verification(
     rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
 ) -> None:
+    # Pinecone counts the new index's records for a minute after it is Ready: longer than the real time the
+    # test takes, so the first count falls short whatever the machine's load.
+    pinecone.realism = replace(pinecone.realism, count_lag=COUNT_LAG)
     backup = pinecone.add_backup(record_count=120_000, dimension=1536, metric="cosine")
     outcome = await rig.submit(backup["backup_id"], "restored-index")
     assert isinstance(outcome, Started) and outcome.thread_link is not None, outcome
@@ -32,30 +43,69 @@ async def test_a_restore_reaches_ready_with_milestones_redraws_and_its_verificat
     assert job.state is JobState.RESTORING and len(rig.parents()) == 1
     assert texts_with(rig.thread(job), "Pinecone accepted") and rig.updates_of(job) == []
 
-    for percent, milestone in ((30, 25), (55, 50), (80, 75)):
-        timeline.to(percent)
+    timeline.to(10 * 60)
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert job.pinecone_status == "Pending" and job.check_ins == 0 and not job.parent_dirty, job
+    await rig.delivery.deliver_due()
+    assert rig.updates_of(job) == [] and len(rig.thread(job)) == 1, "ten minutes in, nothing to say"
+
+    for number, after in ((1, "30m 00s"), (2, "1h 00m")):
+        timeline.to(check_in_after(number))
         await rig.tracker.cycle()
         job = await rig.job(job.id)
-        assert job.milestone == milestone and job.parent_dirty, job
+        assert job.check_ins == number and job.parent_dirty and job.percent_complete is None, job
         await rig.delivery.deliver_due()
-        assert texts_with(rig.thread(job), f"is {milestone}% restored"), rig.thread(job)
-        assert f"{percent}%" in repr(rig.updates_of(job)[-1]["blocks"]), "the parent shows the progress"
-    assert len(rig.updates_of(job)) == 3, "the parent is redrawn at each milestone, once"
+        [said] = texts_with(rig.thread(job), f"still restoring after {after}")
+        assert "(Pinecone: `Pending`)" in said and "an estimate" in said and "%" not in said, said
+        parent = repr(rig.updates_of(job)[-1]["blocks"])
+        # The elapsed time the parent shows runs to the store's stamp of the change, which is on the real
+        # clock in this tier (the store stamps it itself): that it is shown is checked here, not its value.
+        assert re.search(r"Pinecone reports `Pending`, running \d+(s|m \d\ds|h \d\dm) as of", parent), parent
+        assert "%" not in parent, "no percent Pinecone did not report"
+    assert len(rig.updates_of(job)) == 2, "the parent is redrawn at each check-in, once"
 
-    timeline.to(100)
+    timeline.to(90 * 60)
+    await rig.tracker.cycle()
+    await rig.delivery.deliver_due()
+    assert len(texts_with(rig.thread(job), "still restoring")) == 2, "the next check-in is at 2 h, not 1 h 30"
+    assert len(rig.updates_of(job)) == 2
+
+    timeline.ready()
     await rig.tracker.cycle()
     job = await rig.job(job.id)
     index = pinecone.index("restored-index")
     assert index is not None and index["status"]["ready"]
-    assert job.state is JobState.READY and job.host == index["host"] and job.percent_complete == 100.0
+    assert job.state is JobState.RESTORING and job.verify_since == rig.clock(), "verifying, not ready yet"
+    assert job.host == index["host"] and job.verified is None
+    assert job.verification == "dimension 1,536 ✓ · metric cosine ✓", "dimension and metric are compared at once"
+    counts = len(pinecone.calls("POST", "/data/*/describe_index_stats"))
+    assert counts == 1
+    await rig.delivery.deliver_due()
+    assert "Verifying" in rig.parent_text(job) and "re-checking its record count" in rig.parent_text(job)
+    assert len(rig.updates_of(job)) == 3 and texts_with(rig.thread(job), "is ready") == []
+
+    await rig.tracker.cycle()
+    assert len(pinecone.calls("POST", "/data/*/describe_index_stats")) == counts, "not re-counted before its back-off"
+    timeline.elapse(2 * POLL_INTERVAL)  # past the first back-off; Pinecone is still counting
+    await rig.tracker.cycle()
+    assert len(pinecone.calls("POST", "/data/*/describe_index_stats")) == counts + 1
+    job = await rig.job(job.id)
+    assert job.state is JobState.RESTORING and job.verify_since is not None, "still short: still verifying"
+
+    timeline.complete()  # the count lag has passed, and the longer second back-off
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert len(pinecone.calls("POST", "/data/*/describe_index_stats")) == counts + 2
+    assert job.state is JobState.READY and job.percent_complete == 100.0 and job.pinecone_status == "Completed"
     assert job.verified is True and job.verification is not None
     for fact in ("dimension 1,536 ✓", "metric cosine ✓", "records 120,000 ✓"):
         assert fact in job.verification, job.verification
-    assert len(pinecone.calls("POST", "/data/*/describe_index_stats")) == 1
 
     await rig.delivery.deliver_due()
     [ready] = texts_with(rig.thread(job), "is ready")
     assert f"<@{USER}>" in ready and index["host"] in ready and "records 120,000 ✓" in ready
+    assert "re-checked for" in ready, ready
     assert "Ready" in rig.parent_text(job) and len(rig.updates_of(job)) == 4
     assert len(rig.parents()) == 1 and rig.incident_notices() == []
     assert await rig.pending_notices(job.id) == []
@@ -66,6 +116,24 @@ async def test_a_restore_reaches_ready_with_milestones_redraws_and_its_verificat
     assert len(pinecone.create_index_calls) == 1
 
 
+async def test_the_ready_reply_says_how_long_the_record_count_was_re_checked(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    pinecone.realism = replace(pinecone.realism, count_lag=COUNT_LAG)  # as above: the first count falls short
+    backup = pinecone.add_backup(record_count=120_000)
+    job = await rig.restoring(backup["backup_id"])
+    timeline.ready()
+    await rig.tracker.cycle()
+    assert (await rig.job(job.id)).verify_since is not None
+    timeline.complete()  # a minute later on both clocks, the count matches
+    await rig.tracker.cycle()
+    await rig.delivery.deliver_due()
+    job = await rig.job(job.id)
+    assert job.state is JobState.READY and job.verified is True
+    [ready] = texts_with(rig.thread(job), "is ready")
+    assert f"re-checked for {duration(COUNT_LAG)}" in ready, ready
+
+
 async def test_a_failed_restore_job_is_said_in_the_thread_and_the_incident_channel(
     rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
 ) -> None:
@@ -74,7 +142,7 @@ async def test_a_failed_restore_job_is_said_in_the_thread_and_the_incident_chann
     job = await rig.restoring(backup["backup_id"])
     await rig.delivery.deliver_due()
 
-    timeline.to(50)
+    timeline.to(RESTORE_SECONDS / 2)
     await rig.tracker.cycle()
     job = await rig.job(job.id)
     assert job.state is JobState.FAILED and job.reason == "Pinecone reports the restore job as Failed"
@@ -88,7 +156,7 @@ async def test_a_failed_restore_job_is_said_in_the_thread_and_the_incident_chann
     assert job.message_ts is not None
     assert f"/archives/{CHANNEL}/p{job.message_ts.replace('.', '')}" in incident, "the notice links to the thread"
     assert "Failed" in rig.parent_text(job)
-    assert texts_with(rig.thread(job), "% restored") == [], "no milestone was reached before it failed"
+    assert texts_with(rig.thread(job), "still restoring") == [], "found failed, so not said to be still running"
 
 
 async def test_a_restore_not_ready_within_the_timeout_is_timed_out(
@@ -136,10 +204,10 @@ async def test_three_failed_polls_are_announced_once_and_the_recovery_once(
         await rig.delivery.deliver_due()
     assert len(texts_with(rig.thread(job), "has not answered since")) == 1
 
-    timeline.to(30)
+    timeline.to(check_in_after(1))  # Pinecone answers again half an hour in: time for the first check-in
     await rig.tracker.cycle()
     job = await rig.job(job.id)
-    assert job.outage_since is None and not job.outage_announced and job.milestone == 25
+    assert job.outage_since is None and not job.outage_announced and job.check_ins == 1
     await rig.delivery.deliver_due()
     await rig.tracker.cycle()
     await rig.delivery.deliver_due()
@@ -147,7 +215,8 @@ async def test_three_failed_polls_are_announced_once_and_the_recovery_once(
     thread = rig.thread(job)
     [outage] = texts_with(thread, "has not answered since")
     [recovered] = texts_with(thread, "answering again")
-    assert thread.index(outage) < thread.index(recovered) < thread.index(texts_with(thread, "25% restored")[0])
+    [still] = texts_with(thread, "still restoring")
+    assert thread.index(outage) < thread.index(recovered) < thread.index(still)
     assert job.state is JobState.RESTORING
 
 
