@@ -43,9 +43,10 @@ class Unchosen:
 
 
 class BackupChooser:
-    def __init__(self, pinecone: PineconeClient, zones: UserZones) -> None:
+    def __init__(self, pinecone: PineconeClient, zones: UserZones, *, max_pages: int = MAX_PAGES) -> None:
         self._pinecone = pinecone
         self._zones = zones
+        self._max_pages = max_pages
 
     async def choose(
         self, source_index: str, before: str | None, *, requester_id: str, now: datetime
@@ -98,7 +99,7 @@ class BackupChooser:
         unreadable: set[str] = set()
         unnamed = 0
         token: str | None = None
-        for _ in range(MAX_PAGES):
+        for _ in range(self._max_pages):
             try:
                 page = await self._pinecone.list_index_backups(
                     source_index, include_deleted=True, limit=PAGE_SIZE, pagination_token=token
@@ -123,7 +124,7 @@ class BackupChooser:
                 readable = {backup.backup_id for backup in backups}
                 return backups, len(unreadable - readable) + unnamed, True
         return Unchosen(
-            f"`{source_index}` has more than {MAX_PAGES * PAGE_SIZE:,} backups, more than I read to find the "
+            f"`{source_index}` has more than {self._max_pages * PAGE_SIZE:,} backups, more than I read to find the "
             "newest. Restore one by its ID: `/restore-index <backup_id> <new-name>`."
         )
 
