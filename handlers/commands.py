@@ -24,6 +24,7 @@ from bot.core.ids import RESTORE_COMMAND
 from bot.core.request.command_parser import (
     AuditCommand,
     HelpCommand,
+    IntentRestoreCommand,
     ListCommand,
     Rejected,
     RestoreCommand,
@@ -31,7 +32,7 @@ from bot.core.request.command_parser import (
     UsageCommand,
     parse_command,
 )
-from bot.core.request.field_rules import RestoreRequest
+from bot.core.request.field_rules import RestoreIntent, RestoreRequest
 from bot.service.use_cases import UseCases
 from handlers.dedupe import is_repeat
 from handlers.error_handler import after_ack, apologise
@@ -69,12 +70,23 @@ def answer_command(cases: UseCases, command: Mapping[str, Any], respond: AsyncRe
             return CommandAnswer(then=_audit(cases, respond, user_id, index_name), name="audit")
         case ListCommand():
             return CommandAnswer(then=_list(cases, respond, channel_id), name=f"list {channel_id}")
-        case RestoreCommand(request=request):
+        case RestoreCommand(request=request, dry_run=dry_run) | IntentRestoreCommand(intent=request, dry_run=dry_run):
             refusal = cases.requests.refusal_before_work(channel_id)
             if refusal is not None:
                 return CommandAnswer(refusal.as_kwargs())
+            if dry_run:
+                return CommandAnswer(
+                    render.dry_run_started(request.index_name).as_kwargs(),
+                    then=_dry_run(cases, respond, request, user_id, channel_id),
+                    name=f"dry run {request.index_name}",
+                )
+            accepted = (
+                render.accepted_intent(request.source_index, request.before, request.index_name)
+                if isinstance(request, RestoreIntent)
+                else render.accepted(request.backup_id, request.index_name)
+            )
             return CommandAnswer(
-                render.accepted(request.backup_id, request.index_name).as_kwargs(),
+                accepted.as_kwargs(),
                 then=_restore(cases, respond, request, user_id, channel_id),
                 name=f"restore {request.index_name}",
             )
@@ -127,10 +139,21 @@ async def answer_directly(cases: UseCases, body: dict[str, str], respond: AsyncR
 
 
 async def _restore(
-    cases: UseCases, respond: AsyncRespond, request: RestoreRequest, user_id: str, channel_id: str
+    cases: UseCases, respond: AsyncRespond, request: RestoreRequest | RestoreIntent, user_id: str, channel_id: str
 ) -> None:
-    result = await cases.requests.submit(request, user_id=user_id, channel_id=channel_id)
+    if isinstance(request, RestoreIntent):
+        result = await cases.requests.submit_intent(request, user_id=user_id, channel_id=channel_id)
+    else:
+        result = await cases.requests.submit(request, user_id=user_id, channel_id=channel_id)
     message = render.request_answer(result)
+    await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+
+
+async def _dry_run(
+    cases: UseCases, respond: AsyncRespond, request: RestoreRequest | RestoreIntent, user_id: str, channel_id: str
+) -> None:
+    result = await cases.requests.dry_run(request, user_id=user_id, channel_id=channel_id)
+    message = render.dry_run_answer(result)
     await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
 

@@ -14,9 +14,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.core import render
-from bot.core.ids import MODAL_BACKUP_ACTION, MODAL_BACKUP_BLOCK, RESTORE_MODAL_CALLBACK
+from bot.core.ids import (
+    MODAL_BACKUP_ACTION,
+    MODAL_BEFORE_ACTION,
+    MODAL_MODE_ACTION,
+    MODAL_SOURCE_ACTION,
+    RESTORE_MODAL_CALLBACK,
+)
 from bot.core.render.restore_form_view import inline_text
-from bot.core.request.restore_form import Invalid, modal_channel, read_submission
+from bot.core.request.restore_form import Invalid, first_field, modal_channel, read_submission
 from bot.service.use_cases import UseCases
 from handlers.error_handler import after_ack
 
@@ -62,6 +68,34 @@ def register_modal(app: AsyncApp, cases: UseCases) -> None:
         redraw = cases.picker.redraw(view, view["id"], backup_id, _stamp(action.get("action_ts")))
         after_ack(cases, redraw, body=body, name="redraw the restore modal")
 
+    @app.action(MODAL_MODE_ACTION)
+    async def on_path_chosen(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        view = body.get("view")
+        option = action.get("selected_option")
+        mode = option.get("value") if isinstance(option, dict) else None
+        if not isinstance(view, dict) or not isinstance(view.get("id"), str) or not isinstance(mode, str):
+            return
+        switch = cases.picker.switch(view, view["id"], mode, _stamp(action.get("action_ts")))
+        after_ack(cases, switch, body=body, name="redraw the restore modal for a path")
+
+    @app.options(MODAL_SOURCE_ACTION)
+    async def on_source_suggestion(ack: AsyncAck, payload: dict[str, Any]) -> None:
+        query = payload.get("value")
+        await ack(options=await cases.picker.index_options(query if isinstance(query, str) else ""))
+
+    @app.action(MODAL_SOURCE_ACTION)
+    @app.action(MODAL_BEFORE_ACTION)
+    async def on_source_or_moment(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        view = body.get("view")
+        user = body.get("user")
+        user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
+        if not isinstance(view, dict) or not isinstance(view.get("id"), str):
+            return
+        preview = cases.picker.preview(view, view["id"], user_id, _stamp(action.get("action_ts")))
+        after_ack(cases, preview, body=body, name="show the backup the restore modal would use")
+
     @app.view_submission(RESTORE_MODAL_CALLBACK)
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body.get("user")
@@ -69,7 +103,7 @@ def register_modal(app: AsyncApp, cases: UseCases) -> None:
         channel_id = modal_channel(view)
         refusal = cases.requests.refusal_before_work(channel_id) if channel_id else None
         if refusal is not None:
-            await ack(response_action="errors", errors={MODAL_BACKUP_BLOCK: inline_text(refusal.text)})
+            await ack(response_action="errors", errors={first_field(view): inline_text(refusal.text)})
             return
         result = read_submission(view)
         if isinstance(result, Invalid):

@@ -14,8 +14,9 @@ log = logging.getLogger("storage")
 
 #: Every column of `jobs` the stores read back into a `Job`, in the model's order.
 COLUMNS = tuple(Job.model_fields)
-#: What `update` and `transition` may set: not the identity of a job, not its state, not its times.
-UPDATABLE = frozenset(COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields}
+#: What `update` and `transition` may set: not the identity of a job, not its state, not its times. One
+#: exception: a request by intent is recorded before its backup is chosen, and gets its `backup_id` then.
+UPDATABLE = frozenset(COLUMNS) - {"id", "state", "created_at", "updated_at", *NewJob.model_fields} | {"backup_id"}
 #: `state IN (...)` lists, written out so that the partial indexes' predicates match them.
 THREADED_SQL = ", ".join(f"'{state.value}'" for state in sorted(THREADED_STATES))
 ACTIVE_SQL = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))

@@ -24,6 +24,7 @@ from bot.pinecone import PineconeClient
 from bot.pinecone.transport import CountingTransport
 from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
+from bot.service.backup_choice import BackupChooser
 from bot.service.backup_picker import BackupPicker
 from bot.service.channels import ChannelAccess
 from bot.service.delivery import SlackDelivery
@@ -36,6 +37,7 @@ from bot.service.tracker import Tracker
 from bot.service.use_cases import UseCases
 from bot.slack.publisher import SlackPublisher
 from bot.slack.usergroups import UserGroups
+from bot.slack.users import UserZones
 from bot.slack.web_client import web_client
 from storage import JobStore, open_store
 from storage.base import Coordination
@@ -151,12 +153,15 @@ async def build_services(
     groups = UserGroups(slack)
     seen = SeenDeliveries(store, holder=name)
     tasks = BackgroundTasks()
-    requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels)
+    zones = UserZones(slack)
+    chooser = BackupChooser(pinecone, zones)
+    requests = RestoreRequests(policy, groups, restores, publisher, tasks, channels, chooser=chooser)
     cases = UseCases(
         requests=requests,
         approvals=Approvals(store, groups, restores, publisher, tasks),
         queries=Queries(store, delivery, groups, policy, publisher),
-        picker=BackupPicker(pinecone, publisher, requests),
+        # The modal's preview of the backup a source index would restore: tried once, as the picker's reads are.
+        picker=BackupPicker(pinecone, publisher, requests, chooser=BackupChooser(pinecone.without_retries(), zones)),
         seen=seen,
         tasks=tasks,
     )

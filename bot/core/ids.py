@@ -32,6 +32,17 @@ MODAL_PROTECTION_BLOCK = "restore_modal.deletion_protection"
 MODAL_PROTECTION_ACTION = "restore_modal.deletion_protection.checkbox"
 MODAL_PROTECTION_ENABLED = "enabled"  # the checkbox option's value
 MODAL_BACKUP_UNAVAILABLE = "pinecone-unavailable"  # the value of the one option shown when listing fails
+# The "source index" path: restore the newest Ready backup of an index (before a moment), as `from:` does.
+MODAL_MODE_BLOCK = "restore_modal.mode"
+MODAL_MODE_ACTION = "restore_modal.mode.radio"  # block_actions: the modal is redrawn for the other path
+MODAL_MODE_BACKUP = "backup"  # the radio options' values
+MODAL_MODE_SOURCE = "source"
+MODAL_SOURCE_BLOCK = "restore_modal.source"
+MODAL_SOURCE_ACTION = "restore_modal.source.select"  # block_suggestion (index names) and block_actions (chosen)
+MODAL_BEFORE_BLOCK = "restore_modal.before"
+MODAL_BEFORE_ACTION = "restore_modal.before.input"  # block_actions on Enter: the backup that would be used
+MODAL_CHOICE_BLOCK = "restore_modal.source.choice"  # which backup would be used, and why
+MODAL_INDEXES_UNAVAILABLE = "pinecone-indexes-unavailable"
 
 # -- Slack ID shapes: one rule for each kind, used by the settings, the policy and the mentions -----
 # D (direct-message) channels are accepted because RESTORE_BOT_ALLOWED_CHANNELS always accepted them:

@@ -6,12 +6,13 @@
      │  │         ├─► cancelled            └──────────────┴─► rejected            (refused; nothing was created)
      │  │         └─► expired
      │  └─► requested       (no approval needed)
-     └────► rejected        (the channel or the policy refuses)
+     └────► rejected        (the channel or the policy refuses, or no backup qualifies)
 
 * checking   – recorded as soon as it was acked, before any Slack or Pinecone call: the bot is finding
                out whether it may go ahead (can it post in the channel, who is in the policy's user
-               groups, does it need approval and what would the plan card say). A request that needs
-               none of that is recorded straight in `requested`.
+               groups, does it need approval and what would the plan card say) and, for a request
+               by intent, which backup it means (chosen, then fixed on the job as it leaves
+               `checking`). A request by ID that needs none of that is recorded straight in `requested`.
 * awaiting_approval – policy asks for a second person: a plan card with Approve/Deny waits in the
                channel. Nothing is sent to Pinecone until someone allowed approves.
 * denied / cancelled / expired – an approver said no, the requester withdrew, or nobody decided in time.
@@ -124,6 +125,14 @@ class NewJob(BaseModel):
     deletion_protection: bool = False
     requester_id: str
     channel_id: str
+    #: A request by intent (`from:<source> [before:<when>]`): the index whose backups are chosen from, and the
+    #: `before:` text as typed. Its `backup_id` is empty until the backup is chosen (`backup_choice`).
+    intent_source: str | None = None
+    intent_before: str | None = None
+
+    @property
+    def by_intent(self) -> bool:
+        return self.intent_source is not None
 
 
 class Job(NewJob):
@@ -169,6 +178,10 @@ class Job(NewJob):
     backup_size_bytes: int | None = None
     backup_status: str | None = None
     target_free: bool | None = None
+    # A request by intent, once its backup was chosen: the moment `before:` was understood as (UTC), and the
+    # sentence saying which backup was chosen and why ("newest Ready backup of prod-search before ...").
+    intent_moment: datetime | None = None
+    backup_choice: str | None = None
     # The restored index compared with its backup (dimension, metric, record count), once Ready.
     verification: str | None = None
     verified: bool | None = None

@@ -6,9 +6,13 @@ values, not exceptions: a refusal or a pending restore is an answer the requeste
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from bot.core.backup_choice import Chosen
+from bot.core.backup_facts import BackupFacts
 from bot.core.jobs import Job
+from bot.core.policy.policy_rules import PolicyRefusal, PolicyVerdict
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,35 @@ class AwaitingApproval:
 
 
 Outcome = Started | AlreadyRunning | RequestRefused | Pending | AwaitingApproval
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a restore would do, read but not done (`--dry-run`): nothing recorded, nothing written, nothing
+    posted in the channel. Shown to the requester only."""
+
+    #: The command that would do it: the dry run's own text without `--dry-run`.
+    command: str
+    index_name: str
+    backup: BackupFacts
+    #: For a request by intent: the backup chosen and why.
+    choice: Chosen | None
+    #: Whether no index has the target name now (None: Pinecone could not say).
+    target_free: bool | None
+    verdict: PolicyVerdict
+    #: Why the bot could not post in the channel, if it could not (the request would be refused).
+    cannot_post: str | None
+    #: When it was read.
+    now: datetime
+    tags: dict[str, str] = field(default_factory=dict)
+    deletion_protection: bool = False
+    #: An active restore into the same name, and its thread (the request would be told so).
+    running: Job | None = None
+    running_link: str | None = None
+
+    @property
+    def refusal(self) -> PolicyRefusal | None:
+        return self.verdict if isinstance(self.verdict, PolicyRefusal) else None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import email.utils
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -37,6 +38,7 @@ from bot.pinecone.models import (
     Page,
     RestoreJob,
     RestoreJobList,
+    read_index_names,
     read_list,
 )
 
@@ -77,7 +79,7 @@ class PineconeClient:
     # -- reads (retried) ---------------------------------------------------------------------
 
     async def describe_backup(self, backup_id: str) -> Backup:
-        return await self._read(f"/backups/{backup_id}", Backup)
+        return await self._read(f"/backups/{_segment(backup_id)}", Backup)
 
     async def list_backups(self, *, limit: int = 100, pagination_token: str | None = None) -> BackupList:
         """One page of backups; an item that does not match the spec is in `malformed`, not an error."""
@@ -85,6 +87,44 @@ class PineconeClient:
         async def attempt() -> BackupList:
             response = await self._send("GET", "/backups", params=_page(limit, pagination_token))
             return _parse_list(response, Backup, "backup_id")
+
+        return await self._with_retries(attempt)
+
+    async def list_index_backups(
+        self,
+        index_name: str,
+        *,
+        include_deleted: bool = False,
+        limit: int = 100,
+        pagination_token: str | None = None,
+    ) -> BackupList:
+        """One page of the backups of one index (`GET /indexes/{index_name}/backups`), in no promised order.
+
+        Without `include_deleted`, NotFound means no *active* index has that name; with it, the backups of
+        every index that ever had the name (deleted ones carry `source_index_deleted_at`), and NotFound
+        means no index by that name ever existed."""
+        params = _page(limit, pagination_token)
+        if include_deleted:
+            params["include_deleted"] = "true"
+
+        async def attempt() -> BackupList:
+            response = await self._send("GET", f"/indexes/{_segment(index_name)}/backups", params=params)
+            return _parse_list(response, Backup, "backup_id")
+
+        return await self._with_retries(attempt)
+
+    async def list_index_names(self) -> list[str]:
+        """The names of the project's indexes (`GET /indexes`, one answer, no pages); an item without a
+        readable name is left out."""
+
+        async def attempt() -> list[str]:
+            response = await self._send("GET", "/indexes")
+            try:
+                return read_index_names(response.content)
+            except (ValidationError, ValueError):
+                raise PineconeUnreachable(
+                    f"Pinecone answered {response.status_code} with a list that does not match its API spec"
+                ) from None
 
         return await self._with_retries(attempt)
 
@@ -119,7 +159,7 @@ class PineconeClient:
         self, backup_id: str, request: CreateIndexFromBackupRequest
     ) -> CreateIndexFromBackupResponse:
         """One attempt, never repeated here: see `errors.is_ambiguous`."""
-        response = await self._send("POST", f"/backups/{backup_id}/create-index", json=request.to_json())
+        response = await self._send("POST", f"/backups/{_segment(backup_id)}/create-index", json=request.to_json())
         return _parse(response, CreateIndexFromBackupResponse)
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -156,6 +196,11 @@ class PineconeClient:
         if response.is_success:
             return response
         raise _error_from(response)
+
+
+def _segment(value: str) -> str:
+    """A path segment, escaped: an index name the bot passes on was checked, but never trust it to be."""
+    return urllib.parse.quote(value, safe="")
 
 
 def _page(limit: int, pagination_token: str | None) -> dict[str, Any]:

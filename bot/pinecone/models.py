@@ -75,6 +75,8 @@ class Backup(_HasSchema):
     size_bytes: int | None = None
     tags: dict[str, str] | None = None
     created_at: str | None = None
+    #: Only for a backup whose source index was deleted (listed with `include_deleted`).
+    source_index_deleted_at: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -174,6 +176,21 @@ def read_list(content: bytes, model: type[_Item], id_key: str) -> Page[_Item]:
             malformed.append(Malformed(item_id if isinstance(item_id, str) else None, problem))
     token = envelope.pagination.next if envelope.pagination is not None else None
     return Page(items, malformed, token or None)
+
+
+class _IndexListEnvelope(_Wire):
+    indexes: list[Any] = Field(default_factory=list)
+
+
+def read_index_names(content: bytes) -> list[str]:
+    """The names in an IndexList (`{"indexes": [...]}`), in its order; an item without a name is skipped."""
+    envelope = _IndexListEnvelope.model_validate(json.loads(content))
+    names = []
+    for raw in envelope.indexes:
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if isinstance(name, str) and name:
+            names.append(name)
+    return names
 
 
 class IndexStatus(_Wire):

@@ -2,6 +2,11 @@
 
 The views are drawn by `bot.core.render.restore_form_view`; this use case asks Pinecone for backups
 (within Slack's 3-second limit for options) and Slack to open and redraw the form.
+
+The "source index" path: the modal is redrawn for it when the person switches to it; its index picker's
+options are the project's indexes (`GET /indexes`, within the same budget, tried once), and choosing an
+index or typing a moment (Enter) redraws it with the backup that would be restored, chosen exactly as a
+request by intent chooses it (bot/service/backup_choice.py), within `PREVIEW_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -14,20 +19,30 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.core.backup_choice import NoneQualifies
+from bot.core.jobs import utcnow
 from bot.core.render.restore_form_view import (
     MAX_OPTIONS,
     ModalForm,
     backup_matches,
     backup_options,
+    index_options,
+    indexes_unavailable_options,
+    preview_text,
+    preview_unavailable,
     restore_view,
     unavailable_options,
     view_after_choice,
+    view_for_mode,
+    view_with_preview,
 )
-from bot.core.request.field_rules import validate_backup_id
-from bot.core.request.restore_form import modal_channel
+from bot.core.request.field_rules import Problem, validate_backup_id, validate_index_name
+from bot.core.request.moments import parse_when
+from bot.core.request.restore_form import before_text, form_values, modal_channel, selected_source
 from bot.pinecone import PineconeClient
 from bot.pinecone.errors import NotFound, PineconeError
 from bot.pinecone.models import Backup
+from bot.service.backup_choice import BackupChooser, Unchosen
 from bot.service.restore_requests import RestoreRequests
 from bot.slack.publisher import SlackPublisher, SlackTrouble
 
@@ -40,6 +55,8 @@ SUGGESTION_PAGES = 2
 PAGE_SIZE = 100
 #: Looking up a chosen backup that was not in a recent listing (after a restart, say).
 LOOKUP_TIMEOUT = 5.0
+#: Choosing the backup the "source index" path would restore, for the redraw (the ack was sent before).
+PREVIEW_TIMEOUT = 5.0
 CACHE_SIZE = 1000
 
 
@@ -90,12 +107,16 @@ class BackupPicker:
         slack: SlackPublisher,
         requests: RestoreRequests,
         *,
+        chooser: BackupChooser | None = None,
         today: Callable[[], date] = today_utc,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._pinecone = pinecone
         self._slack = slack
         self._requests = requests
+        self._chooser = chooser
         self._today = today
+        self._clock = clock
         self._cache = BackupCache()
         self._choices = _LatestChoice()
 
@@ -126,6 +147,60 @@ class BackupPicker:
         redrawn = view_after_choice(view, backup, today=self._today(), notice=refusal.text if refusal else None)
         if redrawn is not None:
             await self._slack.update_view(view_id, redrawn)
+
+    async def index_options(self, query: str) -> list[dict[str, Any]]:
+        """The source index picker's options for `query`, within `SUGGESTION_BUDGET` seconds, tried once."""
+        try:
+            async with asyncio.timeout(SUGGESTION_BUDGET):
+                names = await self._pinecone.without_retries().list_index_names()
+        except (PineconeError, TimeoutError) as exc:
+            log.warning("could not list the indexes for the restore modal: %s", str(exc) or type(exc).__name__)
+            return indexes_unavailable_options(query)
+        return index_options(names, query)
+
+    async def switch(self, view: Mapping[str, Any], view_id: str, mode: str, stamp: float) -> None:
+        """Redraw the form for the path just chosen: a backup picked, or the newest backup of an index."""
+        self._choices.note(view_id, stamp)
+        redrawn = view_for_mode(view, mode, notice=self._notice(view))
+        if redrawn is not None and self._choices.is_latest(view_id, stamp):
+            await self._slack.update_view(view_id, redrawn)
+
+    async def preview(self, view: Mapping[str, Any], view_id: str, user_id: str, stamp: float) -> None:
+        """Redraw the "source index" path with the backup it would restore for the index and the moment now
+        in the form (or why none would be), chosen as a request by intent would choose it."""
+        self._choices.note(view_id, stamp)
+        values = form_values(view)
+        source = selected_source(values)
+        if source is None or not isinstance(validate_index_name(source), str):
+            return  # nothing chosen yet, or the "Pinecone did not answer" option: the submission says so
+        before = before_text(values)
+        chosen = None
+        if before is not None and isinstance(spec := parse_when(before), Problem):
+            text = f":warning: {spec.describe()}"
+        elif self._chooser is None:
+            return
+        else:
+            try:
+                async with asyncio.timeout(PREVIEW_TIMEOUT):
+                    result = await self._chooser.choose(source, before, requester_id=user_id, now=self._clock())
+            except (PineconeError, TimeoutError) as exc:
+                text = preview_unavailable(source, str(exc) or "no answer in time")
+            else:
+                if isinstance(result, Unchosen):
+                    text = preview_text(NoneQualifies(result.reason), self._clock())
+                else:
+                    text = preview_text(result, self._clock())
+                    chosen = result.backup
+        if not self._choices.is_latest(view_id, stamp):
+            return
+        redrawn = view_with_preview(view, text, chosen=chosen, today=self._today(), notice=self._notice(view))
+        if redrawn is not None:
+            await self._slack.update_view(view_id, redrawn)
+
+    def _notice(self, view: Mapping[str, Any]) -> str | None:
+        channel_id = modal_channel(view)
+        refusal = self._requests.refusal_before_work(channel_id) if channel_id else None
+        return refusal.text if refusal else None
 
     async def _look_up(self, backup_id: str) -> Backup | None:
         try:

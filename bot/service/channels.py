@@ -42,6 +42,7 @@ REQUIRED_SCOPES = frozenset(
         "channels:history",
         "groups:history",
         "usergroups:read",
+        "users:read",
     }
 )
 

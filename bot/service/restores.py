@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import render
+from bot.core.backup_choice import Chosen
+from bot.core.backup_facts import BackupFacts
 from bot.core.jobs import Decision, Job, JobState, NewJob, Notice, NoticeKind, utcnow
 from bot.core.outcomes import (
     AlreadyRunning,
@@ -36,10 +38,10 @@ from bot.core.outcomes import (
     Started,
 )
 from bot.core.render.pinecone_sentences import explain
-from bot.core.request.field_rules import RestoreRequest
+from bot.core.request.field_rules import RestoreIntent, RestoreRequest
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
 from bot.pinecone.errors import BackupNotReady, is_ambiguous
-from bot.pinecone.models import CreateIndexFromBackupRequest, IndexModel
+from bot.pinecone.models import Backup, CreateIndexFromBackupRequest, IndexModel
 from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
 from bot.service.leases import Leases
@@ -120,7 +122,7 @@ class RestoreService:
         self.checker: Checker | None = None
 
     async def request(self, request: RestoreRequest, *, requester_id: str, channel_id: str) -> Outcome:
-        job = await self._record(request, requester_id, channel_id)
+        job = await self._record(new_job(request, requester_id, channel_id))
         if not isinstance(job, Job):
             return job
         log.info("job %s recorded: restore %s into %s for %s", job.id, job.backup_id, job.index_name, requester_id)
@@ -135,6 +137,10 @@ class RestoreService:
             if threaded is not None:
                 return Started(threaded, await self._delivery.link(threaded))
         return outcome
+
+    def pinecone_turn(self) -> AbstractAsyncContextManager[None]:
+        """A turn to ask Pinecone for a request: it waits while a burst of commands is being answered."""
+        return self._submitting.turn()
 
     def is_driving(self, job: Job) -> bool:
         """A request or an approval, in this process or another, is taking this job to Pinecone right now (its
@@ -165,14 +171,41 @@ class RestoreService:
         self, request: RestoreRequest, *, requester_id: str, channel_id: str
     ) -> Job | AlreadyRunning | RequestRefused:
         """Record a request in `checking`, before any Slack or Pinecone call is made for it."""
-        job = await self._record(request, requester_id, channel_id, state=JobState.CHECKING)
+        job = await self._record(new_job(request, requester_id, channel_id), state=JobState.CHECKING)
         if isinstance(job, Job):
             log.info("job %s recorded for checking: restore %s into %s", job.id, job.backup_id, job.index_name)
         return job
 
-    async def proceed(self, job: Job, *, tell_requester: bool) -> Outcome:
-        """A checked request that needs no approval: on to Pinecone, as `request` does once it has recorded."""
-        job = await self._store.transition(job.id, JobState.CHECKING, JobState.REQUESTED)
+    async def record_intent(
+        self, intent: RestoreIntent, *, requester_id: str, channel_id: str
+    ) -> Job | AlreadyRunning | RequestRefused:
+        """Record a request by intent in `checking`, before any Slack or Pinecone call is made for it: its
+        backup is chosen while it is checked (`backup_id` is empty until then)."""
+        new = NewJob(
+            backup_id="",
+            index_name=intent.index_name,
+            tags=dict(intent.tags),
+            deletion_protection=intent.deletion_protection,
+            requester_id=requester_id,
+            channel_id=channel_id,
+            intent_source=intent.source_index,
+            intent_before=intent.before,
+        )
+        job = await self._record(new, state=JobState.CHECKING)
+        if isinstance(job, Job):
+            log.info(
+                "job %s recorded for checking: restore the newest Ready backup of %s%s into %s",
+                job.id,
+                intent.source_index,
+                f" before {intent.before!r}" if intent.before else "",
+                job.index_name,
+            )
+        return job
+
+    async def proceed(self, job: Job, *, tell_requester: bool, choice: Chosen | None = None) -> Outcome:
+        """A checked request that needs no approval: on to Pinecone, as `request` does once it has recorded.
+        A request by intent gets its chosen backup here."""
+        job = await self._store.transition(job.id, JobState.CHECKING, JobState.REQUESTED, **choice_fields(choice))
         return await self._drive(job, tell_requester=tell_requester)
 
     async def refuse(self, job: Job, reason: str, *, tell_requester: bool) -> Job:
@@ -187,20 +220,23 @@ class RestoreService:
         approval_reason: str,
         timeout_minutes: float,
         tell_requester: bool,
+        choice: Chosen | None = None,
     ) -> Outcome:
-        """A checked request that needs approval: read Pinecone (never write), then the plan card waits."""
+        """A checked request that needs approval: read Pinecone (never write), then the plan card waits. A
+        request by intent shows the backup chosen for it, which is the one an approval restores."""
+        backup_id = choice.backup.backup_id if choice is not None else job.backup_id
         try:
             async with self._submitting.turn():
-                backup = await self._pinecone.describe_backup(job.backup_id)
+                backup: BackupFacts = choice.backup if choice is not None else await self.describe_backup(backup_id)
                 if not backup.ready:
                     raise BackupNotReady(400, "FAILED_PRECONDITION", f"its status is {backup.status}")
-                target_free = await self._name_is_free(job.index_name)
+                target_free = await self.name_is_free(job.index_name)
         except PineconeError as exc:
-            reason = explain(exc, backup_id=job.backup_id, index_name=job.index_name)
+            reason = explain(exc, backup_id=backup_id, index_name=job.index_name)
             return RequestRefused(reason, await self.refuse(job, reason, tell_requester=tell_requester))
         if not target_free:
             exists = AlreadyExists(409, "ALREADY_EXISTS", "exists")
-            reason = explain(exists, backup_id=job.backup_id, index_name=job.index_name)
+            reason = explain(exists, backup_id=backup_id, index_name=job.index_name)
             return RequestRefused(reason, await self.refuse(job, reason, tell_requester=tell_requester))
         job = await self._store.transition(
             job.id,
@@ -216,6 +252,7 @@ class RestoreService:
             backup_size_bytes=backup.size_bytes,
             backup_status=backup.status,
             target_free=target_free,
+            **choice_fields(choice),
         )
         log.info("job %s awaiting approval by %s (%s)", job.id, ", ".join(approvers), approval_reason)
         self._delivery.wake()
@@ -224,33 +261,35 @@ class RestoreService:
 
     # -- approvals -----------------------------------------------------------------------------------
 
-    async def _record(
-        self, request: RestoreRequest, requester_id: str, channel_id: str, **create: Any
-    ) -> Job | AlreadyRunning | RequestRefused:
+    async def _record(self, new: NewJob, **create: Any) -> Job | AlreadyRunning | RequestRefused:
         """Write the request to the store: the one place a job is born."""
-        new = NewJob(
-            backup_id=request.backup_id,
-            index_name=request.index_name,
-            tags=dict(request.tags),
-            deletion_protection=request.deletion_protection,
-            requester_id=requester_id,
-            channel_id=channel_id,
-        )
         try:
             # Leased to this process from the start: the tracker leaves the new job to the request.
             return await self._store.create(new, **self.leases.fields(), **create)
         except ActiveRestoreExists as exc:
             return AlreadyRunning(exc.existing, await self._delivery.link(exc.existing))
         except StoreUnavailable as exc:
-            log.error("could not record a restore request into %s: %s", request.index_name, exc)
+            log.error("could not record a restore request into %s: %s", new.index_name, exc)
             return RequestRefused(render.STORE_WRITE_FAILED)
 
-    async def _name_is_free(self, index_name: str) -> bool:
+    async def name_is_free(self, index_name: str) -> bool:
+        """No index has this name in Pinecone now (a read; raises PineconeError if Pinecone cannot say)."""
         try:
             await self._pinecone.describe_index(index_name)
         except NotFound:
             return True
         return False
+
+    async def describe_backup(self, backup_id: str) -> Backup:
+        """A backup as Pinecone describes it (a read; raises PineconeError)."""
+        return await self._pinecone.describe_backup(backup_id)
+
+    async def active_restore(self, index_name: str) -> tuple[Job, str | None] | None:
+        """The active restore into this name, if there is one, with a link to its thread."""
+        job = await self._store.latest_for_index(index_name)
+        if job is None or not job.active:
+            return None
+        return job, await self._delivery.link(job)
 
     async def approve(self, job_id: str, *, approver_id: str, reason: str | None) -> Job | DecisionRefused:
         """Record the approval (one approver wins a race) and start the restore in the same thread."""
@@ -491,6 +530,28 @@ class RestoreService:
         if notices:
             self._delivery.wake()
         return job
+
+
+def new_job(request: RestoreRequest, requester_id: str, channel_id: str) -> NewJob:
+    return NewJob(
+        backup_id=request.backup_id,
+        index_name=request.index_name,
+        tags=dict(request.tags),
+        deletion_protection=request.deletion_protection,
+        requester_id=requester_id,
+        channel_id=channel_id,
+    )
+
+
+def choice_fields(choice: Chosen | None) -> dict[str, Any]:
+    """What a request by intent records once its backup is chosen: the backup, the moment, and why."""
+    if choice is None:
+        return {}
+    return {
+        "backup_id": choice.backup.backup_id,
+        "backup_choice": choice.why,
+        "intent_moment": choice.moment.at if choice.moment is not None else None,
+    }
 
 
 class ReconcileUnavailable(PineconeError):

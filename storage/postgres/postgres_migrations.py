@@ -150,7 +150,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN verify_since timestamptz;
     CREATE INDEX jobs_by_restore_job ON jobs (restore_job_id) WHERE restore_job_id IS NOT NULL;
     """,
-    # 4: several bot processes (SQLite's 8). Which process drives a job through a request right now, and until
+    # 4: restores by intent (SQLite's 8): the source index and the `before:` text as typed, recorded before the
+    # backup is chosen (its backup_id is empty until then); once chosen, the moment understood and the sentence
+    # saying which backup was chosen and why.
+    """
+    ALTER TABLE jobs ADD COLUMN intent_source text;
+    ALTER TABLE jobs ADD COLUMN intent_before text;
+    ALTER TABLE jobs ADD COLUMN intent_moment timestamptz;
+    ALTER TABLE jobs ADD COLUMN backup_choice text;
+    """,
+    # 5: several bot processes (SQLite's 9). Which process drives a job through a request right now, and until
     # when: a lease the leader's tracker respects, taken and renewed by compare-and-set. The leadership of the
     # background work (the advisory lock's holder), numbered by an epoch each new leader bumps: fenced writes
     # check it under FOR SHARE, so the bump waits for them and none made under an older epoch lands after it.

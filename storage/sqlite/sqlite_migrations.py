@@ -262,7 +262,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN verify_since TEXT;
     CREATE INDEX jobs_by_restore_job ON jobs (restore_job_id) WHERE restore_job_id IS NOT NULL;
     """,
-    # 8: several bot processes (on PostgreSQL; the same tables here, so both stores behave alike). Which process
+    # 8: restores by intent (`from:<source-index> [before:<when>]`): the source index and the `before:` text as
+    # typed, recorded before the backup is chosen (its backup_id is empty until then); once chosen, the moment
+    # understood (UTC) and the sentence saying which backup was chosen and why.
+    """
+    ALTER TABLE jobs ADD COLUMN intent_source TEXT;
+    ALTER TABLE jobs ADD COLUMN intent_before TEXT;
+    ALTER TABLE jobs ADD COLUMN intent_moment TEXT;
+    ALTER TABLE jobs ADD COLUMN backup_choice TEXT;
+    """,
+    # 9: several bot processes (on PostgreSQL; the same tables here, so both stores behave alike). Which process
     # drives a job through a request right now, and until when (a lease the tracker respects); which process
     # recorded a Slack delivery key (the one that may do its work); the leadership of the background work,
     # numbered by an epoch each new leader bumps. Columns added, no table rebuilt.

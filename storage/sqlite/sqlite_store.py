@@ -59,6 +59,7 @@ _TIMESTAMPS = frozenset(
         "approval_expires_at",
         "decided_at",
         "verify_since",
+        "intent_moment",
         "driver_until",
     }
 )

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -381,6 +382,7 @@ async def test_restore_jobs_default_limit_and_bad_token(pinecone: PineconeEmulat
 
 async def test_backups_list_describe_and_per_index_list(pinecone: PineconeEmulator, client: httpx.AsyncClient) -> None:
     pinecone.realism = Realism.regular()
+    pinecone.add_index("prod-search")
     first = pinecone.add_backup(source_index_name="prod-search", tags={"env": "prod"})
     second = pinecone.add_backup(source_index_name="other-index", status="Initializing")
     listed = (await client.get("/backups", params={"limit": 1})).json()
@@ -391,6 +393,92 @@ async def test_backups_list_describe_and_per_index_list(pinecone: PineconeEmulat
     per_index = (await client.get("/indexes/prod-search/backups")).json()
     assert [b["backup_id"] for b in per_index["data"]] == [first["backup_id"]]
     assert error_of(await client.get("/indexes/unknown/backups"))[:2] == (404, "NOT_FOUND")
+
+
+async def index_backups(client: httpx.AsyncClient, name: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page of `GET /indexes/{name}/backups`, items seen twice counted once (pages may overlap)."""
+    seen: dict[str, dict[str, Any]] = {}
+    token = None
+    for _ in range(100):
+        page_params = {**params, **({"paginationToken": token} if token else {})}
+        response = await client.get(f"/indexes/{name}/backups", params=page_params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        for item in body["data"]:
+            seen.setdefault(item["backup_id"], item)
+        token = (body.get("pagination") or {}).get("next")
+        if not token:
+            return list(seen.values())
+    raise AssertionError("the listing did not end")
+
+
+async def test_the_backups_of_one_index_across_many_days_and_pages(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.add_index("prod-search")
+    pinecone.add_index("prod-recs")
+    search = pinecone.add_backups("prod-search", count=250)
+    recs = pinecone.add_backups("prod-recs", count=30, every=timedelta(hours=6))
+    assert {b["name"] for b in search[:2]} == {
+        f"nightly-{datetime.fromisoformat(b['created_at']):%m%d}" for b in search[:2]
+    }
+    first = (await client.get("/indexes/prod-search/backups", params={"limit": 100})).json()
+    listed = [b["backup_id"] for b in first["data"]]
+    # No promised order (a seeded shuffle), and the next page starts with the item that ended this one.
+    assert listed != [b["backup_id"] for b in search[:100]]
+    second = (
+        await client.get("/indexes/prod-search/backups", params={"paginationToken": first["pagination"]["next"]})
+    ).json()
+    assert second["data"][0]["backup_id"] == listed[-1]
+    assert {b["backup_id"] for b in await index_backups(client, "prod-search")} == {b["backup_id"] for b in search}
+    assert {b["backup_id"] for b in await index_backups(client, "prod-recs", limit=7)} == {b["backup_id"] for b in recs}
+    assert all("source_index_deleted_at" not in b for b in await index_backups(client, "prod-recs"))
+
+
+async def test_backups_outlive_their_index_behind_include_deleted(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.add_index("prod-search")
+    before = pinecone.add_backups("prod-search", count=3)
+    deleted_at = datetime(2026, 11, 30, 13, 5, tzinfo=UTC)
+    pinecone.remove_index("prod-search", at=deleted_at)
+    # No active index by that name: 404, not an empty list, even though its backups exist.
+    assert error_of(await client.get("/indexes/prod-search/backups"))[:2] == (404, "NOT_FOUND")
+    kept = await index_backups(client, "prod-search", include_deleted="true")
+    assert {b["backup_id"] for b in kept} == {b["backup_id"] for b in before}
+    assert {b["source_index_deleted_at"] for b in kept} == {"2026-11-30T13:05:00.000Z"}
+    described = (await client.get(f"/backups/{before[0]['backup_id']}")).json()
+    assert described["source_index_deleted_at"] == "2026-11-30T13:05:00.000Z"
+
+    # A new index takes the name: only its backups without include_deleted, every incarnation's with it.
+    pinecone.add_index("prod-search")
+    after = pinecone.add_backup(source_index_name="prod-search")
+    active = await index_backups(client, "prod-search")
+    assert [b["backup_id"] for b in active] == [after["backup_id"]] and "source_index_deleted_at" not in active[0]
+    everything = await index_backups(client, "prod-search", include_deleted="true")
+    assert len(everything) == 4
+
+
+async def test_no_index_by_that_name_ever_existed_is_404_even_with_include_deleted(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    pinecone.add_index("prod-search")
+    for params in ({}, {"include_deleted": "true"}, {"include_deleted": "false"}):
+        response = await client.get("/indexes/prod-serch/backups", params=params)
+        assert error_of(response)[:2] == (404, "NOT_FOUND")
+    # An index that exists without backups answers an empty list.
+    assert await index_backups(client, "prod-search") == []
+    assert await index_backups(client, "prod-search", include_deleted="true") == []
+
+
+async def test_backups_of_an_index_deleted_before_the_emulator_started(
+    pinecone: PineconeEmulator, client: httpx.AsyncClient
+) -> None:
+    newest = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    pinecone.add_backups("old-index", count=2, newest=newest)
+    assert error_of(await client.get("/indexes/old-index/backups"))[:2] == (404, "NOT_FOUND")
+    kept = await index_backups(client, "old-index", include_deleted="true")
+    assert {b["source_index_deleted_at"] for b in kept} == {"2026-11-29T02:00:00.000Z"}
 
 
 # --------------------------------------------------------------------------------------------

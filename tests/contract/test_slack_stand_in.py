@@ -479,17 +479,28 @@ async def test_an_archived_channel_takes_nothing(slack: SlackStandIn, client: As
         ("channels:history", "conversations.history", {"channel": CHANNEL}),
         ("channels:join", "conversations.join", {"channel": CHANNEL}),
         ("usergroups:read", "usergroups.users.list", {"usergroup": "S1"}),
+        ("users:read", "users.info", {"user": "U1"}),
     ],
 )
 async def test_a_method_whose_scope_is_not_granted_answers_missing_scope(
     slack: SlackStandIn, client: AsyncWebClient, scope: str, method: str, arguments: dict[str, Any]
 ) -> None:
     slack.set_usergroup("S1", ["U1"])
+    slack.add_user("U1")
     assert (await client.api_call(method, json=arguments))["ok"]
     slack.revoke_scope(scope)
     data = await slack_error(client.api_call(method, json=arguments))
     assert (data["error"], data["needed"]) == ("missing_scope", scope)
     assert scope not in data["provided"].split(",")
+
+
+async def test_users_info_gives_each_person_their_time_zone(slack: SlackStandIn, client: AsyncWebClient) -> None:
+    slack.add_user("U0TOKYO01", tz="Asia/Tokyo")
+    slack.add_user("U0NOZONE1", tz=None)
+    user = (await client.users_info(user="U0TOKYO01"))["user"]
+    assert (user["tz"], user["tz_label"], user["tz_offset"]) == ("Asia/Tokyo", "JST", 9 * 3600)
+    assert "tz" not in (await client.users_info(user="U0NOZONE1"))["user"]
+    assert (await slack_error(client.users_info(user="U0NOBODY1")))["error"] == "user_not_found"
 
 
 async def test_a_private_channel_needs_the_groups_scopes(slack: SlackStandIn, client: AsyncWebClient) -> None:

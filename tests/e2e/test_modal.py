@@ -16,6 +16,7 @@ from bot.core.ids import (
     MODAL_BACKUP_UNAVAILABLE,
     MODAL_INDEX_NAME_ACTION,
     MODAL_INDEX_NAME_BLOCK,
+    MODAL_MODE_BLOCK,
     MODAL_NOTICE_BLOCK,
     MODAL_PROTECTION_ACTION,
     MODAL_PROTECTION_BLOCK,
@@ -159,7 +160,13 @@ async def test_an_empty_command_opens_the_modal_with_the_channel_in_its_metadata
     assert view["type"] == "modal" and view["callback_id"] == RESTORE_MODAL_CALLBACK
     assert json.loads(view["private_metadata"]) == {"channel_id": CHANNEL}
     blocks = [b["block_id"] for b in view["blocks"]]
-    assert blocks == [MODAL_BACKUP_BLOCK, MODAL_INDEX_NAME_BLOCK, MODAL_TAGS_BLOCK, MODAL_PROTECTION_BLOCK]
+    assert blocks == [
+        MODAL_MODE_BLOCK,
+        MODAL_BACKUP_BLOCK,
+        MODAL_INDEX_NAME_BLOCK,
+        MODAL_TAGS_BLOCK,
+        MODAL_PROTECTION_BLOCK,
+    ]
     assert_nothing_restored(pinecone, slack, bot)
 
 

@@ -157,6 +157,9 @@ class Realism:
     backup_facts_when_ready: bool = True
     #: Seconds after an index is Ready before describe_index_stats counts all its records (rising from 0).
     count_lag: float = 1.0
+    #: Order of ``GET /indexes/{name}/backups``: the spec promises none.  "shuffled" is seeded, fixed per backup;
+    #: later pages repeat the item that ended the page before when ``repeat_across_pages`` is on.
+    backup_listing_order: ListingOrder = "shuffled"
     #: Seeds the shuffle and the early stops, so a test sees the same service every run.
     seed: int = 13
 
@@ -165,6 +168,7 @@ class Realism:
         """Newest first, no overlaps or early ends, every field set at once, counts exact at Ready."""
         return cls(
             listing_order="newest_first",
+            backup_listing_order="newest_first",
             repeat_across_pages=False,
             stop_early=0.0,
             null_pagination=False,
@@ -269,6 +273,16 @@ class _Index:
 
 
 @dataclass
+class _Incarnation:
+    """One index that had a name: the active one, or one deleted since (its backups outlive it)."""
+
+    index_id: str
+    #: When it was deleted; None while it is active, or for an index known only from its backups (it was
+    #: deleted before the emulator started: it is then said to be deleted when its last backup was taken).
+    deleted_at: datetime | None = None
+
+
+@dataclass
 class _RestoreJob:
     restore_job_id: str
     backup_id: str
@@ -358,6 +372,8 @@ class PineconeEmulator(LoopbackServer):
         self._backups: dict[str, JSON] = {}
         self._backup_seq: dict[str, int] = {}
         self._indexes: dict[str, _Index] = {}
+        #: Every index that ever had each name, oldest first (the active one included).
+        self._incarnations: dict[str, list[_Incarnation]] = {}
         self._jobs: dict[str, _RestoreJob] = {}
         self._durations: dict[str, float] = {}
         self._restore_failures: dict[str, float] = {}
@@ -425,7 +441,11 @@ class PineconeEmulator(LoopbackServer):
 
         Its ``schema`` is that of a vectors-API index of ``dimension`` and ``metric`` (``vector_type``
         "sparse": a sparse one), as 2026-07 reports it, unless ``schema`` is given.  A ``status`` outside
-        the spec's list is taken as a value Pinecone may add later (see :attr:`extra_enum_values`)."""
+        the spec's list is taken as a value Pinecone may add later (see :attr:`extra_enum_values`).
+
+        Without ``source_index_id`` the backup is of the index that has ``source_index_name`` now; if none
+        has, of the last one that had it (deleted: the backup then carries ``source_index_deleted_at``), or
+        of one deleted before the emulator started.  Add the index first for backups of an active index."""
         backup_id = backup_id or str(uuid.uuid4())
         if backup_id in self._backups:
             raise ValueError(f"backup {backup_id} already exists")
@@ -435,7 +455,7 @@ class PineconeEmulator(LoopbackServer):
         model: JSON = {
             "backup_id": backup_id,
             "source_index_name": source_index_name,
-            "source_index_id": source_index_id or str(uuid.uuid4()),
+            "source_index_id": source_index_id or self._incarnation_for_backup(source_index_name),
             "name": name,
             "status": status,
             "cloud": cloud,
@@ -451,9 +471,37 @@ class PineconeEmulator(LoopbackServer):
         if tags is not None:
             model["tags"] = dict(tags)
         self._require_valid("BackupModel", model)
+        if source_index_id is not None and not any(
+            i.index_id == source_index_id for i in self._incarnations.get(source_index_name, [])
+        ):
+            self._incarnations.setdefault(source_index_name, []).insert(0, _Incarnation(source_index_id))
         self._backups[backup_id] = model
         self._backup_seq[backup_id] = self._next_seq()
         return copy.deepcopy(model)
+
+    def add_backups(
+        self,
+        source_index_name: str,
+        *,
+        count: int,
+        every: timedelta = timedelta(days=1),
+        newest: datetime | None = None,
+        **fields: Any,
+    ) -> list[JSON]:
+        """``count`` backups of ``source_index_name``, one every ``every`` back from ``newest`` (default: now),
+        newest first, each named after its day ("nightly-1130"); ``fields`` as for :meth:`add_backup`."""
+        newest = newest or datetime.now(UTC)
+        made = []
+        for n in range(count):
+            taken = newest - every * n
+            made.append(
+                self.add_backup(
+                    source_index_name=source_index_name,
+                    created_at=taken,
+                    **{"name": f"nightly-{taken:%m%d}", **fields},
+                )
+            )
+        return made
 
     def set_backup_status(self, backup_id: str, status: str) -> None:
         """Change a backup's status (e.g. "Initializing" -> "Ready")."""
@@ -496,15 +544,17 @@ class PineconeEmulator(LoopbackServer):
             source_backup_id=source_backup_id,
         )
         self._indexes[name] = index
+        self._incarnations.setdefault(name, []).append(_Incarnation(index.index_id))
         if state == "Ready":
             self._ready_since[name] = -math.inf  # long Ready: counted
         model = self._index_model(index)
         self._require_valid("IndexModel", model)
         return model
 
-    def remove_index(self, name: str) -> None:
-        """Delete an index as ``DELETE /indexes/{name}`` would (whatever its deletion protection), without HTTP."""
-        del self._indexes[name]
+    def remove_index(self, name: str, *, at: datetime | None = None) -> None:
+        """Delete an index as ``DELETE /indexes/{name}`` would (whatever its deletion protection), without HTTP.
+        Its backups stay, listed with ``include_deleted`` and ``source_index_deleted_at`` (``at``, default now)."""
+        self._forget_index(name, at)
 
     def set_restore_duration(self, backup_id: str, seconds: float) -> None:
         """Restores started later from ``backup_id`` take ``seconds`` (``math.inf``: never finish)."""
@@ -555,8 +605,8 @@ class PineconeEmulator(LoopbackServer):
         ``delete_index``, the index is gone, and with it the job from listings when that is hidden)."""
         job = self._jobs[job_id]
         job.cancelled_at = self._now()
-        if delete_index:
-            self._indexes.pop(job.target_index_name, None)
+        if delete_index and job.target_index_name in self._indexes:
+            self._forget_index(job.target_index_name)
 
     def set_restore_status(self, job_id: str, status: str | None) -> None:
         """Report ``status`` for a restore job whatever time says (None: time decides again), e.g. a value
@@ -1095,7 +1145,7 @@ class PineconeEmulator(LoopbackServer):
                 "FORBIDDEN",
                 "Deletion protection is enabled for this index. Disable deletion protection before retrying.",
             )
-        del self._indexes[index.name]
+        self._forget_index(index.name)
         return _Reply(202, None)
 
     def _list_project_backups(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
@@ -1103,15 +1153,29 @@ class PineconeEmulator(LoopbackServer):
         return self._paginate("backups", entries, args["query"])
 
     def _list_index_backups(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
+        """Without ``include_deleted``: the backups of the active index by that name, 404 if there is none
+        (also when only deleted indexes had the name).  With it: the backups of every index that ever had the
+        name, 404 only if none ever did.  In no promised order (:attr:`Realism.backup_listing_order`)."""
         name = path["index_name"]
+        query = args["query"]
+        include_deleted = bool(query.get("include_deleted", False))
+        if include_deleted:
+            if not self._incarnations.get(name):
+                return _error(404, "NOT_FOUND", f"Index {name} not found.")
+            wanted = {incarnation.index_id for incarnation in self._incarnations[name]}
+        else:
+            active = self._indexes.get(name)
+            if active is None:
+                return _error(404, "NOT_FOUND", f"Index {name} not found.")
+            wanted = {active.index_id}
+        order = self.realism.backup_listing_order
         entries = [
-            ((-self._backup_seq[b],), self._backup_model(m))
-            for b, m in self._backups.items()
-            if m["source_index_name"] == name
+            (self._backup_order_key(backup_id, order), self._backup_model(model))
+            for backup_id, model in self._backups.items()
+            if model["source_index_name"] == name and model["source_index_id"] in wanted
         ]
-        if not entries and name not in self._indexes:
-            return _error(404, "NOT_FOUND", f"Index {name} not found.")
-        return self._paginate(f"backups:{name}", entries, args["query"])
+        kind = f"backups:{name}:{order}:{include_deleted}"
+        return self._paginate(kind, entries, query, overlap=self.realism.repeat_across_pages)
 
     def _describe_backup(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
         model = self.backup(path["backup_id"])
@@ -1159,6 +1223,7 @@ class PineconeEmulator(LoopbackServer):
         )
         index.restore_job_id = job.restore_job_id
         self._indexes[name] = index
+        self._incarnations.setdefault(name, []).append(_Incarnation(index.index_id))
         self._jobs[job.restore_job_id] = job
         return _Reply(202, {"restore_job_id": job.restore_job_id, "index_id": index.index_id})
 
@@ -1209,6 +1274,47 @@ class PineconeEmulator(LoopbackServer):
         if order == "oldest_first":
             return (job.seq,)
         return (job.rank, job.seq)
+
+    def _backup_order_key(self, backup_id: str, order: ListingOrder) -> tuple[float, ...]:
+        seq = self._backup_seq[backup_id]
+        if order == "newest_first":
+            return (-seq,)
+        if order == "oldest_first":
+            return (seq,)
+        return (random.Random(f"{self.realism.seed}:{backup_id}").random(), seq)
+
+    def _incarnation_for_backup(self, name: str) -> str:
+        """The index a new backup of ``name`` is of: the active one, else the last deleted one, else one
+        deleted before the emulator started."""
+        active = self._indexes.get(name)
+        if active is not None:
+            return active.index_id
+        known = self._incarnations.setdefault(name, [])
+        if not known:
+            known.append(_Incarnation(str(uuid.uuid4())))
+        return known[-1].index_id
+
+    def _forget_index(self, name: str, at: datetime | None = None) -> None:
+        index = self._indexes.pop(name)
+        for incarnation in self._incarnations.get(name, []):
+            if incarnation.index_id == index.index_id:
+                incarnation.deleted_at = at or datetime.now(UTC)
+
+    def _deleted_at(self, name: str, index_id: str) -> str | None:
+        """When the index a backup was taken of was deleted, as the spec says it (None: it is active)."""
+        active = self._indexes.get(name)
+        if active is not None and active.index_id == index_id:
+            return None
+        incarnation = next((i for i in self._incarnations.get(name, []) if i.index_id == index_id), None)
+        if incarnation is not None and incarnation.deleted_at is not None:
+            return _timestamp(incarnation.deleted_at)
+        # Deleted before the emulator started: it lived at least until its last backup.
+        taken = [
+            datetime.fromisoformat(m["created_at"])
+            for m in self._backups.values()
+            if m["source_index_name"] == name and m["source_index_id"] == index_id and m.get("created_at")
+        ]
+        return _timestamp(max(taken, default=datetime.now(UTC)))
 
     def _index_deleted(self, job: _RestoreJob) -> bool:
         index = self._indexes.get(job.target_index_name)
@@ -1272,6 +1378,9 @@ class PineconeEmulator(LoopbackServer):
     def _backup_model(self, stored: JSON) -> JSON:
         """A backup as describe_backup reports it: without counts and schema until it is Ready."""
         model = copy.deepcopy(stored)
+        deleted_at = self._deleted_at(model["source_index_name"], model["source_index_id"])
+        if deleted_at is not None:
+            model["source_index_deleted_at"] = deleted_at
         if self.realism.backup_facts_when_ready and model["status"] != "Ready":
             for key in ("record_count", "namespace_count", "size_bytes", "schema"):
                 model.pop(key, None)

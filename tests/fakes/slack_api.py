@@ -50,10 +50,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from aiohttp import web
@@ -284,7 +286,25 @@ class _User:
     is_owner: bool = False
     is_bot: bool = False
     deleted: bool = False
-    tz: str = "UTC"
+    #: An IANA zone, as Slack gives it (None: Slack gives no zone for this user, as for some bots).
+    tz: str | None = "UTC"
+
+
+def _zone_fields(tz: str | None) -> JSON:
+    """`tz`, `tz_label` and `tz_offset` as users.info gives them (the label and offset as they are now)."""
+    if tz is None:
+        return {}
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return {"tz": tz, "tz_label": tz, "tz_offset": 0}
+    now = datetime.now(zone)
+    offset = now.utcoffset()
+    return {
+        "tz": tz,
+        "tz_label": now.tzname() or tz,
+        "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+    }
 
 
 @dataclass
@@ -413,9 +433,10 @@ class SlackStandIn(LoopbackServer):
         is_owner: bool = False,
         is_bot: bool = False,
         deleted: bool = False,
-        tz: str = "UTC",
+        tz: str | None = "UTC",
     ) -> None:
-        """Register a user returned by ``users.info``."""
+        """Register a user returned by ``users.info``, with their time zone (``tz``, an IANA name; Slack adds
+        ``tz_label`` and ``tz_offset``, the offset now; None: Slack gives no zone)."""
         name = name or user_id.lower()
         self._users[user_id] = _User(
             user_id, name, real_name or name.title(), email, is_admin, is_owner, is_bot, deleted, tz
@@ -924,7 +945,7 @@ class SlackStandIn(LoopbackServer):
             "is_ultra_restricted": False,
             "is_bot": user.is_bot,
             "is_app_user": False,
-            "tz": user.tz,
+            **_zone_fields(user.tz),
             "updated": 1_700_000_000,
             "profile": profile,
         }

@@ -96,6 +96,41 @@ async def test_created_job_round_trips_every_field(store: AnyStore) -> None:
     assert loaded.deletion_protection is True
 
 
+async def test_a_request_by_intent_gets_its_backup_when_it_is_chosen(store: AnyStore) -> None:
+    intent = NewJob(
+        backup_id="",
+        index_name="prod-search-restored",
+        requester_id="U0ALICE01",
+        channel_id="C0RESTORE1",
+        intent_source="prod-search",
+        intent_before="yesterday 14:00",
+    )
+    job = await store.create(intent, state=JobState.CHECKING)
+    assert (job.backup_id, job.intent_source, job.intent_before, job.by_intent) == (
+        "",
+        "prod-search",
+        "yesterday 14:00",
+        True,
+    )
+    assert await store.get(job.id) == job
+    moment = utcnow().replace(microsecond=0) - timedelta(days=1)
+    chosen = await store.transition(
+        job.id,
+        JobState.CHECKING,
+        JobState.REQUESTED,
+        backup_id="670e8400-e29b-41d4-a716-446655440000",
+        backup_choice="newest Ready backup of prod-search before ...",
+        intent_moment=moment,
+    )
+    loaded = await store.get(job.id)
+    assert loaded == chosen
+    assert loaded is not None and loaded.backup_id == "670e8400-e29b-41d4-a716-446655440000"
+    assert loaded.intent_moment == moment and loaded.backup_choice == "newest Ready backup of prod-search before ..."
+    assert loaded.intent_source == "prod-search", "the intent itself never changes"
+    with pytest.raises(ValueError, match="not updatable"):
+        await store.update(job.id, intent_source="other")
+
+
 async def test_one_active_restore_per_target_name(store: AnyStore) -> None:
     first = await store.create(new_job("prod-search"))
     with pytest.raises(ActiveRestoreExists) as raised:

@@ -300,12 +300,12 @@ def test_apostrophe_in_value_is_an_unclosed_quote() -> None:
 @pytest.mark.parametrize(
     ("flag", "hint"),
     [
-        ("--foo", "Remove it; the only flag is --deletion-protection, and tags are written key=value"),
+        ("--foo", "Remove it; the only flags are --deletion-protection and --dry-run, and tags are written key=value"),
         ("--deletion_protection", "Did you mean --deletion-protection?"),
         ("--deletion-protect", "Did you mean --deletion-protection?"),
         ("--deletion-protection=true", "--deletion-protection takes no value"),
         ("--no-deletion-protection", "Protection is off unless you add --deletion-protection"),
-        ("-", "the only flag is --deletion-protection"),
+        ("-", "the only flags are --deletion-protection and --dry-run"),
     ],
 )
 def test_unknown_flags(flag: str, hint: str) -> None:

@@ -20,6 +20,8 @@ from bot.core.ids import (
     MODAL_BACKUP_UNAVAILABLE,
     MODAL_INDEX_NAME_ACTION,
     MODAL_INDEX_NAME_BLOCK,
+    MODAL_MODE_BACKUP,
+    MODAL_MODE_BLOCK,
     MODAL_NOTICE_BLOCK,
     MODAL_PROTECTION_ACTION,
     MODAL_PROTECTION_BLOCK,
@@ -124,7 +126,15 @@ def test_the_fresh_modal_is_valid_block_kit_with_every_field() -> None:
     view = fresh_view()
     assert_valid_view(view)
     assert view["type"] == "modal" and view["callback_id"] == RESTORE_MODAL_CALLBACK
-    assert block_ids(view) == [MODAL_BACKUP_BLOCK, MODAL_INDEX_NAME_BLOCK, MODAL_TAGS_BLOCK, MODAL_PROTECTION_BLOCK]
+    assert block_ids(view) == [
+        MODAL_MODE_BLOCK,
+        MODAL_BACKUP_BLOCK,
+        MODAL_INDEX_NAME_BLOCK,
+        MODAL_TAGS_BLOCK,
+        MODAL_PROTECTION_BLOCK,
+    ]
+    mode = block(view, MODAL_MODE_BLOCK)
+    assert mode["dispatch_action"] is True and mode["element"]["initial_option"]["value"] == MODAL_MODE_BACKUP
     picker = block(view, MODAL_BACKUP_BLOCK)
     assert picker["dispatch_action"] is True
     assert picker["element"]["type"] == "external_select"

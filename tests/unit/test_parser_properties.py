@@ -15,6 +15,7 @@ from bot.core.request.command_parser import (
     MAX_PROBLEMS,
     AuditCommand,
     HelpCommand,
+    IntentRestoreCommand,
     ListCommand,
     Rejected,
     RestoreCommand,
@@ -177,7 +178,9 @@ def test_rejections_are_short_sendable_and_come_with_a_working_example(text: str
     # Lone surrogates in the input must not leak into a reply Slack has to encode.
     parsed.model_dump_json().encode("utf-8")
     assert len(parsed.example) <= MAX_COMMAND_CHARS
-    assert isinstance(parse_command(parsed.example), RestoreCommand | StatusCommand | ListCommand)
+    assert isinstance(
+        parse_command(parsed.example), RestoreCommand | IntentRestoreCommand | StatusCommand | ListCommand
+    )
 
 
 @PROPERTY_SETTINGS

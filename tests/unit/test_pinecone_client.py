@@ -265,3 +265,37 @@ async def test_a_backup_that_is_not_ready_may_say_neither_its_counts_nor_its_sch
     backup = await client.describe_backup("b")
     assert not backup.ready and backup.record_count is None
     assert backup.dimension is None and backup.metric is None and backup.vector_shape.label == "unknown"
+
+
+async def test_lists_the_backups_of_one_index_with_deleted_ones_when_asked() -> None:
+    deleted = {**BACKUP, "backup_id": "b2", "source_index_deleted_at": "2026-11-30T13:05:00Z"}
+    page = {"data": [BACKUP, deleted, {"backup_id": "b3"}], "pagination": {"next": "tok"}}
+    client, seen = client_for(lambda _: httpx.Response(200, json=page))
+    listed = await client.list_index_backups("prod-search", include_deleted=True, limit=50, pagination_token="t0")
+    assert [b.backup_id for b in listed.data] == [BACKUP["backup_id"], "b2"]
+    assert listed.data[1].source_index_deleted_at == "2026-11-30T13:05:00Z"
+    assert [m.item_id for m in listed.malformed] == ["b3"] and listed.next == "tok"
+    assert seen[0].url.path == "/indexes/prod-search/backups"
+    assert dict(seen[0].url.params) == {"limit": "50", "paginationToken": "t0", "include_deleted": "true"}
+
+    await client.list_index_backups("prod-search")
+    assert "include_deleted" not in seen[1].url.params
+
+
+async def test_an_index_that_is_not_there_is_not_found() -> None:
+    client, _ = client_for(lambda _: httpx.Response(404, content=error_body(404, "NOT_FOUND", "Index x not found.")))
+    with pytest.raises(NotFound):
+        await client.list_index_backups("x", include_deleted=True)
+
+
+async def test_path_segments_are_escaped() -> None:
+    client, seen = client_for(lambda _: httpx.Response(200, json={"data": []}))
+    await client.list_index_backups("../backups")
+    assert seen[0].url.raw_path.startswith(b"/indexes/..%2Fbackups/backups")
+
+
+async def test_lists_the_index_names() -> None:
+    body = {"indexes": [{"name": "prod-search", "status": {"ready": True}}, {"no": "name"}, {"name": "prod-recs"}]}
+    client, seen = client_for(lambda _: httpx.Response(200, json=body))
+    assert await client.list_index_names() == ["prod-search", "prod-recs"]
+    assert seen[0].url.path == "/indexes"

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
+from bot.core.backup_choice import age_text, taken_at, when_text
 from bot.core.channels import INVITE, Blocker, Reach
 from bot.core.ids import RESTORE_COMMAND, is_group_id
 from bot.core.jobs import Decision, Job, JobState
 from bot.core.outcomes import (
     AlreadyRunning,
     AwaitingApproval,
+    DryRun,
     GroupsUnknown,
     NotAnAuditor,
     Outcome,
@@ -21,7 +23,7 @@ from bot.core.outcomes import (
     StoreDown,
     UnexpectedFailure,
 )
-from bot.core.policy.policy_rules import PolicyRefusal
+from bot.core.policy.policy_rules import PolicyPermission, PolicyRefusal
 from bot.core.render.blocks import (
     COMMAND,
     EXAMPLE,
@@ -34,11 +36,15 @@ from bot.core.render.blocks import (
     plain,
     request_failed,
     section_block,
+    size_text,
     slack_date,
+    tags_text,
 )
 from bot.core.render.thread_messages import (
     STATE_LABELS,
     backup_line,
+    backup_ref,
+    choice_line,
     estimate_text,
     running_line,
     state_label,
@@ -52,6 +58,12 @@ def usage(intro: str | None = None) -> Message:
         + f"*Restore a Pinecone index from a backup:*\n`{COMMAND} <backup_id> <index_name> [key=value ...] "
         "[--deletion-protection]`\n"
         f"Example: `{COMMAND} {escape(EXAMPLE)}`\n\n"
+        f"*Or say which backup you mean:* `{COMMAND} from:<source-index> <index_name> [before:<when>] ...` "
+        "restores the newest Ready backup of that index (taken before that moment). `<when>`: `14:00` "
+        "(today, your time zone), `yesterday-14:00`, `2h` or `90m` (ago), or an ISO time like "
+        "`2026-11-30T14:00Z`.\n"
+        f"Example: `{COMMAND} from:prod-search prod-search-restored before:yesterday-14:00`\n"
+        "Add `--dry-run` to any restore to see its plan, only to you, without doing anything.\n\n"
         f"*Other commands:*\n• `{COMMAND} status <index_name>`: the latest restore into that name\n"
         f"• `{COMMAND} list`: recent restores in this channel\n"
         f"• `{COMMAND} audit [index_name]`: who requested, approved, denied and cancelled what "
@@ -121,6 +133,18 @@ def accepted(backup_id: str, index_name: str) -> Message:
     return plain(f":hourglass_flowing_sand: Checking backup `{backup_id}` before restoring into `{index_name}`…")
 
 
+def accepted_intent(source_index: str, before: str | None, index_name: str) -> Message:
+    when = f" taken before `{escape(before)}`" if before else ""
+    return plain(
+        f":hourglass_flowing_sand: Choosing the newest Ready backup of `{source_index}`{when} to restore into "
+        f"`{index_name}`…"
+    )
+
+
+def dry_run_started(index_name: str) -> Message:
+    return plain(f":mag: Dry run: reading what a restore into `{index_name}` would do. Nothing will be restored…")
+
+
 def already_running(existing: Job, thread_link: str | None) -> Message:
     thread = f"<{thread_link}|See its thread.>" if thread_link else f"Its thread will be in <#{existing.channel_id}>."
     where = f" {thread}"
@@ -140,6 +164,9 @@ def status(job: Job | None, index_name: str, thread_link: str | None) -> Message
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {backup_line(job)}",
     ]
+    chosen = choice_line(job)
+    if chosen:
+        lines.append(chosen)
     estimate = estimate_text(job) if job.state is JobState.RESTORING and job.verify_since is None else None
     if estimate:
         lines.append(f"*Estimate:* {estimate}")
@@ -167,9 +194,10 @@ def job_list(jobs: Sequence[Job]) -> Message:
             progress = f" {whole_percent(job.percent_complete)}"
         elif job.state is JobState.RESTORING and job.pinecone_status and job.verify_since is None:
             progress = f" (Pinecone: `{escape(job.pinecone_status)}`)"
+        why = f" ({escape(job.backup_choice)})" if job.backup_choice else ""
         line = (
             f"• `{job.index_name}` — {state_label(job)}{progress} — <@{job.requester_id}> "
-            f"{slack_date(job.created_at)} — backup `{job.backup_id}`"
+            f"{slack_date(job.created_at)} — backup {backup_ref(job)}{why}"
         )
         lines.append(line)
         blocks.append(section_block(line))
@@ -195,8 +223,9 @@ def audit_trail(entries: Sequence[tuple[Job, Sequence[Decision]]], index_name: s
         return plain(f"No restores recorded{scope}.")
     lines = [f"*Audit trail{scope}* (newest first, {len(entries)} shown)"]
     for job, decisions in entries:
+        why = f" ({escape(job.backup_choice)})" if job.backup_choice else ""
         lines.append(
-            f"• `{job.index_name}` from `{job.backup_id}`: {STATE_LABELS[job.state]}. "
+            f"• `{job.index_name}` from {backup_ref(job)}{why}: {STATE_LABELS[job.state]}. "
             f"Requested by <@{job.requester_id}> {slack_date(job.created_at)} in <#{job.channel_id}>"
         )
         for decision in decisions:
@@ -232,8 +261,9 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
                     f" I could not post its thread in <#{job.channel_id}> ({escape(job.slack_error)}); "
                     f"`{RESTORE_COMMAND} status {job.index_name}` shows where it stands."
                 )
+            why = f" ({escape(job.backup_choice)})" if job.backup_choice else ""
             return plain(
-                f":arrows_counterclockwise: Restore of `{job.backup_id}` into `{job.index_name}` started.{where}"
+                f":arrows_counterclockwise: Restore of `{job.backup_id}`{why} into `{job.index_name}` started.{where}"
             )
         case AlreadyRunning(existing=existing, thread_link=link):
             return already_running(existing, link)
@@ -249,9 +279,15 @@ def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Messa
                     "it. Nothing was restored; ask again once the request has expired"
                     + (f" ({slack_date(job.approval_expires_at)})." if job.approval_expires_at else ".")
                 )
+            chosen = (
+                f" The plan is to restore `{job.backup_id}` ({escape(job.backup_choice)}); that is the backup an "
+                "approval restores."
+                if job.backup_choice
+                else ""
+            )
             return plain(
                 f":raised_hand: Your restore into `{job.index_name}` needs approval ({job.approval_reason}). "
-                f"I've asked {who} in the channel; nothing happens until one of them approves.{where} "
+                f"I've asked {who} in the channel; nothing happens until one of them approves.{where}{chosen} "
                 "You can cancel it from the plan card."
             )
         case Pending(job=job):
@@ -337,3 +373,81 @@ def request_expired(job: Job) -> str:
 
 def form_not_opened(error: str) -> str:
     return f"I could not open the form (Slack answered `{escape(error)}`). Click the button again."
+
+
+DRY_RUN_FLAG = "--dry-run"
+
+
+def dry_run_answer(result: DryRun | RequestRefused | UnexpectedFailure) -> Message:
+    """`--dry-run`: the plan, or why the restore could not even be planned; only to the requester."""
+    match result:
+        case UnexpectedFailure(reference=reference):
+            return plain(apology(reference))
+        case RequestRefused(reason=reason):
+            return request_failed(f"Dry run, nothing was done: the restore would be refused. {reason}")
+        case DryRun():
+            return dry_run_plan(result)
+
+
+def dry_run_plan(plan: DryRun) -> Message:
+    """What the restore would do: which backup (taken when, how old), why, the target, the tags, deletion
+    protection, the policy's verdict (approval and from whom), and anything that would stop it."""
+    command = f"`{COMMAND} {escape(plan.command)}`"
+    lines = [f":mag: *Dry run: nothing was restored, recorded or posted.* This is what {command} would do:"]
+    backup = plan.backup
+    parts = [f"`{escape(backup.backup_id)}`"]
+    if backup.name:
+        parts.append(f"“{escape(backup.name)}”")
+    parts.append(f"of `{escape(backup.source_index_name)}`")
+    taken = taken_at(backup)
+    if taken is not None:
+        ages = []
+        if plan.choice is not None and plan.choice.moment is not None:
+            ages.append(f"{age_text(plan.choice.moment.at - taken)} before the moment asked for")
+        ages.append(f"{age_text(plan.now - taken)} ago")
+        parts.append(f"taken {when_text(taken)} ({', '.join(ages)})")
+    else:
+        parts.append("creation time not given by Pinecone")
+    if backup.record_count is not None:
+        parts.append(f"{backup.record_count:,} records")
+    if backup.size_bytes is not None:
+        parts.append(size_text(backup.size_bytes))
+    parts.append(f"status {escape(backup.status)}")
+    lines.append(f"*Backup:* {' · '.join(parts)}")
+    if plan.choice is not None:
+        lines.append(f"*Chosen:* {escape(plan.choice.why)}")
+    blockers: list[str] = []
+    if plan.target_free is None:
+        note = " (Pinecone could not say whether the name is free)"
+    elif plan.target_free:
+        note = " (the name is free)"
+    else:
+        note = " (:warning: an index with this name exists, so the restore would be refused)"
+        blockers.append("name")
+    lines.append(f"*Into:* `{escape(plan.index_name)}`{note}")
+    lines.append(f"*Tags:* {tags_text(plan.tags)}")
+    lines.append(f"*Deletion protection:* {'enabled' if plan.deletion_protection else 'disabled'}")
+    match plan.verdict:
+        case PolicyRefusal(message=message, rule=rule, ask=ask):
+            who = f" Ask {', '.join(mention(person) for person in ask)}." if ask else ""
+            lines.append(f":no_entry: *Policy:* it would be refused: {escape(message)} (rule: {escape(rule)}).{who}")
+            blockers.append("policy")
+        case PolicyPermission(needs_approval=True, approvers=approvers, reason=reason, timeout_minutes=minutes):
+            who = " ".join(mention(approver) for approver in approvers) or "nobody (no approver is listed)"
+            lines.append(
+                f"*Approval:* needed ({escape(reason)}), from {who}, within {duration(minutes * 60)}; "
+                "a plan card would wait in the channel"
+            )
+        case PolicyPermission(reason=reason):
+            lines.append(f"*Approval:* not needed ({escape(reason)}); it would start at once")
+    if plan.cannot_post:
+        lines.append(plan.cannot_post)
+        blockers.append("channel")
+    if plan.running is not None:
+        lines.append(already_running(plan.running, plan.running_link).text)
+        blockers.append("running")
+    if blockers:
+        lines.append("\nFix what is marked above before asking for it.")
+    else:
+        lines.append(f"\nTo restore, send it without `{DRY_RUN_FLAG}`: {command}")
+    return build_message("\n".join(lines), [section_block(chunk) for chunk in chunk_lines(lines)])

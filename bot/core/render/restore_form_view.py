@@ -22,22 +22,34 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    RadioButtonsElement,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
+from bot.core.backup_choice import Chosen, NoneQualifies, age_text, taken_at, when_text
 from bot.core.backup_facts import BackupFacts
 from bot.core.ids import (
     MODAL_BACKUP_ACTION,
     MODAL_BACKUP_BLOCK,
     MODAL_BACKUP_INFO_BLOCK,
     MODAL_BACKUP_UNAVAILABLE,
+    MODAL_BEFORE_ACTION,
+    MODAL_BEFORE_BLOCK,
+    MODAL_CHOICE_BLOCK,
     MODAL_INDEX_NAME_ACTION,
     MODAL_INDEX_NAME_BLOCK,
+    MODAL_INDEXES_UNAVAILABLE,
+    MODAL_MODE_ACTION,
+    MODAL_MODE_BACKUP,
+    MODAL_MODE_BLOCK,
+    MODAL_MODE_SOURCE,
     MODAL_NOTICE_BLOCK,
     MODAL_PROTECTION_ACTION,
     MODAL_PROTECTION_BLOCK,
     MODAL_PROTECTION_ENABLED,
+    MODAL_SOURCE_ACTION,
+    MODAL_SOURCE_BLOCK,
     MODAL_TAGS_ACTION,
     MODAL_TAGS_BLOCK,
     RESTORE_MODAL_CALLBACK,
@@ -53,16 +65,19 @@ from bot.core.request.field_rules import (
     suggest_index_name,
     validate_index_name,
 )
+from bot.core.request.moments import MAX_WHEN_CHARS
 from bot.core.request.restore_form import (
     ERROR_MAX_CHARS,
     TAGS_MAX_CHARS,
     ModalMetadata,
+    before_text,
     clip,
     current_name_block,
     form_text,
     form_values,
     protection_checked,
     read_metadata,
+    selected_source,
 )
 
 #: Slack's limits for an external_select answer: at most 100 options, option text at most 75 characters.
@@ -201,6 +216,13 @@ class ModalForm:
     """What the restore modal shows; `restore_view` draws it."""
 
     channel_id: str
+    #: "backup": pick a backup; "source": the newest Ready backup of an index (before a moment), as `from:`.
+    mode: str = MODAL_MODE_BACKUP
+    #: The "source index" path: the index chosen, the moment typed, and which backup that would restore
+    #: (mrkdwn, already escaped; None until an index is chosen).
+    source_index: str | None = None
+    before: str | None = None
+    preview: str | None = None
     #: mrkdwn, already escaped: why a restore from this channel would be refused right now.
     notice: str | None = None
     #: The chosen backup, once the user has picked one.
@@ -230,6 +252,93 @@ def restore_view(form: ModalForm) -> dict[str, Any]:
     blocks: list[Block] = []
     if form.notice:
         blocks.append(SectionBlock(block_id=MODAL_NOTICE_BLOCK, text=MarkdownTextObject(text=clip(form.notice, 3000))))
+    source = form.mode == MODAL_MODE_SOURCE
+    blocks.append(_mode_block(source))
+    if source:
+        blocks.extend(_source_blocks(form))
+    else:
+        blocks.extend(_backup_blocks(form))
+    blocks.extend(_target_blocks(form))
+    metadata = ModalMetadata(
+        channel_id=form.channel_id, suggested=form.suggested_name, mode=MODAL_MODE_SOURCE if source else None
+    )
+    view = View(
+        type="modal",
+        callback_id=RESTORE_MODAL_CALLBACK,
+        title=TITLE,
+        submit=SUBMIT,
+        close=CLOSE,
+        private_metadata=metadata.dump(),
+        blocks=blocks,
+    )
+    result: dict[str, Any] = view.to_dict()
+    return result
+
+
+_MODE_OPTIONS = {
+    MODAL_MODE_BACKUP: Option(value=MODAL_MODE_BACKUP, text=PlainTextObject(text="A backup I pick")),
+    MODAL_MODE_SOURCE: Option(
+        value=MODAL_MODE_SOURCE,
+        text=PlainTextObject(text="The newest backup of an index"),
+        description=PlainTextObject(text="Optionally the newest taken before a moment, e.g. before the incident"),
+    ),
+}
+
+
+def _mode_block(source: bool) -> InputBlock:
+    return InputBlock(
+        block_id=MODAL_MODE_BLOCK,
+        label="Restore from",
+        element=RadioButtonsElement(
+            action_id=MODAL_MODE_ACTION,
+            options=list(_MODE_OPTIONS.values()),
+            initial_option=_MODE_OPTIONS[MODAL_MODE_SOURCE if source else MODAL_MODE_BACKUP],
+        ),
+        dispatch_action=True,  # a change comes back as block_actions: the form is redrawn for that path
+    )
+
+
+def _source_blocks(form: ModalForm) -> list[Block]:
+    chosen = (
+        Option(value=form.source_index, text=PlainTextObject(text=form.source_index)) if form.source_index else None
+    )
+    preview = form.preview or "Choose an index to see which backup would be restored."
+    return [
+        InputBlock(
+            block_id=MODAL_SOURCE_BLOCK,
+            label="Source index",
+            element=ExternalDataSelectElement(
+                action_id=MODAL_SOURCE_ACTION,
+                placeholder="Type an index name",
+                min_query_length=0,
+                initial_option=chosen,
+            ),
+            dispatch_action=True,  # a choice comes back as block_actions, to show the backup that would be used
+            hint="The project's indexes; type the name of a deleted one to restore from its backups.",
+        ),
+        InputBlock(
+            block_id=MODAL_BEFORE_BLOCK,
+            label="Before (optional)",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=MODAL_BEFORE_ACTION,
+                placeholder="14:00, yesterday 14:00, 2h, 2026-11-30T14:00Z",
+                initial_value=form.before or None,
+                max_length=MAX_WHEN_CHARS,
+                dispatch_action_config={"trigger_actions_on": ["on_enter_pressed"]},
+            ),
+            dispatch_action=True,
+            hint=(
+                "The newest Ready backup taken before this moment; times of day are in your Slack time zone. "
+                "Press Enter to see which backup that is."
+            ),
+        ),
+        ContextBlock(block_id=MODAL_CHOICE_BLOCK, elements=[MarkdownTextObject(text=clip(preview, 3000))]),
+    ]
+
+
+def _backup_blocks(form: ModalForm) -> list[Block]:
+    blocks: list[Block] = []
     picker = ExternalDataSelectElement(
         action_id=MODAL_BACKUP_ACTION,
         placeholder="Type a source index or backup name",
@@ -253,6 +362,11 @@ def restore_view(form: ModalForm) -> dict[str, Any]:
                 elements=[MarkdownTextObject(text=clip(_backup_summary(form.backup), 3000))],
             )
         )
+    return blocks
+
+
+def _target_blocks(form: ModalForm) -> list[Block]:
+    blocks: list[Block] = []
     blocks.append(
         InputBlock(
             block_id=form.name_block_id,
@@ -300,18 +414,7 @@ def restore_view(form: ModalForm) -> dict[str, Any]:
             ),
         )
     )
-    metadata = ModalMetadata(channel_id=form.channel_id, suggested=form.suggested_name)
-    view = View(
-        type="modal",
-        callback_id=RESTORE_MODAL_CALLBACK,
-        title=TITLE,
-        submit=SUBMIT,
-        close=CLOSE,
-        private_metadata=metadata.dump(),
-        blocks=blocks,
-    )
-    result: dict[str, Any] = view.to_dict()
-    return result
+    return blocks
 
 
 def _option_object(backup: BackupFacts) -> Option:
@@ -348,6 +451,124 @@ def view_after_choice(
             channel_id=metadata.channel_id,
             notice=notice,
             backup=backup,
+            suggested_name=suggested,
+            name_block_id=block_id,
+            index_name=name,
+            tags_text=form_text(values, MODAL_TAGS_BLOCK, MODAL_TAGS_ACTION),
+            deletion_protection=protection_checked(values),
+        )
+    )
+
+
+# --- the "source index" path ---------------------------------------------------------------------
+
+
+def index_options(names: Iterable[str], query: str) -> list[dict[str, Any]]:
+    """The source picker's options: the indexes whose name contains every typed word, sorted; then the typed
+    text itself when it is a valid index name that is not one of them (a deleted index still has backups)."""
+    words = clean_field(query).casefold().split()
+    matching = sorted({name for name in names if all(word in name.casefold() for word in words)})
+    options = [_index_option(name, name) for name in matching]
+    typed = clean_field(query)
+    if typed and typed not in matching and isinstance(validate_index_name(typed), str):
+        # Last, and always there: a name being typed is most often the start of a listed one.
+        text = f"{typed} (no such index now: its backups are searched)"
+        return [*options[: MAX_OPTIONS - 1], _index_option(typed, text)]
+    return options[:MAX_OPTIONS]
+
+
+def _index_option(name: str, text: str) -> dict[str, Any]:
+    return Option(value=name, text=PlainTextObject(text=clip(text, OPTION_TEXT_MAX))).to_dict()
+
+
+def indexes_unavailable_options(typed: str) -> list[dict[str, Any]]:
+    """Pinecone did not list the indexes: one warning option, and the typed name if it is a valid one."""
+    text = "⚠ Pinecone did not answer. Type again to retry."
+    options = [Option(value=MODAL_INDEXES_UNAVAILABLE, text=PlainTextObject(text=text)).to_dict()]
+    name = clean_field(typed)
+    if name and isinstance(validate_index_name(name), str):
+        options.append(_index_option(name, name))
+    return options
+
+
+def preview_text(result: Chosen | NoneQualifies, now: datetime) -> str:
+    """Which backup the "source index" path would restore, and why; or why none would be (mrkdwn, escaped)."""
+    if isinstance(result, NoneQualifies):
+        return f":warning: {escape(result.reason)}"
+    backup = result.backup
+    parts = [f"`{escape(clean_field(backup.backup_id))}`"]
+    if backup.name:
+        parts.append(f"“{escape(clean_field(backup.name))}”")
+    taken = taken_at(backup)
+    if taken is not None:
+        before = result.before_moment
+        ages = [f"{age_text(before)} before that moment"] if before is not None else []
+        ages.append(f"{age_text(now - taken)} ago")
+        parts.append(f"taken {when_text(taken)} ({', '.join(ages)})")
+    if backup.record_count is not None:
+        parts.append(f"{backup.record_count:,} records")
+    return f"*Would restore:* {_SEP.join(parts)}\n{escape(result.why)}"
+
+
+def preview_unavailable(source_index: str, trouble: str) -> str:
+    return (
+        f":warning: I could not tell just now which backup of `{escape(source_index)}` that is ({escape(trouble)}). "
+        "Submitting still works: the backup is chosen then, and you are told which."
+    )
+
+
+def view_for_mode(view: Mapping[str, Any], mode: str, *, notice: str | None = None) -> dict[str, Any] | None:
+    """The modal redrawn for the other path (a backup picked, or the newest backup of an index); the name,
+    tags and deletion protection are kept. None if the view does not carry the modal's metadata."""
+    metadata = read_metadata(view.get("private_metadata"))
+    if metadata is None or mode not in (MODAL_MODE_BACKUP, MODAL_MODE_SOURCE):
+        return None
+    values = form_values(view)
+    name_block = current_name_block(view)
+    return restore_view(
+        ModalForm(
+            channel_id=metadata.channel_id,
+            mode=mode,
+            notice=notice,
+            suggested_name=metadata.suggested,
+            name_block_id=name_block,
+            index_name=form_text(values, name_block, MODAL_INDEX_NAME_ACTION),
+            tags_text=form_text(values, MODAL_TAGS_BLOCK, MODAL_TAGS_ACTION),
+            deletion_protection=protection_checked(values),
+        )
+    )
+
+
+def view_with_preview(
+    view: Mapping[str, Any],
+    preview: str,
+    *,
+    chosen: BackupFacts | None,
+    today: date,
+    notice: str | None = None,
+) -> dict[str, Any] | None:
+    """The "source index" path redrawn with the backup it would restore (`preview`), and, as a picked backup
+    does, the name pre-filled from it unless the user typed one. None without the modal's metadata."""
+    metadata = read_metadata(view.get("private_metadata"))
+    if metadata is None:
+        return None
+    values = form_values(view)
+    current_block = current_name_block(view)
+    current_name = form_text(values, current_block, MODAL_INDEX_NAME_ACTION)
+    name, block_id, suggested = current_name, current_block, metadata.suggested
+    if chosen is not None:
+        suggestion = default_index_name(chosen.source_index_name, _backup_day(chosen, today))
+        ours = not (current_name or "").strip() or current_name == metadata.suggested
+        if ours and suggestion is not None:
+            name, block_id, suggested = suggestion, name_block_id(chosen.backup_id), suggestion
+    return restore_view(
+        ModalForm(
+            channel_id=metadata.channel_id,
+            mode=MODAL_MODE_SOURCE,
+            notice=notice,
+            source_index=selected_source(values),
+            before=before_text(values),
+            preview=preview,
             suggested_name=suggested,
             name_block_id=block_id,
             index_name=name,

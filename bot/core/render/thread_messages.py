@@ -12,6 +12,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, PlainTextObject
 
 from bot.core import ids
+from bot.core.backup_choice import age_text, taken_at_dt, taken_at_text
 from bot.core.estimate import restore_estimate
 from bot.core.jobs import FIRST_CHECK_IN, Job, JobState, Notice, NoticeKind
 from bot.core.render.blocks import (
@@ -109,9 +110,30 @@ def estimate_text(job: Job) -> str | None:
 def backup_line(job: Job) -> str:
     if job.state is JobState.AWAITING_APPROVAL:
         return backup_facts_line(job)
+    if not job.backup_id:
+        return backup_ref(job)
     source = f" of `{escape(job.source_index_name)}`" if job.source_index_name else ""
     records = f", {job.backup_record_count:,} records" if job.backup_record_count is not None else ""
     return f"`{job.backup_id}`{source}{records}"
+
+
+def backup_ref(job: Job) -> str:
+    """The backup a job restores, in a few words: its ID, or for a request by intent whose backup is not
+    chosen (yet, or ever), what was asked for."""
+    if job.backup_id:
+        return f"`{escape(job.backup_id)}`"
+    before = f" before `{escape(job.intent_before)}`" if job.intent_before else ""
+    return f"the newest Ready backup of `{escape(job.intent_source or '?')}`{before} (not chosen)"
+
+
+def choice_line(job: Job) -> str | None:
+    """Why this backup, for a request by intent: "*Chosen:* newest Ready backup of prod-search before ..."."""
+    if not job.by_intent:
+        return None
+    if job.backup_choice:
+        return f"*Chosen:* {escape(job.backup_choice)}"
+    before = f" before `{escape(job.intent_before)}`" if job.intent_before else ""
+    return f"*Asked for:* the newest Ready backup of `{escape(job.intent_source or '?')}`{before}"
 
 
 def parent_message(job: Job) -> Message:
@@ -122,6 +144,9 @@ def parent_message(job: Job) -> Message:
         f"*Requested by:* <@{job.requester_id}> {slack_date(job.created_at)}",
         f"*Backup:* {backup_line(job)}",
     ]
+    chosen = choice_line(job)
+    if chosen:
+        lines.append(chosen)
     estimate = estimate_text(job) if job.state is JobState.RESTORING and job.verify_since is None else None
     if estimate:
         lines.append(f"*Estimate:* {estimate}")
@@ -191,7 +216,8 @@ def backup_facts_line(job: Job) -> str:
     if job.source_index_name:
         parts.append(f"of `{escape(job.source_index_name)}`")
     if job.backup_created_at:
-        parts.append(f"taken {escape(job.backup_created_at)}")
+        shown = taken_at_text(job.backup_created_at) or escape(job.backup_created_at)
+        parts.append(f"taken {shown}" + _age_note(job))
     if job.backup_record_count is not None:
         parts.append(f"{job.backup_record_count:,} records")
     if job.backup_size_bytes is not None:
@@ -214,11 +240,21 @@ def thread_decided(job: Job, kind: str) -> Message:
     return plain(texts[kind])
 
 
+def _age_note(job: Job) -> str:
+    """How old the backup is relative to the moment asked for (`before:`), for a request by intent."""
+    taken = taken_at_dt(job.backup_created_at)
+    if job.intent_moment is None or taken is None:
+        return ""
+    return f" ({age_text(job.intent_moment - taken)} before the moment asked for)"
+
+
 def plan_summary(job: Job) -> str:
     """Exactly what would be restored, for the approval modals."""
+    chosen = choice_line(job)
     return "\n".join(
         [
             f"*Backup:* {backup_facts_line(job)}",
+            *([chosen] if chosen else []),
             f"*Into:* `{job.index_name}`" + target_note(job),
             f"*Tags:* {tags_text(job.tags)}",
             f"*Deletion protection:* {'enabled' if job.deletion_protection else 'disabled'}",
@@ -342,7 +378,7 @@ def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datet
             return thread_recovered(since)
         case NoticeKind.REJECTED:
             return request_failed(
-                f"<@{job.requester_id}> the restore of `{job.backup_id}` into `{job.index_name}` could not go "
+                f"<@{job.requester_id}> the restore of {backup_ref(job)} into `{job.index_name}` could not go "
                 f"ahead: {escape(job.reason or 'no reason given')}"
             )
         case NoticeKind.APPROVED | NoticeKind.DENIED | NoticeKind.CANCELLED | NoticeKind.EXPIRED:

@@ -13,13 +13,17 @@ from typing import Annotated, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.request.field_rules import (
+    BEFORE_PREFIX,
     CANONICAL_EXAMPLE,
     DELETION_PROTECTION_FLAG,
+    DRY_RUN_FLAG,
     EXAMPLE_BACKUP_ID,
     EXAMPLE_INDEX_NAME,
+    FROM_PREFIX,
     INVISIBLE_CHARS,
     MAX_TAGS,
     Problem,
+    RestoreIntent,
     RestoreRequest,
     duplicate_tag_key_problem,
     quote_for_humans,
@@ -33,12 +37,14 @@ from bot.core.request.field_rules import (
     validate_tag_key,
     validate_tag_value,
 )
+from bot.core.request.moments import parse_when
 
 __all__ = [
     "MAX_COMMAND_CHARS",
     "MAX_PROBLEMS",
     "AuditCommand",
     "HelpCommand",
+    "IntentRestoreCommand",
     "ListCommand",
     "ParsedCommand",
     "Rejected",
@@ -65,6 +71,16 @@ class _Frozen(BaseModel):
 class RestoreCommand(_Frozen):
     kind: Literal["restore"] = "restore"
     request: RestoreRequest
+    #: Show the plan to the requester only, and do nothing else.
+    dry_run: bool = False
+
+
+class IntentRestoreCommand(_Frozen):
+    """`from:<source-index> <new-name> [before:<when>]`: the backup is chosen by the service."""
+
+    kind: Literal["restore_intent"] = "restore_intent"
+    intent: RestoreIntent
+    dry_run: bool = False
 
 
 class HelpCommand(_Frozen):
@@ -106,7 +122,14 @@ class Rejected(_Frozen):
 
 
 ParsedCommand: TypeAlias = Annotated[
-    RestoreCommand | HelpCommand | UsageCommand | StatusCommand | ListCommand | AuditCommand | Rejected,
+    RestoreCommand
+    | IntentRestoreCommand
+    | HelpCommand
+    | UsageCommand
+    | StatusCommand
+    | ListCommand
+    | AuditCommand
+    | Rejected,
     Field(discriminator="kind"),
 ]
 
@@ -313,9 +336,74 @@ def _parse_list(args: list[_Token], quote_problem: Problem | None) -> ListComman
 # --- restore -------------------------------------------------------------------------
 
 _RESTORE_SHAPE_RULE = (
-    "A restore takes two plain words, the backup ID and then the new index name; "
-    f"everything else must be a key=value tag or {DELETION_PROTECTION_FLAG}."
+    "A restore takes two plain words, the backup ID and then the new index name (or from:<source-index> and "
+    f"the new name); everything else must be a key=value tag, before:<when>, {DELETION_PROTECTION_FLAG} "
+    f"or {DRY_RUN_FLAG}."
 )
+_FLAGS = (DELETION_PROTECTION_FLAG, DRY_RUN_FLAG)
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK_WORD_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[zZ]|[+-]\d{2}:?\d{2})?")
+
+
+@dataclass(slots=True)
+class _IntentWords:
+    """from:<index> and before:<when> in a restore, found before the positional words are counted."""
+
+    source: tuple[int, str] | None = None
+    before: tuple[int, str] | None = None
+    #: Positions of the words these took (a `before:` value may take the next word too).
+    taken: set[int] = field(default_factory=set)
+    problems: list[tuple[int, Problem]] = field(default_factory=list)
+
+
+def _intent_words(tokens: list[_Token]) -> _IntentWords:
+    found = _IntentWords()
+    for position, token in enumerate(tokens):
+        if position in found.taken or token.flag_like or token.equals_at is not None:
+            continue
+        lowered = token.text.lower()
+        for prefix in (FROM_PREFIX, BEFORE_PREFIX):
+            if not lowered.startswith(prefix):
+                continue
+            found.taken.add(position)
+            value = token.text[len(prefix) :]
+            if prefix == BEFORE_PREFIX:
+                value = _join_when(value, tokens, position, found.taken)
+            word = (position, value)
+            if (found.source if prefix == FROM_PREFIX else found.before) is not None:
+                found.problems.append(
+                    (
+                        position,
+                        Problem(
+                            part=f"{prefix}{quote_for_humans(value)}",
+                            rule=f"A restore takes {prefix} once.",
+                            hint="Keep one of them",
+                        ),
+                    )
+                )
+            elif prefix == FROM_PREFIX:
+                found.source = word
+            else:
+                found.before = word
+    return found
+
+
+def _join_when(value: str, tokens: list[_Token], position: int, taken: set[int]) -> str:
+    """`before:yesterday 14:00`, `before:2h ago`, `before:2026-11-30 14:00`: the words that belong together."""
+    following = tokens[position + 1] if position + 1 < len(tokens) else None
+    if following is None or following.flag_like or following.equals_at is not None:
+        return value
+    word = following.text
+    lowered = value.lower()
+    joins = (
+        (lowered in ("yesterday", "today") and _CLOCK_WORD_RE.fullmatch(word) is not None)
+        or (_ISO_DATE_RE.fullmatch(value) is not None and _CLOCK_WORD_RE.fullmatch(word) is not None)
+        or word.lower() == "ago"
+    )
+    if not joins:
+        return value
+    taken.add(position + 1)
+    return f"{value} {word}"
 
 
 @dataclass(slots=True)
@@ -336,9 +424,13 @@ class _Salvage:
     backup_id: str | None = None
     index_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    before: str | None = None
 
 
-def _parse_restore(tokens: list[_Token], quote_problem: Problem | None) -> RestoreCommand | Rejected:
+def _parse_restore(
+    tokens: list[_Token], quote_problem: Problem | None
+) -> RestoreCommand | IntentRestoreCommand | Rejected:
     # Problems carry the position of the word they are about, so the reply lists them
     # in the order the user wrote them; -1 puts problems about the whole command first.
     located: list[tuple[int, Problem]] = []
@@ -347,30 +439,42 @@ def _parse_restore(tokens: list[_Token], quote_problem: Problem | None) -> Resto
     deletion_protection = False
     last_tag: _TagWord | None = None
 
-    plain = [i for i, t in enumerate(tokens) if not t.flag_like and t.equals_at is None]
-    if len(plain) < 2:
+    intent = _intent_words(tokens)
+    located += intent.problems
+    dry_run = False
+    wanted = 1 if intent.source is not None else 2  # from: takes the backup ID's place
+    plain = [i for i, t in enumerate(tokens) if not t.flag_like and t.equals_at is None and i not in intent.taken]
+    if len(plain) < wanted:
         # No valid flag has a single dash, so with a word missing "-prod" is far more
         # likely a bad index name than a flag, and deserves the index-name hint.
         plain += [i for i, t in enumerate(tokens) if _single_dash_word(t)]
         plain.sort()
     stray: int | None = None
     if (
-        len(plain) >= 3
+        wanted == 2
+        and len(plain) >= 3
         and isinstance(validate_backup_id(tokens[plain[0]].text), Problem)
         and isinstance(validate_backup_id(tokens[plain[1]].text), str)
     ):
         # "/restore-index restore <id> <name>": a leading verb, not a bad backup ID.
         stray = plain.pop(0)
-    positional_at = set(plain[:2])
+    if intent.source is not None:
+        # With from:, a backup ID is a mistake of its own (named below), never the new index's name.
+        plain.sort(key=lambda i: isinstance(validate_backup_id(tokens[i].text), str))
+    positional_at = set(plain[:wanted])
 
     for position, token in enumerate(tokens):
-        if position in positional_at:
+        if position in intent.taken:
+            last_tag = None
+        elif position in positional_at:
             positionals.append((position, token.text))
             last_tag = None
         elif token.flag_like:
             last_tag = None
             if token.text.lower() == DELETION_PROTECTION_FLAG:
                 deletion_protection = True
+            elif token.text.lower() == DRY_RUN_FLAG:
+                dry_run = True
             else:
                 located.append((position, _unknown_flag_problem(token.text)))
         elif token.equals_at is not None:
@@ -385,6 +489,18 @@ def _parse_restore(tokens: list[_Token], quote_problem: Problem | None) -> Resto
                         part=f"extra word {quote_for_humans(token.text)}",
                         rule=_RESTORE_SHAPE_RULE,
                         hint="Remove it: the command starts with the backup ID",
+                    ),
+                )
+            )
+        elif intent.source is not None and isinstance(validate_backup_id(token.text), str):
+            last_tag = None
+            located.append(
+                (
+                    position,
+                    Problem(
+                        part=f"backup ID {quote_for_humans(token.text)}",
+                        rule="A restore names its backup either by ID or with from:<source-index>, not both.",
+                        hint="Keep the backup ID and drop from:, or keep from: and drop the ID",
                     ),
                 )
             )
@@ -405,7 +521,23 @@ def _parse_restore(tokens: list[_Token], quote_problem: Problem | None) -> Resto
             )
 
     salvage = _Salvage()
-    located += _check_positionals(positionals, salvage)
+    if intent.source is not None:
+        located += _check_intent(intent, positionals, salvage)
+    else:
+        located += _check_positionals(positionals, salvage)
+        if intent.before is not None:
+            position, when = intent.before
+            located.append(
+                (
+                    position,
+                    Problem(
+                        part=f"{BEFORE_PREFIX}{quote_for_humans(when)}",
+                        rule="before: picks among the backups of one index, so it needs from:<source-index>.",
+                        hint="Add from:<source-index> and give the new name, e.g. "
+                        f"from:prod-search prod-search-restored before:{quote_for_humans(when)}",
+                    ),
+                )
+            )
     valid_tags, tag_problems = _check_tags(tag_words, salvage)
     located += tag_problems
     too_many = too_many_tags_problem(len(tag_words))
@@ -413,18 +545,26 @@ def _parse_restore(tokens: list[_Token], quote_problem: Problem | None) -> Resto
         located.append((-1, too_many))
 
     if not located and quote_problem is None:
-        backup_id, index_name = salvage.backup_id, salvage.index_name
-        assert backup_id is not None and index_name is not None  # no problems means both were valid
-        return RestoreCommand(
-            request=RestoreRequest(
-                backup_id=backup_id,
+        index_name = salvage.index_name
+        if salvage.source is not None:
+            assert index_name is not None  # no problems means both were valid
+            intent_ = RestoreIntent(
+                source_index=salvage.source,
+                before=salvage.before,
                 index_name=index_name,
                 tags=valid_tags,
                 deletion_protection=deletion_protection,
             )
+            return IntentRestoreCommand(intent=intent_, dry_run=dry_run)
+        backup_id = salvage.backup_id
+        assert backup_id is not None and index_name is not None  # no problems means both were valid
+        request = RestoreRequest(
+            backup_id=backup_id, index_name=index_name, tags=valid_tags, deletion_protection=deletion_protection
         )
+        return RestoreCommand(request=request, dry_run=dry_run)
     located.sort(key=lambda item: item[0])
-    return _reject(quote_problem, [p for _, p in located], _restore_example(salvage, deletion_protection))
+    example = _restore_example(salvage, deletion_protection, dry_run, by_intent=intent.source is not None)
+    return _reject(quote_problem, [p for _, p in located], example)
 
 
 def _single_dash_word(token: _Token) -> bool:
@@ -434,6 +574,49 @@ def _single_dash_word(token: _Token) -> bool:
         and not token.text.startswith("--")
         and token.text.lower() not in _HELP_FLAGS
     )
+
+
+def _check_intent(
+    intent: _IntentWords, positionals: list[tuple[int, str]], salvage: _Salvage
+) -> list[tuple[int, Problem]]:
+    """from:<source-index>, the new name, and before:<when> if given."""
+    problems: list[tuple[int, Problem]] = []
+    assert intent.source is not None
+    position, source = intent.source
+    checked = validate_index_name(source)
+    if isinstance(checked, Problem):
+        shown = quote_for_humans(source)
+        problems.append((position, checked.model_copy(update={"part": f"source index {FROM_PREFIX}{shown}"})))
+        salvage.source = suggest_index_name(source)
+    else:
+        salvage.source = checked
+    if intent.before is not None:
+        when_at, when = intent.before
+        spec = parse_when(when)
+        if isinstance(spec, Problem):
+            problems.append((when_at, spec))
+        else:
+            salvage.before = spec.text
+    if not positionals:
+        problems.append(
+            (
+                -1,
+                Problem(
+                    part="index name",
+                    rule="A restore needs a name for the new index after from:<source-index>.",
+                    hint=f"Add one, e.g. {FROM_PREFIX}{salvage.source or 'prod-search'} {EXAMPLE_INDEX_NAME}",
+                ),
+            )
+        )
+        return problems
+    [(name_at, name)] = positionals
+    index_name = validate_index_name(name)
+    if isinstance(index_name, Problem):
+        problems.append((name_at, index_name))
+        salvage.index_name = suggest_index_name(name)
+    else:
+        salvage.index_name = index_name
+    return problems
 
 
 def _check_positionals(positionals: list[tuple[int, str]], salvage: _Salvage) -> list[tuple[int, Problem]]:
@@ -591,28 +774,38 @@ def _unknown_flag_problem(flag: str) -> Problem:
         hint = f"{DELETION_PROTECTION_FLAG} takes no value: add it on its own to turn protection on"
     elif lowered in {"--no-deletion-protection", "--no-protection"}:
         hint = f"Protection is off unless you add {DELETION_PROTECTION_FLAG}, so just leave it out"
-    elif difflib.SequenceMatcher(None, lowered, DELETION_PROTECTION_FLAG).ratio() >= 0.6:
-        hint = f"Did you mean {DELETION_PROTECTION_FLAG}?"
+    elif close := difflib.get_close_matches(lowered, _FLAGS, n=1, cutoff=0.6):
+        hint = f"Did you mean {close[0]}?"
     else:
-        hint = f"Remove it; the only flag is {DELETION_PROTECTION_FLAG}, and tags are written key=value"
+        hint = f"Remove it; the only flags are {' and '.join(_FLAGS)}, and tags are written key=value"
     return Problem(
         part=f"flag {quote_for_humans(flag)}",
-        rule=f"A restore accepts one flag, {DELETION_PROTECTION_FLAG}.",
+        rule=f"A restore accepts two flags, {' and '.join(_FLAGS)}.",
         hint=hint,
     )
 
 
-def _restore_example(salvage: _Salvage, deletion_protection: bool) -> str:
-    if salvage.backup_id is None and salvage.index_name is None and not salvage.tags:
-        return CANONICAL_EXAMPLE
+def _restore_example(salvage: _Salvage, deletion_protection: bool, dry_run: bool, *, by_intent: bool) -> str:
+    if not by_intent and salvage.backup_id is None and salvage.index_name is None and not salvage.tags:
+        return CANONICAL_EXAMPLE + (f" {DRY_RUN_FLAG}" if dry_run else "")
     tags = dict(list(salvage.tags.items())[:MAX_TAGS])
     while True:
-        example = RestoreRequest(
-            backup_id=salvage.backup_id or EXAMPLE_BACKUP_ID,
-            index_name=salvage.index_name or EXAMPLE_INDEX_NAME,
-            tags=tags,
-            deletion_protection=deletion_protection,
-        ).as_command()
+        example = (
+            RestoreIntent(
+                source_index=salvage.source or "prod-search",
+                before=salvage.before,
+                index_name=salvage.index_name or EXAMPLE_INDEX_NAME,
+                tags=tags,
+                deletion_protection=deletion_protection,
+            ).as_command()
+            if by_intent
+            else RestoreRequest(
+                backup_id=salvage.backup_id or EXAMPLE_BACKUP_ID,
+                index_name=salvage.index_name or EXAMPLE_INDEX_NAME,
+                tags=tags,
+                deletion_protection=deletion_protection,
+            ).as_command()
+        ) + (f" {DRY_RUN_FLAG}" if dry_run else "")
         # The example must itself be a command Slack can send.
         if len(example) <= MAX_COMMAND_CHARS or not tags:
             return example

@@ -52,6 +52,9 @@ MAX_TAGS = 20
 MAX_QUOTED_CHARS = 60
 
 DELETION_PROTECTION_FLAG = "--deletion-protection"
+DRY_RUN_FLAG = "--dry-run"
+FROM_PREFIX = "from:"
+BEFORE_PREFIX = "before:"
 EXAMPLE_BACKUP_ID = "a65ff585-d987-4da5-a622-72e19a6ed5f4"
 EXAMPLE_INDEX_NAME = "restored-index"
 CANONICAL_EXAMPLE = f"{EXAMPLE_BACKUP_ID} {EXAMPLE_INDEX_NAME} env=prod"
@@ -394,12 +397,72 @@ class RestoreRequest(BaseModel):
 
     def as_command(self) -> str:
         """Canonical slash-command text (without the ``/restore-index`` prefix)."""
-        words = [self.backup_id, self.index_name]
-        for key, value in self.tags.items():
-            # A bare key starting with '-' would be read as a flag.
-            shown_key = f'"{key}"' if key.startswith("-") else key
-            shown_value = f'"{value}"' if " " in value else value
-            words.append(f"{shown_key}={shown_value}")
+        words = [self.backup_id, self.index_name, *tag_words(self.tags)]
         if self.deletion_protection:
             words.append(DELETION_PROTECTION_FLAG)
         return " ".join(words)
+
+
+class RestoreIntent(BaseModel):
+    """A restore of "the newest Ready backup of `source_index`" (created strictly before `before`, when given),
+    before the backup is known. `before` is the requester's text, its shape already checked
+    (bot/core/request/moments.py); the service places it in the requester's time zone."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    source_index: str
+    before: str | None = None
+    index_name: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    deletion_protection: bool = False
+
+    @field_validator("source_index", "index_name")
+    @classmethod
+    def _check_index_name(cls, value: str) -> str:
+        return _accept(validate_index_name(value))
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        result = validate_tags(value.items())
+        if isinstance(result, tuple):
+            raise ValueError("; ".join(problem.describe() for problem in result))
+        return result
+
+    def with_backup(self, backup_id: str) -> RestoreRequest:
+        """The concrete request once the backup has been chosen."""
+        return RestoreRequest(
+            backup_id=backup_id,
+            index_name=self.index_name,
+            tags=dict(self.tags),
+            deletion_protection=self.deletion_protection,
+        )
+
+    def as_command(self) -> str:
+        """Canonical slash-command text (without the ``/restore-index`` prefix)."""
+        words = [f"{FROM_PREFIX}{self.source_index}", self.index_name]
+        if self.before is not None:
+            words.append(f"{BEFORE_PREFIX}{_one_word(self.before)}")
+        words.extend(tag_words(self.tags))
+        if self.deletion_protection:
+            words.append(DELETION_PROTECTION_FLAG)
+        return " ".join(words)
+
+
+def tag_words(tags: dict[str, str]) -> list[str]:
+    """Tags as command words, quoted where they must be."""
+    words = []
+    for key, value in tags.items():
+        # A bare key starting with '-' would be read as a flag.
+        shown_key = f'"{key}"' if key.startswith("-") else key
+        shown_value = f'"{value}"' if " " in value else value
+        words.append(f"{shown_key}={shown_value}")
+    return words
+
+
+def _one_word(when: str) -> str:
+    """`yesterday 14:00` written so it stays one word in a command: `yesterday-14:00`; other forms are quoted."""
+    lowered = when.lower()
+    if lowered.startswith(("yesterday ", "today ")):
+        return when.replace(" ", "-", 1)
+    return f'"{when}"' if " " in when else when

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,11 +19,17 @@ from bot.core.ids import (
     MODAL_BACKUP_ACTION,
     MODAL_BACKUP_BLOCK,
     MODAL_BACKUP_UNAVAILABLE,
+    MODAL_BEFORE_ACTION,
+    MODAL_BEFORE_BLOCK,
     MODAL_INDEX_NAME_ACTION,
     MODAL_INDEX_NAME_BLOCK,
+    MODAL_INDEXES_UNAVAILABLE,
+    MODAL_MODE_SOURCE,
     MODAL_PROTECTION_ACTION,
     MODAL_PROTECTION_BLOCK,
     MODAL_PROTECTION_ENABLED,
+    MODAL_SOURCE_ACTION,
+    MODAL_SOURCE_BLOCK,
     MODAL_TAGS_ACTION,
     MODAL_TAGS_BLOCK,
     RESTORE_COMMAND,
@@ -35,11 +41,13 @@ from bot.core.request.field_rules import (
     EXAMPLE_INDEX_NAME,
     INDEX_NAME_MAX_CHARS,
     Problem,
+    RestoreIntent,
     RestoreRequest,
     clean_field,
     validate_backup_id,
     validate_index_name,
 )
+from bot.core.request.moments import parse_when
 
 #: Slack's own cap on a plain_text_input.
 TAGS_MAX_CHARS = 3000
@@ -64,6 +72,8 @@ class ModalMetadata(BaseModel):
     channel_id: str = Field(min_length=1, max_length=64)
     #: The index name the bot pre-filled, so a later choice may replace it but never a name the user typed.
     suggested: str | None = Field(default=None, max_length=INDEX_NAME_MAX_CHARS)
+    #: "source": the form restores the newest Ready backup of an index (`from:`); absent: a backup picked.
+    mode: Literal["source"] | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -76,6 +86,12 @@ def read_metadata(raw: object) -> ModalMetadata | None:
         return ModalMetadata.model_validate_json(raw)
     except ValidationError:
         return None
+
+
+def first_field(view: Mapping[str, Any]) -> str:
+    """The block a refusal of the whole form is shown under: the first field of the path the form shows."""
+    metadata = read_metadata(view.get("private_metadata"))
+    return MODAL_SOURCE_BLOCK if metadata is not None and metadata.mode == MODAL_MODE_SOURCE else MODAL_BACKUP_BLOCK
 
 
 def modal_channel(view: Mapping[str, Any]) -> str | None:
@@ -122,7 +138,22 @@ def form_text(values: Mapping[str, Any], block_id: str, action_id: str) -> str |
 
 
 def _selected_backup(values: Mapping[str, Any]) -> str | None:
-    option = form_element(values, MODAL_BACKUP_BLOCK, MODAL_BACKUP_ACTION).get("selected_option")
+    return _selected(values, MODAL_BACKUP_BLOCK, MODAL_BACKUP_ACTION)
+
+
+def selected_source(values: Mapping[str, Any]) -> str | None:
+    """The source index chosen in the "source index" path (an option's value: the index name)."""
+    return _selected(values, MODAL_SOURCE_BLOCK, MODAL_SOURCE_ACTION)
+
+
+def before_text(values: Mapping[str, Any]) -> str | None:
+    """What was typed as the moment in the "source index" path, if anything."""
+    text = form_text(values, MODAL_BEFORE_BLOCK, MODAL_BEFORE_ACTION)
+    return clean_field(text) or None if text is not None else None
+
+
+def _selected(values: Mapping[str, Any], block_id: str, action_id: str) -> str | None:
+    option = form_element(values, block_id, action_id).get("selected_option")
     value = option.get("value") if isinstance(option, Mapping) else None
     return value if isinstance(value, str) else None
 
@@ -139,10 +170,11 @@ def protection_checked(values: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Submission:
-    """A valid submission: the request, and the channel the modal was opened from."""
+    """A valid submission: the request (by backup, or by intent from the "source index" path), and the
+    channel the modal was opened from."""
 
     channel_id: str
-    request: RestoreRequest
+    request: RestoreRequest | RestoreIntent
 
 
 @dataclass(frozen=True)
@@ -218,6 +250,8 @@ def read_submission(view: Mapping[str, Any]) -> Submission | Invalid:
     errors: dict[str, str] = {}
     metadata = read_metadata(view.get("private_metadata"))
     values = form_values(view)
+    if metadata is not None and metadata.mode == MODAL_MODE_SOURCE:
+        return _read_intent(view, metadata)
 
     backup_id: str | None = None
     raw_backup = _selected_backup(values)
@@ -260,3 +294,53 @@ def read_submission(view: Mapping[str, Any]) -> Submission | Invalid:
         backup_id=backup_id, index_name=index_name, tags=tags, deletion_protection=protection_checked(values)
     )
     return Submission(channel_id=metadata.channel_id, request=request)
+
+
+def _read_intent(view: Mapping[str, Any], metadata: ModalMetadata) -> Submission | Invalid:
+    """The "source index" path: the index, the moment if one was typed, then the fields every restore has."""
+    errors: dict[str, str] = {}
+    values = form_values(view)
+    source: str | None = None
+    raw_source = selected_source(values)
+    if raw_source is None:
+        errors[MODAL_SOURCE_BLOCK] = "Choose the index whose newest Ready backup to restore."
+    elif raw_source == MODAL_INDEXES_UNAVAILABLE:
+        errors[MODAL_SOURCE_BLOCK] = (
+            "Pinecone did not answer when the indexes were listed. Open the list again to retry, or type the "
+            "index's name and choose it."
+        )
+    else:
+        checked = validate_index_name(raw_source)
+        if isinstance(checked, Problem):
+            errors[MODAL_SOURCE_BLOCK] = _message([checked])
+        else:
+            source = checked
+
+    before: str | None = None
+    raw_before = before_text(values)
+    if raw_before is not None:
+        spec = parse_when(raw_before)
+        if isinstance(spec, Problem):
+            errors[MODAL_BEFORE_BLOCK] = _message([spec])
+        else:
+            before = spec.text
+
+    name_block = current_name_block(view)
+    raw_name = form_text(values, name_block, MODAL_INDEX_NAME_ACTION) or ""
+    name = validate_index_name(raw_name)
+    if isinstance(name, Problem):
+        errors[name_block] = _message([name]) if clean_field(raw_name) else f"Give the new index a name. {name.rule}"
+    tags = parse_tags(form_text(values, MODAL_TAGS_BLOCK, MODAL_TAGS_ACTION) or "")
+    if isinstance(tags, tuple):
+        errors[MODAL_TAGS_BLOCK] = _message(tags)
+
+    if errors or source is None or isinstance(name, Problem) or isinstance(tags, tuple):
+        return Invalid(errors=errors)
+    intent = RestoreIntent(
+        source_index=source,
+        before=before,
+        index_name=name,
+        tags=tags,
+        deletion_protection=protection_checked(values),
+    )
+    return Submission(channel_id=metadata.channel_id, request=intent)
