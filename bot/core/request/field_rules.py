@@ -363,6 +363,13 @@ def _accept(result: str | Problem) -> str:
     return result
 
 
+def _accept_tags(tags: dict[str, str]) -> dict[str, str]:
+    result = validate_tags(tags.items())
+    if isinstance(result, tuple):
+        raise ValueError("; ".join(problem.describe() for problem in result))
+    return result
+
+
 class RestoreRequest(BaseModel):
     """A restore that satisfies every rule above; constructing an invalid one raises.
 
@@ -390,10 +397,7 @@ class RestoreRequest(BaseModel):
     @field_validator("tags")
     @classmethod
     def _check_tags(cls, value: dict[str, str]) -> dict[str, str]:
-        result = validate_tags(value.items())
-        if isinstance(result, tuple):
-            raise ValueError("; ".join(problem.describe() for problem in result))
-        return result
+        return _accept_tags(value)
 
     def as_command(self) -> str:
         """Canonical slash-command text (without the ``/restore-index`` prefix)."""
@@ -424,10 +428,7 @@ class RestoreIntent(BaseModel):
     @field_validator("tags")
     @classmethod
     def _check_tags(cls, value: dict[str, str]) -> dict[str, str]:
-        result = validate_tags(value.items())
-        if isinstance(result, tuple):
-            raise ValueError("; ".join(problem.describe() for problem in result))
-        return result
+        return _accept_tags(value)
 
     def with_backup(self, backup_id: str) -> RestoreRequest:
         """The concrete request once the backup has been chosen."""
