@@ -222,6 +222,7 @@ class NoticeKind(StrEnum):
     INCIDENT = "incident"  # incident channel: failed or timed out, with a link to the thread
     OUTAGE = "outage"  # thread: Pinecone has not answered since ...
     RECOVERED = "recovered"  # thread: Pinecone answers again
+    REFUSED = "refused"  # thread: Pinecone refuses the bot's reads (detail: failure kind, space, Pinecone's words)
     REJECTED = "rejected"  # refused later: in the thread if there is one, else to the requester only
     APPROVED = "approved"  # thread: who approved, with their reason
     DENIED = "denied"  # thread: who denied and why, mentioning the requester

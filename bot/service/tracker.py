@@ -41,6 +41,7 @@ from bot.core.jobs import Job, JobState, Notice, NoticeKind, check_in_after, nex
 from bot.core.render import duration
 from bot.core.verification import Verdict, compare, recheck_delay, recount, unverifiable
 from bot.pinecone import NotFound, PineconeAPIError, PineconeClient, PineconeError
+from bot.pinecone.errors import is_transient
 from bot.pinecone.models import IndexModel, RestoreJob
 from bot.service.delivery import SlackDelivery
 from bot.service.restore_listing import LOOKUPS_PER_CYCLE, RestoreJobSweep, page_budget
@@ -64,11 +65,14 @@ NEW_JOB_GRACE = timedelta(minutes=2)
 
 
 class _Unreachable(Exception):
-    """This poll got no usable answer; back off."""
+    """This poll got no usable answer; back off. `refused`: Pinecone answered, but refuses the bot's reads
+    (a rejected API key, a missing permission, a bad request): waiting will not mend that, so it is said at once
+    and for what it is, not as "Pinecone has not answered"."""
 
     def __init__(self, cause: PineconeError) -> None:
         super().__init__(str(cause))
         self.retry_after = cause.retry_after if isinstance(cause, PineconeAPIError) else None
+        self.refused = cause if isinstance(cause, PineconeAPIError) and not is_transient(cause) else None
 
 
 @dataclass(frozen=True)
@@ -301,10 +305,16 @@ class Tracker:
         delay = self._back_off(job.id, error.retry_after)
         failures = self._failures[job.id]
         log.warning("job %s: poll %d failed (%s); next in %.1fs", job.id, failures, error, delay)
-        if job.outage_since is None:
-            await self._store.update(job.id, outage_since=self._clock())
+        since = job.outage_since or self._clock()
+        if error.refused is not None and not job.outage_announced:
+            refused = error.refused
+            notice = Notice(kind=NoticeKind.REFUSED, detail=f"{refused.failure.value} {refused.detail}")
+            await self._store.update(job.id, outage_since=since, outage_announced=True, notices=(notice,))
+            self._delivery.wake()
+        elif job.outage_since is None:
+            await self._store.update(job.id, outage_since=since)
         elif not job.outage_announced and failures >= OUTAGE_NOTICE_AFTER:
-            notice = Notice(kind=NoticeKind.OUTAGE, detail=job.outage_since.isoformat())
+            notice = Notice(kind=NoticeKind.OUTAGE, detail=since.isoformat())
             await self._store.update(job.id, outage_announced=True, notices=(notice,))
             self._delivery.wake()
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from bot.core.jobs import JobState, NoticeKind, check_in_after
 from bot.core.outcomes import Started
 from bot.core.render import duration
@@ -218,6 +220,41 @@ async def test_three_failed_polls_are_announced_once_and_the_recovery_once(
     [still] = texts_with(thread, "still restoring")
     assert thread.index(outage) < thread.index(recovered) < thread.index(still)
     assert job.state is JobState.RESTORING
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (401, "rejects the bot's API key"),
+        (403, "denies the bot's API key permission"),
+    ],
+)
+async def test_a_refused_poll_is_said_at_once_for_what_it_is_and_its_end_once(
+    rig: Rig, pinecone: PineconeEmulator, status: int, said: str
+) -> None:
+    """A rejected key or a missing permission will not mend itself: the thread hears it after the first poll,
+    not three polls later as "Pinecone has not answered"; once, however many polls it lasts."""
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    await rig.delivery.deliver_due()
+    pinecone.inject("GET", "/restore-jobs", status=status, times=2)
+
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert job.state is JobState.RESTORING and job.outage_announced
+    rig.clock.advance(POLL_INTERVAL * 2)
+    await rig.tracker.cycle()
+    rig.clock.advance(POLL_INTERVAL * 4)
+    await rig.tracker.cycle()
+    await rig.delivery.deliver_due()
+
+    thread = rig.thread(job)
+    [refused] = texts_with(thread, said)
+    assert "not affected" in refused and "has not answered" not in " ".join(thread)
+    [recovered] = texts_with(thread, "answering again")
+    assert thread.index(refused) < thread.index(recovered)
+    job = await rig.job(job.id)
+    assert job.outage_since is None and not job.outage_announced and job.state is JobState.RESTORING
 
 
 async def test_two_failed_polls_are_not_announced(rig: Rig, pinecone: PineconeEmulator) -> None:

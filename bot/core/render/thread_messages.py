@@ -15,6 +15,7 @@ from bot.core import ids
 from bot.core.backup_choice import age_text, taken_at_dt, taken_at_text
 from bot.core.estimate import restore_estimate
 from bot.core.jobs import FIRST_CHECK_IN, Job, JobState, Notice, NoticeKind
+from bot.core.pinecone_failures import PineconeFailure
 from bot.core.render.blocks import (
     HEADER_LIMIT,
     Message,
@@ -337,8 +338,28 @@ def thread_outage(since: datetime) -> Message:
     )
 
 
+def thread_refused(detail: str) -> Message:
+    """Pinecone answers the tracker's reads with a refusal. `detail`: the failure kind, a space, Pinecone's words."""
+    kind, _, words = detail.partition(" ")
+    said = f" Pinecone says: {escape(clip(words, 300))}" if words else ""
+    match kind:
+        case PineconeFailure.BAD_API_KEY:
+            why = "Pinecone rejects the bot's API key"
+            fix = "An admin needs to check restore-bot's `PINECONE_API_KEY` setting."
+        case PineconeFailure.FORBIDDEN:
+            why = "Pinecone denies the bot's API key permission to read this restore"
+            fix = "An admin needs to give restore-bot's API key read access to the project's restores and indexes."
+        case _:
+            why = "Pinecone refuses the bot's reads of this restore"
+            fix = "An admin should look at restore-bot's log."
+    return plain(
+        f":no_entry: {why}, so I cannot tell how the restore is going.{said} {fix} The restore itself is not "
+        "affected; I keep trying and will say here when Pinecone answers again."
+    )
+
+
 def thread_recovered(since: datetime | None) -> Message:
-    what = f" (no answer since {slack_date(since)})" if since else ""
+    what = f" (the bot's reads failed from {slack_date(since)})" if since else ""
     return plain(f":white_check_mark: Pinecone is answering again{what}; tracking continues.")
 
 
@@ -376,6 +397,8 @@ def notice_message(job: Job, notice: Notice, thread_link: str | None, now: datet
             return thread_outage(since or job.updated_at)
         case NoticeKind.RECOVERED:
             return thread_recovered(since)
+        case NoticeKind.REFUSED:
+            return thread_refused(notice.detail or "")
         case NoticeKind.REJECTED:
             return request_failed(
                 f"<@{job.requester_id}> the restore of {backup_ref(job)} into `{job.index_name}` could not go "
