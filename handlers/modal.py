@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -28,7 +29,8 @@ from handlers.error_handler import after_ack
 
 log = logging.getLogger(__name__)
 
-_RESPOND_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
+# Bolt's respond() posts through aiohttp, whose own errors (a dropped connection) come through unwrapped.
+_RESPOND_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError, TimeoutError)
 
 
 async def open_restore_form(

@@ -437,7 +437,11 @@ class SlackDelivery:
         self, job: Job, notice: PendingNotice, route: _Route, trouble: SlackTrouble, now: datetime, *, looking: bool
     ) -> _Sent:
         attempts = notice.attempts + 1
-        if trouble.transient and attempts < MAX_ATTEMPTS:
+        # A private answer that may have reached the requester cannot be looked for (an ephemeral leaves no trace,
+        # and reading direct messages needs im:history, which the bot does not ask for): sent again, it could
+        # reach them twice.
+        unsure_private = trouble.unsure and route.lane is Lane.REQUESTER
+        if trouble.transient and attempts < MAX_ATTEMPTS and not unsure_private:
             await self._store.notice_failed(
                 notice.id, now + timedelta(seconds=_backoff(attempts)), trouble.error, maybe_sent=trouble.unsure
             )
@@ -445,6 +449,8 @@ class SlackDelivery:
         why = _why(trouble, attempts)
         if looking:
             why = f"may have been posted but cannot be looked up ({why}), so it is not posted again"
+        elif unsure_private:
+            why = f"may have reached the requester ({trouble.error}) and cannot be looked for, so it is not sent again"
         log.warning("job %s: %s notice dropped: %s", job.id, notice.kind.value, why)
         await self._store.notice_dropped(notice.id, why)
         self._dropped("notice", trouble.error)

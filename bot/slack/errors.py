@@ -20,6 +20,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+#: What a slack_sdk call can raise for Slack's sake: an error answer (SlackApiError), no answer (OSError,
+#: TimeoutError), and aiohttp's own errors, which slack_sdk's async client lets through unwrapped (a connection
+#: closed before the answer came: ServerDisconnectedError, ClientPayloadError are no OSError).
+SLACK_FAILURES: tuple[type[BaseException], ...] = (
+    SlackApiError,
+    SlackClientError,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
+
 
 class Verdict(StrEnum):
     RETRY = "retry"

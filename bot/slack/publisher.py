@@ -15,19 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.channels import ChannelFacts
 from bot.core.render import Message
-from bot.slack.errors import Verdict, classify, may_have_landed
+from bot.slack.errors import SLACK_FAILURES, Verdict, classify, may_have_landed
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "restore_bot_message"
 # Look this far before a recorded "sending since" when searching for a message that may exist.
 SEARCH_MARGIN = timedelta(minutes=2)
-_SLACK_ERRORS = (SlackApiError, SlackClientError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -75,21 +74,21 @@ class SlackPublisher:
                 metadata=metadata(job_id, part),
                 **message.as_kwargs(),
             )
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, f"post {part} of job {job_id} to {channel}")
         return Posted(str(response.get("ts") or ""))
 
     async def update(self, channel: str, ts: str, message: Message, *, job_id: str) -> Posted | SlackTrouble:
         try:
             await self._client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, f"update the parent of job {job_id}")
         return Posted(ts)
 
     async def post_ephemeral(self, channel: str, user: str, message: Message, *, job_id: str) -> Posted | SlackTrouble:
         try:
             await self._client.chat_postEphemeral(channel=channel, user=user, **message.as_kwargs())
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, f"tell {user} about job {job_id}")
         return Posted("")
 
@@ -107,7 +106,7 @@ class SlackPublisher:
                 response = await self._client.conversations_replies(
                     channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
                 )
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, f"look for {part} of job {job_id} in {channel}")
         for message in response.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -118,7 +117,7 @@ class SlackPublisher:
     async def permalink(self, channel: str, ts: str) -> str | None:
         try:
             response = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             _trouble(exc, f"link to {channel}/{ts}")
             return None
         link = response.get("permalink")
@@ -128,7 +127,7 @@ class SlackPublisher:
         """A direct message from the app to `user`."""
         try:
             response = await self._client.chat_postMessage(channel=user, **message.as_kwargs())
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, f"send {user} a direct message")
         return Posted(str(response.get("ts") or ""))
 
@@ -150,7 +149,7 @@ class SlackPublisher:
         """`conversations.info`: whether the bot is in the channel, whether it is private or archived."""
         try:
             response = await self._client.conversations_info(channel=channel)
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             trouble = _trouble(exc, f"look at channel {channel}")
             return NotFound(trouble.error) if trouble.error == "channel_not_found" else trouble
         info = response.get("channel") or {}
@@ -169,7 +168,7 @@ class SlackPublisher:
         """The scopes the bot token carries, from `auth.test`'s `X-OAuth-Scopes` header (None: not said)."""
         try:
             response = await self._client.auth_test()
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, "ask Slack which scopes the bot token has")
         return scopes_in(getattr(response, "headers", None))
 
@@ -188,7 +187,7 @@ class SlackPublisher:
         """A call whose answer carries nothing the bot needs: done, or the trouble, classified."""
         try:
             await call
-        except _SLACK_ERRORS as exc:
+        except SLACK_FAILURES as exc:
             return _trouble(exc, what)
         return Posted("")
 

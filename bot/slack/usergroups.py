@@ -16,8 +16,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.errors import SLACK_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ class UserGroups:
     async def _read(self, group_id: str) -> frozenset[str]:
         try:
             response = await self._client.usergroups_users_list(usergroup=group_id)
-        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+        except SLACK_FAILURES as exc:
             error = str(exc.response.get("error") or "") if isinstance(exc, SlackApiError) else type(exc).__name__
             if error == "no_such_subteam":  # a fact, not a failure: nobody is in a group that does not exist
                 log.warning("user group %s does not exist: it counts as having no members", group_id)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.errors import SLACK_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class UserZones:
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT):
                 response = await self._client.users_info(user=user_id)
-        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+        except SLACK_FAILURES as exc:
             error = str(exc.response.get("error") or "") if isinstance(exc, SlackApiError) else type(exc).__name__
             log.warning("could not read the time zone of %s: %s", user_id, error or "no answer")
             return ZoneUnavailable(error or "no answer")

@@ -269,6 +269,9 @@ class SlackFault:
     #: Apply the call for real first (e.g. store the message), then answer with the fault:
     #: Slack took it but the answer was lost.
     then_process: bool = False
+    #: Close the connection without any answer (after applying the call only if ``then_process``), as a
+    #: proxy or Slack's edge resetting it does; slack_sdk then raises aiohttp's own error, unwrapped.
+    drop_connection: bool = False
 
     @property
     def exhausted(self) -> bool:
@@ -501,6 +504,7 @@ class SlackStandIn(LoopbackServer):
         error: str | None = None,
         delay: float = 0.0,
         then_process: bool = False,
+        drop_connection: bool = False,
     ) -> SlackFault:
         """Make the next ``times`` calls of ``method`` (fnmatch, e.g. "chat.*", "response_url") fail.
 
@@ -511,12 +515,15 @@ class SlackStandIn(LoopbackServer):
 
         The call is recorded but not applied (no message is stored), unless ``then_process``: then
         it is applied first and its answer is replaced by the fault.  ``delay`` slows the answer.
+        ``drop_connection``: no answer at all, the connection closed (``status`` is then irrelevant).
         """
         if times < 1:
             raise ValueError("times must be >= 1")
         if status == 200 and error is None:
             raise ValueError("an ok=false fault with HTTP 200 needs an error code, e.g. error='channel_not_found'")
-        fault = SlackFault(method, status, times, retry_after, error, delay, then_process=then_process)
+        fault = SlackFault(
+            method, status, times, retry_after, error, delay, then_process=then_process, drop_connection=drop_connection
+        )
         self._faults.append(fault)
         return fault
 
@@ -632,7 +639,7 @@ class SlackStandIn(LoopbackServer):
             headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
             return await self._answer(call, 429, {"ok": False, "error": "ratelimited"}, headers)
         if fault is not None and not fault.then_process:
-            return await self._answer_fault(call, fault)
+            return await self._answer_fault(request, call, fault)
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             token = header.removeprefix("Bearer ").strip()
@@ -653,7 +660,7 @@ class SlackStandIn(LoopbackServer):
         else:
             body = handler(args)
         if fault is not None:
-            return await self._answer_fault(call, fault)
+            return await self._answer_fault(request, call, fault)
         granted = {"X-OAuth-Scopes": ",".join(sorted(self.scopes))} if token == self.bot_token else None
         return await self._answer(call, 200, body, granted)
 
@@ -717,7 +724,7 @@ class SlackStandIn(LoopbackServer):
         fault = self._take_fault("response_url")
         await self._notifier.notify()
         if fault is not None:
-            return await self._answer_fault(call, fault)
+            return await self._answer_fault(request, call, fault)
         if url_id not in self.responses:
             return await self._answer(call, 404, {"ok": False, "error": "expired_url"})
         if decode_error is not None:
@@ -768,9 +775,15 @@ class SlackStandIn(LoopbackServer):
                 return fault
         return None
 
-    async def _answer_fault(self, call: SlackCall, fault: SlackFault) -> web.StreamResponse:
+    async def _answer_fault(self, request: web.Request, call: SlackCall, fault: SlackFault) -> web.StreamResponse:
         if fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault.drop_connection:
+            await self._notifier.notify()
+            if request.transport is not None:
+                request.transport.close()
+            # aiohttp treats a cancelled handler as a lost connection and sends nothing.
+            raise asyncio.CancelledError
         if fault.status == 429:
             error = fault.error or "ratelimited"
         elif fault.status >= 500:

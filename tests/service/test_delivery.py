@@ -11,7 +11,7 @@ from bot.service.delivery import SlackDelivery
 from bot.slack.pacing import SlackPacing
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
-from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL
+from tests.fakes.workspace import CHANNEL, INCIDENT_CHANNEL, USER
 from tests.service.rig import RestoreTimeline, Rig, texts_with
 
 
@@ -232,3 +232,37 @@ async def test_a_thread_reply_slack_stored_but_answered_503_is_looked_for_not_po
     assert len(rig.thread(job)) == before + 1, rig.thread(job)
     assert await rig.pending_notices(job.id) == [], "found in the thread, so marked sent"
     assert slack.calls_to("conversations.replies"), "looked for before posting again"
+
+
+async def test_a_parent_whose_connection_drops_after_slack_stored_it_is_looked_for_not_posted_twice(
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    """A proxy or Slack's edge closes the connection before the answer: slack_sdk raises aiohttp's own error,
+    which must count as "no answer" (the post may have landed), not break the delivery round."""
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    slack.inject("chat.postMessage", drop_connection=True, then_process=True)  # stored; the answer never comes
+    for _ in range(3):
+        await rig.delivery.deliver_due()
+        rig.clock.advance(5)
+    job = await rig.job(job.id)
+    assert job.message_ts is not None
+    assert len(rig.parents()) == 1, [p["ts"] for p in rig.parents()]
+    assert slack.calls_to("conversations.history"), "looked for before posting again"
+
+
+async def test_a_private_answer_that_may_have_reached_the_requester_is_not_sent_again(
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    """A direct message answered 503 may have been delivered, and the bot cannot read its DMs to find out:
+    it is dropped (and said in the log), never sent twice."""
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    await rig.delivery.deliver_due()
+    await rig.store.update(job.id, notices=(Notice(kind=NoticeKind.UNREACHABLE),))
+    slack.inject("chat.postMessage", status=503, then_process=True)  # Slack delivered the DM; its answer is a 503
+    for _ in range(3):
+        await rig.delivery.deliver_due()
+        rig.clock.advance(60)
+    assert len(slack.messages_in("D" + USER[1:])) == 1  # the bot's direct messages with the requester
+    assert await rig.pending_notices(job.id) == [], "dropped, not left to send again"
