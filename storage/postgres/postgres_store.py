@@ -60,7 +60,7 @@ from storage.base import (
     StoreUnavailable,
 )
 from storage.common import ACTIVE_SQL, COLUMNS, LEADERSHIP, THREADED_SQL, StateChangeHooks, check_fields
-from storage.postgres.postgres_coordination import PostgresCoordination
+from storage.postgres.postgres_coordination import KEEPALIVES, PostgresCoordination
 from storage.postgres.postgres_errors import CONNECTION_LOST, DATABASE_ERRORS, OPEN_ERRORS, describe
 from storage.postgres.postgres_migrations import MIGRATIONS
 
@@ -84,6 +84,11 @@ ACQUIRE_TIMEOUT = 10.0
 #: How long one statement may run (a lock held by a stuck transaction, a server that stopped answering).
 COMMAND_TIMEOUT = 30.0
 PING_TIMEOUT = 2.0
+#: Every pooled connection, like the leadership's own: the server finds a dead client (a host lost without
+#: closing its sockets) in seconds, not the operating system's two hours, and ends a transaction left open
+#: that long, so the row locks it holds (the leadership row `FOR SHARE`, a job's row) never block the
+#: replica taking over for longer than that. No transaction of the bot waits on anything but the database.
+POOL_SERVER_SETTINGS = {**KEEPALIVES, "idle_in_transaction_session_timeout": "60000"}
 #: `pg_advisory_xact_lock` key held while migrating (any constant; this one spells "rbot-mig").
 MIGRATION_LOCK = 0x72626F74_2D6D6967
 
@@ -112,6 +117,7 @@ async def open_postgres_store(
             max_size=pool_size,
             timeout=connect_timeout,
             command_timeout=command_timeout,
+            server_settings=POOL_SERVER_SETTINGS,
             init=_init_connection,
         )
     except OPEN_ERRORS as exc:
@@ -613,8 +619,8 @@ class PostgresJobStore:
         async with self._transaction("record Slack deliveries") as connection:
             await connection.execute(
                 "INSERT INTO slack_deliveries (key, received_at, holder) "
-                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ON CONFLICT (key) DO NOTHING",
-                keys,
+                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ORDER BY key ON CONFLICT (key) DO NOTHING",
+                sorted(set(keys)),  # in one order in every process: two batches sharing keys never deadlock
                 utcnow(),
                 holder,
             )
@@ -623,12 +629,14 @@ class PostgresJobStore:
     async def claim_deliveries(
         self, keys: Collection[str], *, holder: str, now: datetime, forget_before: datetime | None = None
     ) -> set[str]:
-        unique = list(dict.fromkeys(keys))  # a row may be affected once per statement
+        # A row may be affected once per statement; and in one order in every process, so that two batches
+        # sharing keys wait for each other instead of deadlocking.
+        unique = sorted(set(keys))
         async with self._transaction("record Slack deliveries") as connection:
             # A key this process recorded first (in a batch) is still its own to work on.
             rows = await connection.fetch(
                 "INSERT INTO slack_deliveries (key, received_at, holder) "
-                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ON CONFLICT (key) "
+                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ORDER BY key ON CONFLICT (key) "
                 "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = EXCLUDED.holder "
                 "RETURNING key",
                 unique,

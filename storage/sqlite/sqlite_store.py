@@ -121,9 +121,8 @@ class SqliteJobStore:
             raise StoreUnavailable(f"cannot prepare the job store: {exc}") from exc
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self._rows("PRAGMA user_version", ())
+        return int(rows[0][0]) if rows else 0
 
     async def _migrate(self) -> None:
         current = await self.schema_version()
@@ -208,15 +207,10 @@ class SqliteJobStore:
         return int(row[0])
 
     async def leader(self) -> Leader | None:
-        try:
-            async with self._db.execute(
-                "SELECT holder, epoch, since FROM leadership WHERE name = ?", (LEADERSHIP,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
-        if row is None:
+        rows = await self._rows("SELECT holder, epoch, since FROM leadership WHERE name = ?", (LEADERSHIP,))
+        if not rows:
             return None
+        row = rows[0]
         return Leader(holder=row[0], epoch=int(row[1]), since=datetime.fromisoformat(row[2]))
 
     # -- leases: which process drives a job --------------------------------------------------------------
@@ -286,7 +280,9 @@ class SqliteJobStore:
             async with self._transaction() as db:
                 await db.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", tuple(values.values()))
                 await _log_event(db, record.id, None, state, None, now)
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as exc:
+            if "jobs.index_name" not in str(exc):  # not the one-active-restore-per-name index
+                raise StoreUnavailable(f"the job store could not record the request: {exc}") from exc
             existing = await self._active_for_name(job.index_name)
             if existing is None:  # it finished between our insert and this look-up
                 return await self.create(job, state=state, **fields)
@@ -351,10 +347,9 @@ class SqliteJobStore:
         return job
 
     async def decisions(self, job_id: str) -> list[Decision]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT decision, by_user, reason, at FROM decisions WHERE job_id = ? ORDER BY id", (job_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [Decision(decision=r[0], by_user=r[1], reason=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
 
     async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
@@ -393,11 +388,7 @@ class SqliteJobStore:
                     UNION SELECT job_id FROM notices WHERE sent_at IS NULL AND dropped_at IS NULL
                           AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
                 ORDER BY updated_at"""
-        try:
-            async with self._db.execute(sql, {"now": now.isoformat()}) as cursor:
-                rows = await cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
+        rows = await self._rows(sql, {"now": now.isoformat()})
         return [
             DueDelivery(
                 job_id=row["id"],
@@ -445,13 +436,12 @@ class SqliteJobStore:
             raise StoreUnavailable(f"the job store could not save a delivery: {exc}") from exc
 
     async def pending_notices(self, job_id: str) -> list[PendingNotice]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT id, job_id, kind, milestone, detail, created_at, attempts, sending_since, next_attempt_at "
             "FROM notices "
             "WHERE job_id = ? AND sent_at IS NULL AND dropped_at IS NULL ORDER BY id",
             (job_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [
             PendingNotice(
                 id=row[0],
@@ -548,13 +538,8 @@ class SqliteJobStore:
         return claimed
 
     async def delivery_keys_since(self, since: datetime) -> set[str]:
-        try:
-            async with self._db.execute(
-                "SELECT key FROM slack_deliveries WHERE received_at >= ?", (since.isoformat(),)
-            ) as cursor:
-                return {str(row[0]) for row in await cursor.fetchall()}
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
+        rows = await self._rows("SELECT key FROM slack_deliveries WHERE received_at >= ?", (since.isoformat(),))
+        return {str(row[0]) for row in rows}
 
     async def active_jobs(self) -> list[Job]:
         return await self._many(
@@ -586,10 +571,10 @@ class SqliteJobStore:
 
     async def events(self, job_id: str) -> list[tuple[str | None, str, str | None]]:
         """(from_state, to_state, detail) in order: the job's history."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT from_state, to_state, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,)
-        ) as cursor:
-            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
 
     async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
         """The job, other than `other_than`, that already holds this Pinecone restore job, if any."""
@@ -609,12 +594,15 @@ class SqliteJobStore:
         return rows[0] if rows else None
 
     async def _many(self, sql: str, params: tuple[Any, ...]) -> list[Job]:
+        return [_from_row(dict(row)) for row in await self._rows(sql, params)]
+
+    async def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[sqlite3.Row]:
+        """A read; SQLite's errors (locked, I/O, corrupt) as the port's StoreUnavailable."""
         try:
             async with self._db.execute(sql, params) as cursor:
-                rows = await cursor.fetchall()
+                return list(await cursor.fetchall())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not be read: {exc}") from exc
-        return [_from_row(dict(row)) for row in rows]
 
 
 async def _log_event(

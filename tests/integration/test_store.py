@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,15 @@ import pytest
 
 from bot.core.jobs import Decision, InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
 from bot.service.seen_deliveries import SeenDeliveries
-from storage import ActiveRestoreExists, PostgresJobStore, SqliteJobStore, StaleJob, StoreError, open_store
+from storage import (
+    ActiveRestoreExists,
+    PostgresJobStore,
+    SqliteJobStore,
+    StaleJob,
+    StoreError,
+    StoreUnavailable,
+    open_store,
+)
 from storage.base import DeadlinePassed
 from storage.postgres.postgres_migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from storage.sqlite.sqlite_migrations import MIGRATIONS
@@ -229,6 +238,35 @@ async def test_a_locked_database_is_a_store_error_and_records_nothing(tmp_path: 
         assert created.state is JobState.REQUESTED
     finally:
         blocker.close()
+        await store.close()
+
+
+async def test_every_read_that_sqlite_fails_is_the_ports_store_unavailable(tmp_path: Path) -> None:
+    """Callers catch the port's errors (the sender catches StoreUnavailable); a raw sqlite3 error would escape."""
+    path = tmp_path / "broken.sqlite3"
+    store = await open_store(path)
+    job = await store.create(new_job())
+    wrecker = sqlite3.connect(path, isolation_level=None)
+    try:
+        for table in ("jobs", "notices", "decisions", "job_events", "slack_deliveries", "leadership"):
+            wrecker.execute(f"ALTER TABLE {table} RENAME TO gone_{table}")
+        now = utcnow()
+        reads: dict[str, Callable[[], Awaitable[object]]] = {
+            "get": lambda: store.get(job.id),
+            "active_jobs": store.active_jobs,
+            "decisions": lambda: store.decisions(job.id),
+            "pending_notices": lambda: store.pending_notices(job.id),
+            "events": lambda: store.events(job.id),
+            "deliveries_due": lambda: store.deliveries_due(now),
+            "delivery_keys_since": lambda: store.delivery_keys_since(now),
+            "leader": store.leader,
+        }
+        for name, read in reads.items():
+            with pytest.raises(StoreUnavailable):
+                await read()
+                pytest.fail(f"{name} read a table that is gone")
+    finally:
+        wrecker.close()
         await store.close()
 
 
