@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.core.vector_fields import VectorShape, vector_shape
 
@@ -118,6 +118,15 @@ class CreateIndexFromBackupResponse(_Wire):
 FAILED_RESTORE_STATUSES = frozenset({"failed", "cancelled", "canceled"})
 
 
+def _utc(moment: datetime) -> datetime:
+    # The spec's date-time carries an offset; a time without one is read as UTC (as a backup's is,
+    # bot/core/backup_choice.py) rather than left naive, which no aware time can be compared with.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
 class RestoreJob(_Wire):
     """RestoreJobModel. `status` is Pending until the job is Completed, Failed or Cancelled (2026-07); any
     other value is kept and treated as still running. `percent_complete` is only reported once Completed."""
@@ -127,8 +136,8 @@ class RestoreJob(_Wire):
     target_index_name: str
     target_index_id: str
     status: str
-    created_at: datetime | None = None  # null until Pinecone assigns it
-    completed_at: datetime | None = None
+    created_at: UtcDatetime | None = None  # null until Pinecone assigns it
+    completed_at: UtcDatetime | None = None
     percent_complete: float | None = None
 
     @property

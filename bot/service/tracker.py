@@ -62,6 +62,10 @@ DEFAULT_VERIFY_TIMEOUT = 300.0
 # Pinecone may answer 404 for a restore job it created moments ago; within this long a 404 is not taken to
 # mean the job is gone.
 NEW_JOB_GRACE = timedelta(minutes=2)
+# A restore job Completed while its index is not there: the index was deleted once the restore was done (the
+# restore creates it at once). Given this long after completion, so a moment's inconsistency between Pinecone's
+# reads is not taken for a deletion.
+INDEX_GONE_AFTER = timedelta(minutes=2)
 
 
 class _Unreachable(Exception):
@@ -369,6 +373,15 @@ class Tracker:
         if index is None:
             if restore_job is None:
                 await self._finish(job, JobState.FAILED, reason="neither the restore job nor the index exists any more")
+                return
+            completed_at = restore_job.completed_at or job.submitted_at or self._clock()
+            if self._clock() - completed_at >= INDEX_GONE_AFTER:
+                await self._finish(
+                    job,
+                    JobState.FAILED,
+                    pinecone_status=restore_job.status,
+                    reason=f"the restore job completed, but index {job.index_name} no longer exists (deleted since)",
+                )
             return
         if index.initialization_failed:
             await self._finish(

@@ -17,6 +17,7 @@ import pytest
 from bot.core.jobs import JobState, NoticeKind, check_in_after
 from bot.core.outcomes import Started
 from bot.core.render import duration
+from bot.service.restore_listing import MISSED_SWEEPS
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.workspace import CHANNEL, USER
@@ -159,6 +160,25 @@ async def test_a_failed_restore_job_is_said_in_the_thread_and_the_incident_chann
     assert f"/archives/{CHANNEL}/p{job.message_ts.replace('.', '')}" in incident, "the notice links to the thread"
     assert "Failed" in rig.parent_text(job)
     assert texts_with(rig.thread(job), "still restoring") == [], "found failed, so not said to be still running"
+
+
+async def test_a_completed_restore_whose_index_was_deleted_fails_then_not_at_its_timeout(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    """Pinecone still describes the Completed restore job, but the index is gone: the restore did not leave
+    an index, and saying so beats "Restoring" until the timeout and then "Pinecone may still finish it"."""
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    timeline.to(RESTORE_SECONDS + 1)
+    pinecone.remove_index("restored-index")
+    timeline.elapse(180)
+    for _ in range(MISSED_SWEEPS + 1):  # listings leave the job out now; it is described once missed that often
+        await rig.tracker.cycle()
+        timeline.elapse(POLL_INTERVAL)
+    job = await rig.job(job.id)
+    assert job.state is JobState.FAILED
+    assert job.reason == "the restore job completed, but index restored-index no longer exists (deleted since)"
+    assert NoticeKind.INCIDENT in [n.kind for n in await rig.pending_notices(job.id)]
 
 
 async def test_a_restore_not_ready_within_the_timeout_is_timed_out(

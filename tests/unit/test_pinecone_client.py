@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -217,6 +218,15 @@ async def test_one_malformed_item_is_set_aside_with_its_id_and_the_rest_of_the_p
     assert [bad.item_id for bad in page.malformed] == ["rj-broken", None]
     assert "created_at" in page.malformed[0].problem
     assert page.data[1].completed and page.data[1].percent_complete == 100
+
+
+async def test_a_restore_job_time_without_a_zone_is_read_as_utc() -> None:
+    """Reconcile and the tracker compare these times with aware ones: a naive one would raise TypeError there."""
+    naive = {**JOB, "status": "Completed", "created_at": "2026-11-30T14:00:00", "completed_at": "2026-11-30T15:00:00"}
+    client, _ = client_for(lambda _: httpx.Response(200, json=naive))
+    job = await client.describe_restore_job("rj-1")
+    assert job.created_at == datetime(2026, 11, 30, 14, tzinfo=UTC)
+    assert job.completed_at == datetime(2026, 11, 30, 15, tzinfo=UTC)
 
 
 async def test_a_status_pinecone_may_add_later_is_kept_not_refused() -> None:
