@@ -25,7 +25,7 @@ from bot.core.ids import (
     RESTORE_MODAL_CALLBACK,
 )
 from tests.e2e.harness import BotProcess
-from tests.fakes.pinecone_emulator import PineconeEmulator
+from tests.fakes.pinecone_emulator import PineconeEmulator, Realism
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.slack_requests import new_trigger_id, parents, response_posts
 from tests.fakes.workspace import CHANNEL, USER
@@ -205,9 +205,25 @@ async def test_the_picker_lists_matching_backups_and_marks_those_not_ready(
     assert_nothing_restored(pinecone, slack, bot)
 
 
+async def test_the_picker_shows_newest_first_whatever_order_pinecone_lists_them_in(
+    bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    assert pinecone.realism.backup_listing_order == "shuffled"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(30):
+        pinecone.add_backup(source_index_name="prod-search", name=f"b{i}", created_at=start + timedelta(hours=i))
+    view = await open_modal(bot, slack)
+
+    shown = [o["text"]["text"].split(" ")[2] for o in await options_for(bot, view, "")]
+    assert shown == [f"b{i}" for i in reversed(range(30))]
+
+
 async def test_the_picker_reads_at_most_two_pages_and_finds_a_pasted_id_beyond_them(
     bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
 ) -> None:
+    # Pinecone promises no order for GET /backups (the emulator shuffles it by default); this test is about the
+    # page budget, so here it lists newest first, the one order in which "the third page" names fixed backups.
+    pinecone.realism = Realism.regular()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     oldest = pinecone.add_backup(source_index_name="archive", name="ancient", created_at=start)
     for i in range(1, 211):

@@ -157,8 +157,9 @@ class Realism:
     backup_facts_when_ready: bool = True
     #: Seconds after an index is Ready before describe_index_stats counts all its records (rising from 0).
     count_lag: float = 1.0
-    #: Order of ``GET /indexes/{name}/backups``: the spec promises none.  "shuffled" is seeded, fixed per backup;
-    #: later pages repeat the item that ended the page before when ``repeat_across_pages`` is on.
+    #: Order of ``GET /indexes/{name}/backups`` and ``GET /backups``: the spec promises none.  "shuffled" is
+    #: seeded, fixed per backup; later pages repeat the item that ended the page before when
+    #: ``repeat_across_pages`` is on.
     backup_listing_order: ListingOrder = "shuffled"
     #: Seeds the shuffle and the early stops, so a test sees the same service every run.
     seed: int = 13
@@ -1149,8 +1150,11 @@ class PineconeEmulator(LoopbackServer):
         return _Reply(202, None)
 
     def _list_project_backups(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
-        entries = [((-self._backup_seq[b],), self._backup_model(m)) for b, m in self._backups.items()]
-        return self._paginate("backups", entries, args["query"])
+        """Every backup of the project, in no promised order (the spec names none):
+        :attr:`Realism.backup_listing_order`, later pages repeating an item when :attr:`Realism.repeat_across_pages`."""
+        order = self.realism.backup_listing_order
+        entries = [(self._backup_order_key(b, order), self._backup_model(m)) for b, m in self._backups.items()]
+        return self._paginate(f"backups:{order}", entries, args["query"], overlap=self.realism.repeat_across_pages)
 
     def _list_index_backups(self, record: RecordedRequest, path: dict[str, str], args: dict[str, Any]) -> _Reply:
         """Without ``include_deleted``: the backups of the active index by that name, 404 if there is none
