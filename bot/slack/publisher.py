@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "restore_bot_message"
 # Look this far before a recorded "sending since" when searching for a message that may exist.
 SEARCH_MARGIN = timedelta(minutes=2)
+# Slack pages history by cursor (200 a page is what it recommends); a look-up reads at most this many pages.
+SEARCH_PAGE_SIZE = 200
+SEARCH_PAGES = 5
 
 
 @dataclass(frozen=True)
@@ -97,22 +100,34 @@ class SlackPublisher:
     ) -> Posted | SlackTrouble | None:
         """The bot's own message for (job, part) posted after `since`, if Slack has it."""
         oldest = f"{(since - SEARCH_MARGIN).timestamp():.6f}"
-        try:
-            if thread_ts is None:
-                response = await self._client.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-                )
-            else:
-                response = await self._client.conversations_replies(
-                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
-                )
-        except SLACK_FAILURES as exc:
-            return _trouble(exc, f"look for {part} of job {job_id} in {channel}")
-        for message in response.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("job_id") == job_id and payload.get("part") == part:
-                return Posted(str(message["ts"]))
-        return None
+        cursor: str | None = None
+        for _ in range(SEARCH_PAGES):
+            try:
+                if thread_ts is None:
+                    response = await self._client.conversations_history(
+                        channel=channel, oldest=oldest, include_all_metadata=True, limit=SEARCH_PAGE_SIZE, cursor=cursor
+                    )
+                else:
+                    response = await self._client.conversations_replies(
+                        channel=channel,
+                        ts=thread_ts,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=SEARCH_PAGE_SIZE,
+                        cursor=cursor,
+                    )
+            except SLACK_FAILURES as exc:
+                return _trouble(exc, f"look for {part} of job {job_id} in {channel}")
+            for message in response.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("job_id") == job_id and payload.get("part") == part:
+                    return Posted(str(message["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or cursor is None:
+                return None  # every message since `oldest` was read: it is not there
+        # Not read to the end (a busy channel): not finding it proves nothing, so it is not taken as "not posted".
+        log.warning("Slack: could not look for %s of job %s in %s: over %d pages", part, job_id, channel, SEARCH_PAGES)
+        return SlackTrouble("lookup_incomplete", Verdict.RETRY, unsure=True)
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -40,6 +40,8 @@ Tests await conditions with :meth:`SlackStandIn.wait_for` instead of sleeping::
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import copy
 import fnmatch
 import hashlib
@@ -483,6 +485,14 @@ class SlackStandIn(LoopbackServer):
 
     def grant_scope(self, *scopes: str) -> None:
         self.scopes.update(scopes)
+
+    def someone_posts(self, channel_id: str, text: str, *, user: str = "U0SOMEONE") -> str:
+        """A person posts in the channel (no metadata): a busy channel's history. Returns the message's ts."""
+        ts = self._next_ts()
+        self._messages[(channel_id, ts)] = _Message(
+            channel_id, ts, [{"type": "message", "user": user, "text": text, "ts": ts, "channel": channel_id}]
+        )
+        return ts
 
     def set_usergroup(self, group_id: str, user_ids: list[str]) -> None:
         """Define the members ``usergroups.users.list`` returns for ``group_id``."""
@@ -1022,26 +1032,33 @@ class SlackStandIn(LoopbackServer):
         return None if found.is_member else {"ok": False, "error": "not_in_channel"}
 
     def _conversations_history(self, args: JSON) -> JSON:
-        """Top-level messages, newest first, after ``oldest`` (exclusive), up to ``limit``."""
+        """Top-level messages, newest first, after ``oldest`` and before ``latest`` (both exclusive), ``limit`` a
+        page (100 unless asked; at most 999), the rest behind ``response_metadata.next_cursor``."""
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         channel = self._dm_channel(str(args["channel"]))
         problem = self._history_problem("conversations.history", channel)
         if problem is not None:
             return problem
-        oldest = float(args.get("oldest") or 0)
-        limit = int(args.get("limit") or 100)
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or math.inf)
+        try:
+            after = self._read_cursor(args.get("cursor"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
         found = [
             m.versions[-1]
             for (ch, ts), m in self._messages.items()
-            if ch == channel and float(ts) > oldest and m.versions[-1].get("thread_ts") in (None, ts)
+            if ch == channel
+            and oldest < float(ts) < latest
+            and m.versions[-1].get("thread_ts") in (None, ts)
+            and (after is None or float(ts) < after)
         ]
         found.sort(key=lambda m: float(m["ts"]), reverse=True)
-        shown = [self._history_view(m, args) for m in found[:limit]]
-        return {"ok": True, "messages": shown, "has_more": len(found) > limit, "pin_count": 0}
+        return self._history_page(found, args, default_limit=100)
 
     def _conversations_replies(self, args: JSON) -> JSON:
-        """The thread's parent then its replies after ``oldest``, oldest first."""
+        """The thread's parent (first page only) then its replies after ``oldest``, oldest first, ``limit`` a
+        page (1,000 unless asked), the rest behind ``response_metadata.next_cursor``."""
         channel = self._dm_channel(str(args.get("channel") or ""))
         problem = self._history_problem("conversations.replies", channel)
         if problem is not None:
@@ -1049,15 +1066,45 @@ class SlackStandIn(LoopbackServer):
         root = str(args.get("ts") or "")
         if (channel, root) not in self._messages:
             return {"ok": False, "error": "thread_not_found"}
-        oldest = float(args.get("oldest") or 0)
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or math.inf)
+        try:
+            after = self._read_cursor(args.get("cursor"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
         replies = [
             m.versions[-1]
             for (ch, ts), m in self._messages.items()
-            if ch == channel and ts != root and m.versions[-1].get("thread_ts") == root and float(ts) > oldest
+            if ch == channel
+            and ts != root
+            and m.versions[-1].get("thread_ts") == root
+            and oldest < float(ts) < latest
+            and (after is None or float(ts) > after)
         ]
         replies.sort(key=lambda m: float(m["ts"]))
-        thread = [self._messages[(channel, root)].versions[-1], *replies]
-        return {"ok": True, "messages": [self._history_view(m, args) for m in thread], "has_more": False}
+        thread = replies if after is not None else [self._messages[(channel, root)].versions[-1], *replies]
+        return self._history_page(thread, args, default_limit=1000)
+
+    def _history_page(self, messages: list[JSON], args: JSON, *, default_limit: int) -> JSON:
+        limit = min(int(args.get("limit") or default_limit), 999 if default_limit == 100 else 1000)
+        page, more = messages[:limit], len(messages) > limit
+        body: JSON = {"ok": True, "messages": [self._history_view(m, args) for m in page], "has_more": more}
+        # Slack's cursors are opaque; this one names the last message given (base64, as Slack's look).
+        next_cursor = base64.b64encode(f"ts:{page[-1]['ts']}".encode()).decode() if more and page else ""
+        body["response_metadata"] = {"next_cursor": next_cursor}
+        return body
+
+    @staticmethod
+    def _read_cursor(cursor: object) -> float | None:
+        """The ts a cursor given out earlier names; ValueError for one the stand-in never gave out."""
+        if not cursor:
+            return None
+        try:
+            kind, _, ts = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ValueError("not a cursor") from exc
+        if kind != "ts":
+            raise ValueError("not a cursor")
+        return float(ts)
 
     def _chat_update(self, args: JSON) -> JSON:
         if not args.get("channel"):

@@ -266,3 +266,45 @@ async def test_a_private_answer_that_may_have_reached_the_requester_is_not_sent_
         rig.clock.advance(60)
     assert len(slack.messages_in("D" + USER[1:])) == 1  # the bot's direct messages with the requester
     assert await rig.pending_notices(job.id) == [], "dropped, not left to send again"
+
+
+async def restart_after_a_lost_parent_answer(rig: Rig, slack: SlackStandIn, chatter: int) -> tuple[SlackDelivery, str]:
+    """Slack stores a parent whose answer never reaches the bot; `chatter` messages follow it in the channel; the
+    bot restarts. Returns the new sender and the stored parent's ts."""
+    slack.inject("chat.postMessage", status=200, error="internal_error", then_process=True)
+    await rig.delivery.deliver_due()
+    [in_slack] = rig.parents()
+    for n in range(chatter):
+        slack.someone_posts(CHANNEL, f"incident chatter {n}")
+    restarted = SlackDelivery(
+        rig.store, rig.publisher, INCIDENT_CHANNEL, clock=rig.clock, pacing=SlackPacing(clock=rig.clock.monotonic)
+    )
+    return restarted, str(in_slack["ts"])
+
+
+async def test_a_parent_behind_a_busy_channels_first_page_of_history_is_found_not_posted_twice(
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    restarted, in_slack = await restart_after_a_lost_parent_answer(rig, slack, chatter=450)
+
+    await restarted.deliver_due()
+    job = await rig.job(job.id)
+    assert job.message_ts == in_slack
+    assert len(parent_posts(rig)) == 1
+    assert len(slack.calls_to("conversations.history")) == 3, "read page by page until it was found"
+
+
+async def test_a_parent_that_a_look_up_cannot_reach_is_not_posted_again(
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    """More messages since the attempt than a look-up reads: not finding it proves nothing."""
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    restarted, _ = await restart_after_a_lost_parent_answer(rig, slack, chatter=1_100)
+
+    await restarted.deliver_due()
+    job = await rig.job(job.id)
+    assert job.message_ts is None and job.parent_posting_since is not None, "still marked as possibly posted"
+    assert len(parent_posts(rig)) == 1
