@@ -9,6 +9,7 @@ so a Slack retry that reached another bot process is done by one of them only.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -17,7 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core.render import apology
+from bot.core.render import apology, form_apology
 from bot.service.unexpected_errors import log_unexpected
 from bot.service.use_cases import UseCases
 from handlers.dedupe import delivery_key
@@ -29,7 +30,14 @@ def register_error_handler(app: AsyncApp) -> None:
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
         # Only a request that passed verification and authorization may make the bot call a URL it names.
-        await apologise(error, body, authorized=context.get("authorize_result") is not None)
+        reference = await apologise(error, body, authorized=context.get("authorize_result") is not None)
+        # A form's submission carries no response_url: the apology goes under its first field, and the form
+        # stays open (an empty 200 would close it as if the submission had worked).
+        view = body.get("view")
+        if body.get("type") == "view_submission" and isinstance(view, dict):
+            answer = form_apology(view, reference)
+            if answer is not None:
+                return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": "application/json"})
         # 200: Slack would show its own "failed with the error" banner for a 5xx and retry events.
         return BoltResponse(status=200, body="")
 
@@ -54,7 +62,8 @@ def after_ack(cases: UseCases, work: Coroutine[Any, Any, None], *, body: dict[st
     cases.tasks.spawn(guarded(), name=name)
 
 
-async def apologise(error: Exception, body: dict[str, Any], *, authorized: bool) -> None:
+async def apologise(error: Exception, body: dict[str, Any], *, authorized: bool) -> str:
+    """Log `error` with a reference, tell the user the reference where the request says how; the reference."""
     reference = log_unexpected(error, f"Slack request {body.get('command') or body.get('type') or 'unknown'}")
     response_url = body.get("response_url")
     if authorized and isinstance(response_url, str):
@@ -62,3 +71,4 @@ async def apologise(error: Exception, body: dict[str, Any], *, authorized: bool)
             await AsyncWebhookClient(response_url).send(text=apology(reference), response_type="ephemeral")
         except Exception as exc:  # the apology is best effort; the error is already logged
             log.warning("could not deliver the error reference %s: %s", reference, type(exc).__name__)
+    return reference

@@ -23,6 +23,11 @@ from bot.slack.errors import SLACK_FAILURES
 
 log = logging.getLogger(__name__)
 
+# An approver's form submission waits for this read before Slack's 3 s are up (and slack_sdk would sleep out
+# a 429's Retry-After inside it): past this, the read counts as failed, and a recent read or a clear refusal
+# answers instead.
+READ_TIMEOUT = 2.0
+
 CACHE_SECONDS = 300.0
 # How old a membership read may be and still be used while Slack cannot be asked.
 TRUST_FOR = 900.0
@@ -78,7 +83,8 @@ class UserGroups:
 
     async def _read(self, group_id: str) -> frozenset[str]:
         try:
-            response = await self._client.usergroups_users_list(usergroup=group_id)
+            async with asyncio.timeout(READ_TIMEOUT):
+                response = await self._client.usergroups_users_list(usergroup=group_id)
         except SLACK_FAILURES as exc:
             error = str(exc.response.get("error") or "") if isinstance(exc, SlackApiError) else type(exc).__name__
             if error == "no_such_subteam":  # a fact, not a failure: nobody is in a group that does not exist

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.usergroups import CACHE_SECONDS, TRUST_FOR, GroupsUnavailable, UserGroups
+from bot.slack.usergroups import CACHE_SECONDS, READ_TIMEOUT, TRUST_FOR, GroupsUnavailable, UserGroups
 from tests.fakes.fixtures import SLACK_BOT_TOKEN
 from tests.fakes.slack_api import SlackStandIn
 
@@ -61,3 +61,15 @@ async def test_a_group_never_read_is_unavailable_not_empty_when_slack_fails(slac
 
 async def test_a_group_slack_says_does_not_exist_has_no_members(slack: SlackStandIn) -> None:
     assert await groups_for(slack, Clock()).groups_of("U1", frozenset({"S0NOSUCH01"})) == frozenset()
+
+
+async def test_a_read_slower_than_an_approvers_form_can_wait_counts_as_failed(slack: SlackStandIn) -> None:
+    """Slack gives a form submission 3 s; a group read still waiting after READ_TIMEOUT is given up."""
+    slack.set_usergroup(ONCALL, ["U1"])
+    slack.inject("usergroups.users.list", status=503, delay=READ_TIMEOUT + 5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(GroupsUnavailable) as failed:
+        await groups_for(slack, Clock()).groups_of("U1", frozenset({ONCALL}))
+    assert failed.value.error == "TimeoutError"
+    assert loop.time() - started < READ_TIMEOUT + 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
@@ -245,6 +246,20 @@ def apology(reference: str) -> str:
         f":warning: Something went wrong on the bot's side (reference `{reference}`). Nothing more will happen "
         "for this request; try again, and give the reference to the bot's operators if it repeats."
     )
+
+
+def form_apology(view: Mapping[str, Any], reference: str) -> dict[str, Any] | None:
+    """The answer to a form submission that failed on the bot's side: the apology under the form's first field,
+    so the form stays open (an empty answer would close it as if the submission had worked). None for a form
+    without a field to show it under."""
+    for block in view.get("blocks") or ():
+        if isinstance(block, Mapping) and block.get("type") == "input" and block.get("block_id"):
+            text = (
+                f"Something went wrong on the bot's side (reference {reference}); nothing was done. Submit again, "
+                "and give the reference to the bot's operators if it repeats."
+            )
+            return {"response_action": "errors", "errors": {str(block["block_id"]): text}}
+    return None
 
 
 def request_answer(result: PolicyRefusal | Outcome | UnexpectedFailure) -> Message:
