@@ -134,6 +134,9 @@ class Tracker:
         # Per verifying job: record counts checked so far, and the last count seen.
         self._counts_checked: dict[str, int] = {}
         self._last_count: dict[str, int | None] = {}
+        # A Ready index whose facts this process could not read for its verification: since when (monotonic),
+        # and how many tries.
+        self._unverified: dict[str, tuple[float, int]] = {}
         # Told the wall time of each completed cycle (the metrics).
         self._on_cycle = on_cycle
 
@@ -339,6 +342,7 @@ class Tracker:
         self._not_before.pop(job_id, None)
         self._counts_checked.pop(job_id, None)
         self._last_count.pop(job_id, None)
+        self._unverified.pop(job_id, None)
 
     # -- a restore that is still running -------------------------------------------------------------
 
@@ -395,6 +399,17 @@ class Tracker:
         finished_at = restore_job.completed_at if restore_job and restore_job.completed_at else self._clock()
         finished_at = max(finished_at, job.submitted_at or finished_at)
         verdict = await self._verify(job, index)
+        if isinstance(verdict, PineconeError):
+            # Right after Ready the new index's host may not serve yet: its reads get the same patience as a
+            # count that lags, and the restore is said to be ready unverified only once that has run out.
+            since, tries = self._unverified.get(job.id, (self._monotonic(), 0))
+            if self._monotonic() - since < self._verify_timeout:
+                self._unverified[job.id] = (since, tries + 1)
+                delay = recheck_delay(tries + 1, first=self._poll_interval, longest=self._max_backoff)
+                self._not_before[job.id] = self._monotonic() + delay
+                log.warning("job %s: cannot verify the restored index yet (%s); next in %.1fs", job.id, verdict, delay)
+                return
+            verdict = unverifiable(f"Pinecone did not answer ({type(verdict).__name__})")
         ready: dict[str, Any] = {
             "host": index.host,
             "dimension": index.dimension,
@@ -407,14 +422,14 @@ class Tracker:
             return
         await self._finish_verified(job, verdict, finished_at, ready)
 
-    async def _verify(self, job: Job, index: IndexModel) -> Verdict:
-        """Compare the new index with its backup through the index's own describe_index_stats."""
+    async def _verify(self, job: Job, index: IndexModel) -> Verdict | PineconeError:
+        """Compare the new index with its backup through the index's own describe_index_stats; the error if
+        Pinecone did not answer."""
         try:
             backup = await self._verifier.describe_backup(job.backup_id)
             stats = await self._verifier.describe_index_stats(self._data_plane_url.format(host=index.host))
         except PineconeError as exc:
-            log.warning("job %s: could not verify the restored index: %s", job.id, exc)
-            return unverifiable(f"Pinecone did not answer ({type(exc).__name__})")
+            return exc
         return compare(backup, index, stats)
 
     async def _start_verifying(self, job: Job, verdict: Verdict, ready: dict[str, Any]) -> None:

@@ -21,7 +21,15 @@ from bot.service.restore_listing import MISSED_SWEEPS
 from tests.fakes.pinecone_emulator import PineconeEmulator
 from tests.fakes.slack_api import SlackStandIn
 from tests.fakes.workspace import CHANNEL, USER
-from tests.service.rig import POLL_INTERVAL, RESTORE_SECONDS, RestoreTimeline, Rig, build_rig, texts_with
+from tests.service.rig import (
+    POLL_INTERVAL,
+    RESTORE_SECONDS,
+    VERIFY_TIMEOUT,
+    RestoreTimeline,
+    Rig,
+    build_rig,
+    texts_with,
+)
 
 #: Seconds a restored index takes to count all its records after it is Ready, in the tests that watch it verify.
 COUNT_LAG = 60.0
@@ -179,6 +187,44 @@ async def test_a_completed_restore_whose_index_was_deleted_fails_then_not_at_its
     assert job.state is JobState.FAILED
     assert job.reason == "the restore job completed, but index restored-index no longer exists (deleted since)"
     assert NoticeKind.INCIDENT in [n.kind for n in await rig.pending_notices(job.id)]
+
+
+async def test_a_ready_index_whose_facts_cannot_be_read_yet_is_verified_later_not_called_unverified(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    """Right after Ready, Pinecone may fail the comparison's reads: they get the patience a lagging count gets."""
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    timeline.to(RESTORE_SECONDS + 1)
+    pinecone.inject("GET", f"/backups/{backup['backup_id']}", status=503, times=100)
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert job.state is JobState.RESTORING and job.verified is None, "not said to be ready unverified at once"
+
+    pinecone.clear_faults()
+    timeline.elapse(POLL_INTERVAL * 2)
+    await rig.tracker.cycle()
+    job = await rig.job(job.id)
+    assert job.state is JobState.READY and job.verified is True, job.verification
+
+
+async def test_a_ready_index_whose_facts_stay_unreadable_is_ready_unverified_once_its_patience_is_spent(
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+) -> None:
+    backup = pinecone.add_backup()
+    job = await rig.restoring(backup["backup_id"])
+    timeline.to(RESTORE_SECONDS + 1)
+    pinecone.inject("GET", f"/backups/{backup['backup_id']}", status=503, times=10_000)
+    ready_at = rig.clock.monotonic()
+    for _ in range(40):
+        await rig.tracker.cycle()
+        job = await rig.job(job.id)
+        if job.state is not JobState.RESTORING:
+            break
+        timeline.elapse(60)
+    assert job.state is JobState.READY and job.reason is None
+    assert "not verified: Pinecone did not answer" in str(job.verification), job.verification
+    assert rig.clock.monotonic() - ready_at >= VERIFY_TIMEOUT, "only once the window has passed"
 
 
 async def test_a_restore_not_ready_within_the_timeout_is_timed_out(
