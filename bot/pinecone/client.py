@@ -164,9 +164,9 @@ class PineconeClient:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    async def _read(self, path: str, model: type[_Model], params: dict[str, Any] | None = None) -> _Model:
+    async def _read(self, path: str, model: type[_Model]) -> _Model:
         async def attempt() -> _Model:
-            return _parse(await self._send("GET", path, params=params), model)
+            return _parse(await self._send("GET", path), model)
 
         return await self._with_retries(attempt)
 

@@ -142,8 +142,3 @@ class RestoreJobSweep:
         self._token = None
         self._seen = set()
         self._sweeping_for = set()
-
-
-async def list_wanted(client: PineconeClient, wanted: Collection[str], *, max_pages: int) -> Listing:
-    """One sweep from the top: pages until every ID in `wanted` is found, the list ends, or `max_pages` were read."""
-    return await RestoreJobSweep().read(client, wanted, max_pages=max_pages)

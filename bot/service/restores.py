@@ -40,6 +40,7 @@ from bot.core.outcomes import (
 from bot.core.render.pinecone_sentences import explain
 from bot.core.request.field_rules import RestoreIntent, RestoreRequest
 from bot.pinecone import AlreadyExists, NotFound, PineconeClient, PineconeError, RateLimited
+from bot.pinecone.client import MAX_RETRY_AFTER
 from bot.pinecone.errors import BackupNotReady, is_ambiguous
 from bot.pinecone.models import Backup, CreateIndexFromBackupRequest, IndexModel
 from bot.service.ack_priority import AckPriority
@@ -420,7 +421,9 @@ class RestoreService:
                 response = await self._pinecone.create_index_from_backup(job.backup_id, body)
             except RateLimited as exc:
                 # 429 means the request was not taken: waiting and sending again is safe.
-                await self._sleep(exc.retry_after if exc.retry_after is not None else self._retry_delay * attempt)
+                # A Retry-After is honoured up to the client's own cap: a lease and a turn are held meanwhile.
+                wait = min(exc.retry_after, MAX_RETRY_AFTER) if exc.retry_after is not None else None
+                await self._sleep(wait if wait is not None else self._retry_delay * attempt)
                 continue
             except AlreadyExists as exc:
                 # Perhaps our own earlier, slow call landed after we gave up on it: the index itself says.
