@@ -776,9 +776,25 @@ class PineconeEmulator(LoopbackServer):
             body=raw,
         )
         self.requests.append(record)
+        # Injected faults reach the data plane too (before the first await, in arrival order, as in _handle).
+        fault = next((f for f in self._faults if not f.exhausted and f.matches("POST", record.path)), None)
+        if fault is not None:
+            fault.hits += 1
+            record.fault = fault
         await self._notifier.notify()
-        status, body = self._index_stats(record, request.match_info["host"])
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+            if fault.drop_connection:
+                if request.transport is not None:
+                    request.transport.close()
+                raise asyncio.CancelledError  # aiohttp sends nothing for a cancelled handler
+        if fault is not None and fault.status:
+            status, body = fault.status, self._data_plane_fault(fault)
+        else:
+            status, body = self._index_stats(record, request.match_info["host"])
         headers = {VERSION_HEADER: API_VERSION}
+        if fault is not None and fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
         if isinstance(body, str):  # 401: plain text in 2026-07
             record.status = status
             await self._notifier.notify()
@@ -792,6 +808,14 @@ class PineconeEmulator(LoopbackServer):
         record.status = status
         await self._notifier.notify()
         return web.json_response(body, status=status, headers=headers)
+
+    @staticmethod
+    def _data_plane_fault(fault: Fault) -> JSON | str:
+        """A fault's answer on the data plane: an rpcStatus (gRPC's code for the HTTP status), 401 as plain text."""
+        if fault.status == 401:
+            return _UNAUTHORIZED
+        code = {400: 3, 403: 7, 404: 5, 429: 8, 500: 13, 503: 14, 504: 4}.get(fault.status, 2)
+        return {"code": code, "message": fault.message or f"injected fault {fault.status}", "details": []}
 
     def _index_stats(self, record: RecordedRequest, host: str) -> tuple[int, JSON | str]:
         if record.headers.get("api-key") != self.api_key:

@@ -189,16 +189,22 @@ async def test_a_completed_restore_whose_index_was_deleted_fails_then_not_at_its
     assert NoticeKind.INCIDENT in [n.kind for n in await rig.pending_notices(job.id)]
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/backups/*"), ("POST", "/data/*/describe_index_stats")],
+    ids=["the backup's facts", "the new host's count"],
+)
 async def test_a_ready_index_whose_facts_cannot_be_read_yet_is_verified_later_not_called_unverified(
-    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline
+    rig: Rig, pinecone: PineconeEmulator, timeline: RestoreTimeline, method: str, path: str
 ) -> None:
     """Right after Ready, Pinecone may fail the comparison's reads: they get the patience a lagging count gets."""
     backup = pinecone.add_backup()
     job = await rig.restoring(backup["backup_id"])
     timeline.to(RESTORE_SECONDS + 1)
-    pinecone.inject("GET", f"/backups/{backup['backup_id']}", status=503, times=100)
+    fault = pinecone.inject(method, path, status=503, times=100)
     await rig.tracker.cycle()
     job = await rig.job(job.id)
+    assert fault.hits > 0
     assert job.state is JobState.RESTORING and job.verified is None, "not said to be ready unverified at once"
 
     pinecone.clear_faults()
