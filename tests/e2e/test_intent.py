@@ -87,7 +87,9 @@ async def test_before_a_local_time_in_the_requesters_zone(
     day = (datetime.now(PARIS) - timedelta(days=3)).date()
     moment = datetime(day.year, day.month, day.day, 14, 0, tzinfo=PARIS)
     pinecone.add_index("prod-search")
-    pinecone.add_backups("prod-search", count=120, every=timedelta(hours=1), newest=datetime.now(UTC))
+    # Hourly backups at half past: none falls in the minute before the moment, whatever the time the test runs.
+    half_past = datetime.now(UTC).replace(minute=30, second=0, microsecond=0) - timedelta(hours=1)
+    pinecone.add_backups("prod-search", count=120, every=timedelta(hours=1), newest=half_past)
     before = pinecone.add_backup(source_index_name="prod-search", created_at=moment - timedelta(minutes=1))
     at_the_moment = pinecone.add_backup(source_index_name="prod-search", created_at=moment)
     pinecone.add_backup(source_index_name="prod-search", created_at=moment + timedelta(minutes=1))

@@ -215,7 +215,7 @@ async def test_a_backup_pinecone_says_is_not_ready_412_is_refused_plainly(
     assert [job["state"] for job in bot.jobs()] == ["rejected"] and parents(slack, CHANNEL) == []
 
 
-async def test_a_plain_text_401_while_tracking_is_an_outage_said_once_not_a_crash(
+async def test_a_plain_text_401_while_tracking_is_said_once_as_a_rejected_key_not_a_crash(
     bot: BotProcess, pinecone: PineconeEmulator, slack: SlackStandIn
 ) -> None:
     backup = pinecone.add_backup()
@@ -224,8 +224,9 @@ async def test_a_plain_text_401_while_tracking_is_an_outage_said_once_not_a_cras
     [parent] = await slack.wait_for(lambda: parents(slack, CHANNEL))
     await slack.wait_for(lambda: (job := job_of(bot, "restored-index")) and job["pinecone_status"] == "Pending")
     real_key, pinecone.api_key = pinecone.api_key, "pc-rotated-key"  # the bot's key stops working
-    await slack.wait_for(lambda: reply_containing(slack, parent["ts"], "has not answered since"), timeout=20)
+    await slack.wait_for(lambda: reply_containing(slack, parent["ts"], "rejects the bot's API key"), timeout=20)
     assert any(call.status == 401 for call in pinecone.calls("GET", "/restore-jobs"))
+    assert not reply_containing(slack, parent["ts"], "has not answered since"), "a refusal, not an outage"
     pinecone.api_key = real_key
     [job] = pinecone.restore_jobs()
     pinecone.set_restore_status(job["restore_job_id"], "Completed")
