@@ -9,6 +9,7 @@ import gc
 import logging
 import signal
 
+import anyio
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -53,6 +54,10 @@ async def serve(settings: Settings, *, host: str = LISTEN_HOST) -> int:
             assert settings.slack_app_token is not None
             socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+        # httpx's first request makes httpcore load anyio's asyncio backend: a module import that held the
+        # loop for about 0.1 s (py-spy, bench/ack_latency.py) in the middle of the first burst of commands.
+        # Loaded now, while nobody waits for an answer.
+        anyio.Event()
         # What start-up built (modules, clients, the app) lives as long as the process: keep it out of
         # the collector's full passes, which otherwise walk all of it and stalled acks for tens of ms.
         gc.freeze()

@@ -22,6 +22,7 @@ from bot.core.policy.policy_loader import load_policy
 from bot.core.policy.policy_model import Policy, policy_from_settings
 from bot.pinecone import PineconeClient
 from bot.pinecone.transport import CountingTransport
+from bot.service.ack_priority import AckPriority
 from bot.service.approvals import Approvals
 from bot.service.background import BackgroundTasks
 from bot.service.backup_choice import BackupChooser
@@ -119,6 +120,8 @@ async def build_services(
     nudges = Nudges(coordination, shared=store.shared)
     publisher = SlackPublisher(slack)
     channels = ChannelAccess(publisher)
+    # One for the process: the background work and the restores a burst starts wait until it is answered.
+    acks = AckPriority()
     delivery = SlackDelivery(
         background,
         publisher,
@@ -127,10 +130,11 @@ async def build_services(
         on_dropped=metrics.slack_delivery_dropped,
         on_wake=nudges.wake_leader,
         on_thread=nudges.thread_posted,
+        acks=acks,
     )
     nudges.listen_for(delivery)
     leases = Leases(store, name, duration=settings.lease)
-    restores = RestoreService(store, pinecone, delivery, leases=leases)
+    restores = RestoreService(store, pinecone, delivery, acks=acks, leases=leases)
     tracker = Tracker(
         background,
         pinecone.without_retries(),  # the tracker's next cycle is its retry, with its own back-off

@@ -12,6 +12,10 @@ lose an acked request) and the rest of that work takes `Turns`:
 * each kind of work has its own few slots (`AckPriority.turns`); the rest queue in arrival order, so when
   a long burst outlasts `max_wait` the queued work joins the acks a few at a time, not hundreds at once.
 
+The leader's background work waits the same way before each round (`after_acks`): the Slack sender's and
+the tracker's, so that on the replica that leads, a burst's answers do not take turns with the parents and
+updates of the restores it started.
+
 `answering()` is entered by the HTTP front door (bot/app/server.py) for every `POST /slack/events`. In
 Socket Mode nothing enters it, so turns only queue for their slots.
 """
@@ -70,7 +74,8 @@ class AckPriority:
         """No Slack request answered in the last `quiet_after` seconds."""
         return self._quiet.is_set()
 
-    async def _after_acks(self) -> None:
+    async def after_acks(self) -> None:
+        """Return once no Slack request has been answered for `quiet_after` seconds, or after `max_wait`."""
         if not self._quiet.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._max_wait):
@@ -89,5 +94,5 @@ class Turns:
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         async with self._slots:
-            await self._acks._after_acks()
+            await self._acks.after_acks()
             yield

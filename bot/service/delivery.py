@@ -51,6 +51,7 @@ from enum import Enum, StrEnum
 
 from bot.core import render
 from bot.core.jobs import DueDelivery, Job, Notice, NoticeKind, PendingNotice, utcnow
+from bot.service.ack_priority import AckPriority
 from bot.service.channels import ChannelAccess
 from bot.slack.errors import Verdict
 from bot.slack.pacing import SlackPacing
@@ -115,8 +116,11 @@ class SlackDelivery:
         on_dropped: OnDropped | None = None,
         on_wake: OnWake | None = None,
         on_thread: OnThread | None = None,
+        acks: AckPriority | None = None,
     ) -> None:
         self._store = store
+        # The leader's rounds wait while a burst of commands is being answered (its own acks come first).
+        self._acks = acks or AckPriority()
         self._pacing = pacing or SlackPacing()
         self._publisher = publisher
         self._channels = channels or ChannelAccess(publisher)
@@ -162,6 +166,7 @@ class SlackDelivery:
             self._wake.clear()
             paced = False
             try:
+                await self._acks.after_acks()
                 paced = await self.deliver_due()
             except StoreUnavailable as exc:
                 log.error("Slack delivery skipped a round, the store is unavailable: %s", exc)

@@ -144,6 +144,7 @@ class Tracker:
         """Cycle until `stopping` is set. A failing cycle is logged, never fatal."""
         while not stopping.is_set():
             try:
+                await self._service.acks.after_acks()  # a burst of commands is answered first
                 await self.cycle()
             except StoreUnavailable as exc:
                 log.error("tracking cycle skipped, the store is unavailable: %s", exc)

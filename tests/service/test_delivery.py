@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import pytest
+
 from bot.core.jobs import JobState, Notice, NoticeKind, check_in_after
+from bot.service.ack_priority import AckPriority
 from bot.service.delivery import SlackDelivery
 from bot.slack.pacing import SlackPacing
 from tests.fakes.pinecone_emulator import PineconeEmulator
@@ -308,3 +311,31 @@ async def test_a_parent_that_a_look_up_cannot_reach_is_not_posted_again(
     job = await rig.job(job.id)
     assert job.message_ts is None and job.parent_posting_since is not None, "still marked as possibly posted"
     assert len(parent_posts(rig)) == 1
+
+
+async def test_the_senders_rounds_wait_while_a_burst_of_commands_is_being_answered(
+    rig: Rig, pinecone: PineconeEmulator, slack: SlackStandIn
+) -> None:
+    """On the leader, acks and the sender share one event loop: a burst's answers go first (as its restores do)."""
+    acks = AckPriority(max_wait=30.0)
+    sender = SlackDelivery(
+        rig.store,
+        rig.publisher,
+        INCIDENT_CHANNEL,
+        clock=rig.clock,
+        pacing=SlackPacing(clock=rig.clock.monotonic),
+        acks=acks,
+    )
+    backup = pinecone.add_backup()
+    await rig.restoring(backup["backup_id"])  # its parent is due
+    stopping = asyncio.Event()
+    with acks.answering():  # a Slack request is being answered
+        running = asyncio.create_task(sender.run(stopping))
+        with pytest.raises(AssertionError):
+            await slack.wait_for(lambda: rig.parents(), timeout=0.5)
+    try:
+        await slack.wait_for(lambda: rig.parents(), timeout=10)  # the burst is over: the round goes ahead
+    finally:
+        stopping.set()
+        sender.wake()
+        await running
