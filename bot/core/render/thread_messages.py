@@ -344,6 +344,7 @@ def thread_refused(detail: str) -> Message:
     said = f" Pinecone says: {escape(clip(words, 300))}" if words else ""
     match kind:
         case PineconeFailure.BAD_API_KEY:
+            said = ""  # as for a request (pinecone_sentences.explain): nothing about the key is repeated in Slack
             why = "Pinecone rejects the bot's API key"
             fix = "An admin needs to check restore-bot's `PINECONE_API_KEY` setting."
         case PineconeFailure.FORBIDDEN:
