@@ -205,7 +205,9 @@ async def main() -> int:
     )
     parser.add_argument("--restore-seconds", type=float, default=1.0, help="how long the emulator takes per restore")
     parser.add_argument(
-        "--py-spy", metavar="FILE", help="py-spy record the bot during its first round at the top level and size"
+        "--py-spy",
+        metavar="FILE",
+        help="py-spy record the bot (replicas: FILE.0, FILE.1, ...) during its first round at the top level and size",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (bot log, database)")
     parser.add_argument("--replicas", type=int, default=1, help="bot processes sharing the store (>1: PostgreSQL)")
@@ -322,11 +324,11 @@ class Bench:
         order = ["bot", "bare"] if r % 2 == 0 else ["bare", "bot"]
         for server in order:
             warmup = [command_body(self.slack, "help", CHANNEL) for _ in range(level)]
-            profiler = await self.profile_bot() if spy and server == "bot" else None
+            profilers = await self.profile_bot() if spy and server == "bot" else []
             cpu_before = total_cpu(self.pids[server])
             result = await load(self.urls[server], level, bodies, warmup)
             ack_cpu = total_cpu(self.pids[server]) - cpu_before
-            if profiler is not None:
+            for profiler in profilers:
                 profiler.send_signal(2)  # SIGINT: py-spy writes what it has
                 await asyncio.wait_for(profiler.wait(), 60)
             values: list[float] = result["latencies"]
@@ -358,10 +360,13 @@ class Bench:
                 line += f"  bot CPU {ack_cpu:.2f} s while loaded, {total:.2f} s until settled ({waited:.1f} s)"
             print(line, flush=True)
 
-    async def profile_bot(self) -> asyncio.subprocess.Process:
-        spy = await start_py_spy(self.pids["bot"][0], self.args.py_spy, rate=200)
+    async def profile_bot(self) -> list[asyncio.subprocess.Process]:
+        """One py-spy per replica: FILE for one, FILE.0, FILE.1, ... (0 started first) for several."""
+        pids = self.pids["bot"]
+        names = [self.args.py_spy] if len(pids) == 1 else [f"{self.args.py_spy}.{n}" for n in range(len(pids))]
+        spies = [await start_py_spy(pid, name, rate=200) for pid, name in zip(pids, names, strict=True)]
         await asyncio.sleep(1.0)
-        return spy
+        return spies
 
 
 async def report(

@@ -21,6 +21,8 @@ from bot.core.request.command_parser import (
     RestoreCommand,
     StatusCommand,
     UsageCommand,
+    _tokenize,
+    _tokenize_quoted,
     parse_command,
 )
 from bot.core.request.field_rules import (
@@ -253,3 +255,12 @@ def test_suggestions_are_valid_or_absent(raw: str) -> None:
     assert value is None or (TAG_VALUE.match(value) and len(value) <= 120 and value == value.strip(" "))
     backup_id = suggest_backup_id(raw)
     assert backup_id is None or LOWER_UUID.match(backup_id)
+
+
+@PROPERTY_SETTINGS
+@given(any_text)
+def test_unquoted_text_splits_as_the_quote_aware_walk_splits_it(text: str) -> None:
+    # The tokenizer's shortcut for text without quotes must cut exactly the words the full walk cuts.
+    unquoted = text.replace('"', "").replace("'", "")
+    assert _tokenize(unquoted) == _tokenize_quoted(unquoted)
+    assert _tokenize(unquoted)[1] is None

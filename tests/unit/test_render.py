@@ -139,3 +139,11 @@ def test_channel_refusal_names_where_restores_are_allowed() -> None:
 
 def test_status_of_unknown_name() -> None:
     assert "no record" in render.status(None, "nothing-here", None).text
+
+
+@pytest.mark.parametrize("length", [1, 2999, 3000, 3001, 5000])
+def test_a_plain_message_is_the_one_section_slack_sdk_would_build(length: int) -> None:
+    text = ("a <b> & c " * 600)[:length]
+    built = render.build_message(text, [render.section_block(text)])
+    assert render.plain(text) == built
+    assert_within_slack_limits(render.plain(text))

@@ -74,7 +74,7 @@ def usage(intro: str | None = None) -> Message:
         "Tags: keys up to 80 letters, digits, `_` or `-`; values up to 120 letters, digits, spaces or `; @ _ - . +`; "
         "quote values with spaces."
     )
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def rejection(problems: Sequence[tuple[str, str, str | None]], example: str) -> Message:
@@ -84,7 +84,7 @@ def rejection(problems: Sequence[tuple[str, str, str | None]], example: str) -> 
         lines.append(f"• *{escape(part)}*: {escape(rule)}" + (f" ({escape(hint)})" if hint else ""))
     lines.append(f"\nFor example: `{COMMAND} {escape(example)}`")
     text = "\n".join(lines)
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def channel_not_allowed(allowed: Sequence[str]) -> Message:
@@ -96,7 +96,7 @@ def channel_not_allowed(allowed: Sequence[str]) -> Message:
     else:
         where = ", ".join(f"<#{channel}>" for channel in allowed)
         text = f":no_entry: Restores can't be requested in this channel. Please ask in {where}."
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def cannot_post(reach: Reach) -> Message:
@@ -112,7 +112,7 @@ def cannot_post(reach: Reach) -> Message:
             why = "this channel is private and I am not in it"
             fix = f"Invite me first: `{INVITE}`, then ask again."
     text = f":no_entry: I can't post here, so I can't follow a restore in this channel: {why}. {fix}"
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def groups_unavailable(group_id: str, error: str) -> str:
@@ -127,7 +127,7 @@ def groups_unavailable(group_id: str, error: str) -> str:
 def policy_refusal(message: str, rule: str, ask: Sequence[str]) -> Message:
     who = ", ".join(mention(person) for person in ask)
     text = f":no_entry: {escape(message)}\n*Rule:* {escape(rule)}" + (f"\n*Ask:* {who}" if who else "")
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def accepted(backup_id: str, index_name: str) -> Message:
@@ -178,7 +178,7 @@ def status(job: Job | None, index_name: str, thread_link: str | None) -> Message
     if thread_link:
         lines.append(f"<{thread_link}|Open the thread>")
     text = "\n".join(lines)
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def job_list(jobs: Sequence[Job]) -> Message:

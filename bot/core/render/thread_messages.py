@@ -274,7 +274,7 @@ def thread_started(job: Job) -> Message:
         f"Pinecone accepted the restore ({which}). Pinecone reports no progress while a restore runs, so "
         f"I'll say here if it is still running after {duration(FIRST_CHECK_IN)}, 1h, 2h, 4h…, and when it is done."
     )
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def thread_check_in(job: Job, after: float) -> Message:
@@ -286,7 +286,7 @@ def thread_check_in(job: Job, after: float) -> Message:
     estimate = estimate_text(job)
     if estimate:
         text += f" Estimate: {estimate}."
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def thread_milestone(job: Job, milestone: int, now: datetime) -> Message:
@@ -294,7 +294,7 @@ def thread_milestone(job: Job, milestone: int, now: datetime) -> Message:
     text = (
         f":arrows_counterclockwise: `{job.index_name}` is {milestone}% restored ({duration(job.elapsed(now))} so far)."
     )
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def thread_ready(job: Job) -> Message:
@@ -311,14 +311,14 @@ def thread_ready(job: Job) -> Message:
         if job.verify_since is not None:
             waited = max(0.0, ((job.finished_at or job.updated_at) - job.verify_since).total_seconds())
             text += f" (the record count was re-checked for {duration(waited)} after the index was Ready)"
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def thread_failed(job: Job) -> Message:
     verb = "timed out" if job.state is JobState.TIMED_OUT else "failed"
     reason = escape(job.reason or "no reason given")
     text = f":x: <@{job.requester_id}> the restore into `{job.index_name}` {verb}: {reason}"
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def incident_notice(job: Job, thread_link: str | None) -> Message:
@@ -328,7 +328,7 @@ def incident_notice(job: Job, thread_link: str | None) -> Message:
         f":rotating_light: Restore into `{job.index_name}` {verb}: {escape(job.reason or 'no reason given')}. "
         f"Requested by <@{job.requester_id}> from backup `{job.backup_id}`.{where}"
     )
-    return build_message(text, [section_block(text)])
+    return plain(text)
 
 
 def thread_outage(since: datetime) -> Message:
