@@ -93,6 +93,7 @@ POOL_SERVER_SETTINGS = {**KEEPALIVES, "idle_in_transaction_session_timeout": "60
 MIGRATION_LOCK = 0x72626F74_2D6D6967
 
 _ONE_ACTIVE_PER_NAME = "jobs_one_active_per_name"
+_JOB_ID = "jobs_pkey"
 _SELECT_JOB = f"SELECT {', '.join(COLUMNS)} FROM jobs"
 
 
@@ -119,6 +120,7 @@ async def open_postgres_store(
             command_timeout=command_timeout,
             server_settings=POOL_SERVER_SETTINGS,
             init=_init_connection,
+            reset=_keep_session,
         )
     except OPEN_ERRORS as exc:
         # Not chained: an error about the URL itself may quote it.
@@ -135,6 +137,14 @@ async def open_postgres_store(
 async def _init_connection(connection: asyncpg.Connection[asyncpg.Record]) -> None:
     # jsonb in and out as Python values (tags: a dict; approvers: a list).
     await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def _keep_session(connection: asyncpg.Connection[asyncpg.Record]) -> None:
+    """What a pooled connection needs on its way back to the pool beyond what asyncpg always does (roll back an
+    open transaction, drop listeners): nothing. asyncpg's default also sends `SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`, a round trip on every release, for session state this store never sets
+    on a pooled connection (no session locks, cursors, LISTEN or SET: the leader's lock and LISTEN live on a
+    connection of their own, postgres_coordination.py; migrations take a transaction-level lock)."""
 
 
 class PostgresJobStore:
@@ -244,6 +254,24 @@ class PostgresJobStore:
             except DATABASE_ERRORS as exc:
                 raise self._unavailable(doing, exc) from exc
         raise AssertionError("unreachable")
+
+    async def _insert_once(self, doing: str, sql: str, *params: Any) -> None:
+        """One INSERT statement, committed alone (no BEGIN, no COMMIT). A connection found dead is replaced and the
+        statement sent once more: the caller's key (a job id made here) turns a first try that had committed after
+        all into a unique violation it can recognise, so nothing is written twice."""
+        for attempt in (1, 2):
+            try:
+                async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
+                    await connection.execute(sql, *params)
+                return
+            except asyncpg.UniqueViolationError:
+                raise
+            except CONNECTION_LOST as exc:
+                if attempt == 2:
+                    raise self._unavailable(doing, exc) from exc
+                await self._replace_connections()
+            except DATABASE_ERRORS as exc:
+                raise self._unavailable(doing, exc) from exc
 
     async def _replace_connections(self) -> None:
         """One connection died unnoticed (a failover, a restart, a dropped NAT entry): the others opened with
@@ -388,19 +416,30 @@ class PostgresJobStore:
         now = utcnow()
         record = Job(id=str(uuid.uuid4()), state=state, created_at=now, updated_at=now, **job.model_dump(), **fields)
         values = _to_row(record.model_dump())
-        columns = ", ".join(values)
-        placeholders = ", ".join(f"${n}" for n in range(1, len(values) + 1))
+        count = len(values)
+        # The job and its first event in one statement, which commits alone: one round trip where BEGIN, two
+        # INSERTs and COMMIT took four, on the path of every request (bench/ack_latency.py).
+        sql = (
+            f"WITH job AS (INSERT INTO jobs ({', '.join(values)}) "
+            f"VALUES ({', '.join(f'${n}' for n in range(1, count + 1))}) RETURNING id) "
+            "INSERT INTO job_events (job_id, at, from_state, to_state, detail) "
+            f"SELECT id, ${count + 1}, NULL, ${count + 2}, NULL FROM job"
+        )
         try:
-            async with self._transaction("record the request") as connection:
-                await connection.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", *values.values())
-                await _log_event(connection, record.id, None, state, None, now)
+            if self._fence is None:
+                await self._insert_once("record the request", sql, *values.values(), now, state.value)
+            else:  # the leader's writes check the epoch first, in the same transaction
+                await self._write("record the request", sql, *values.values(), now, state.value)
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name != _ONE_ACTIVE_PER_NAME:
+            # Our own job id in the way: a retry after a lost connection whose first try had committed after all.
+            if exc.constraint_name not in (_JOB_ID, _ONE_ACTIVE_PER_NAME):
                 raise self._unavailable("record the request", exc) from exc
-            existing = await self._active_for_name(job.index_name)
-            if existing is None:  # it finished between our insert and this look-up
-                return await self.create(job, state=state, **fields)
-            raise ActiveRestoreExists(existing) from None
+            if exc.constraint_name == _ONE_ACTIVE_PER_NAME:
+                existing = await self._active_for_name(job.index_name)
+                if existing is None:  # it finished between our insert and this look-up
+                    return await self.create(job, state=state, **fields)
+                if existing.id != record.id:
+                    raise ActiveRestoreExists(existing) from None
         self._hooks.announce(StateChange(None, record, fields.get("reason")))
         return record
 

@@ -4,6 +4,9 @@ connections that died without telling it (a database failover, a dropped NAT or 
 After `sever_silently()`, every connection open at that moment is closed towards the server, while the
 client hears nothing until it next sends something; then its connection is reset. New connections are
 forwarded as usual.
+
+After `lose_the_answer(containing)`, the first answer from the server containing those bytes is dropped and
+its connection reset: the server did the work (a committed INSERT, say) and the client never hears so.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class SeveringProxy:
         self.port = 0
         #: Connections reset because their client wrote after they were severed.
         self.resets = 0
+        self._lose: bytes | None = None
+        #: Answers dropped by `lose_the_answer`.
+        self.lost_answers = 0
 
     async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -56,6 +62,9 @@ class SeveringProxy:
             pipe.severed = True
             pipe.server.close()
 
+    def lose_the_answer(self, containing: bytes) -> None:
+        self._lose = containing
+
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         server_reader, server_writer = await asyncio.open_connection(*self._target)
         pipe = _Pipe(client_writer, server_writer)
@@ -75,6 +84,13 @@ class SeveringProxy:
             with contextlib.suppress(ConnectionError):
                 while data := await server_reader.read(65536):
                     if pipe.severed:
+                        return
+                    if self._lose is not None and self._lose in data:
+                        self._lose = None
+                        self.lost_answers += 1
+                        pipe.severed = True
+                        client_writer.transport.abort()
+                        server_writer.close()
                         return
                     client_writer.write(data)
                     await client_writer.drain()

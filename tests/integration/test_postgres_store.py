@@ -359,5 +359,28 @@ async def test_connections_that_died_silently_are_replaced_on_first_use(
             resets = proxy.resets
             assert await store.ping() is True
             assert proxy.resets > resets
+            proxy.sever_silently()
+            resets = proxy.resets
+            created = await store.create(new_job("after-the-cut"))
+            assert proxy.resets > resets, "the request is recorded on a new connection"
+            assert await store.get(created.id) == created
         finally:
             await store.close()
+
+
+async def test_a_request_whose_answer_was_lost_after_it_was_recorded_is_recorded_once(
+    postgres_server: PostgresServer, postgres_url: str, raw: asyncpg.Connection
+) -> None:
+    # The INSERT committed, then the connection died before its answer came back: the store sends it again on a
+    # new connection, meets its own job there, and says the request is recorded (not "already running").
+    async with SeveringProxy(postgres_server.port) as proxy:
+        store = await open_store(postgres_url.replace(f":{postgres_server.port}/", f":{proxy.port}/"), pool_size=2)
+        try:
+            proxy.lose_the_answer(b"INSERT 0 1")
+            job = await store.create(new_job("answer-lost"))
+            assert proxy.lost_answers == 1
+            assert await store.get(job.id) == job
+        finally:
+            await store.close()
+    assert await raw.fetchval("SELECT count(*) FROM jobs WHERE index_name = 'answer-lost'") == 1
+    assert await raw.fetchval("SELECT count(*) FROM job_events WHERE job_id = $1", job.id) == 1
