@@ -255,15 +255,15 @@ class PostgresJobStore:
                 raise self._unavailable(doing, exc) from exc
         raise AssertionError("unreachable")
 
-    async def _insert_once(self, doing: str, sql: str, *params: Any) -> None:
-        """One INSERT statement, committed alone (no BEGIN, no COMMIT). A connection found dead is replaced and the
-        statement sent once more: the caller's key (a job id made here) turns a first try that had committed after
-        all into a unique violation it can recognise, so nothing is written twice."""
+    async def _alone(self, doing: str, statement: Callable[[Connection], Awaitable[T]]) -> T:
+        """One statement committed alone (no BEGIN, no COMMIT: one round trip). A connection found dead is
+        replaced and the statement sent once more, so it must be one whose second sending, after a first that
+        committed unseen, does nothing twice: a claim this process already holds, a job whose id (made here)
+        turns it into a unique violation the caller recognises. Unique violations pass through."""
         for attempt in (1, 2):
             try:
                 async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
-                    await connection.execute(sql, *params)
-                return
+                    return await statement(connection)
             except asyncpg.UniqueViolationError:
                 raise
             except CONNECTION_LOST as exc:
@@ -272,6 +272,7 @@ class PostgresJobStore:
                 await self._replace_connections()
             except DATABASE_ERRORS as exc:
                 raise self._unavailable(doing, exc) from exc
+        raise AssertionError("unreachable")
 
     async def _replace_connections(self) -> None:
         """One connection died unnoticed (a failover, a restart, a dropped NAT entry): the others opened with
@@ -425,11 +426,12 @@ class PostgresJobStore:
             "INSERT INTO job_events (job_id, at, from_state, to_state, detail) "
             f"SELECT id, ${count + 1}, NULL, ${count + 2}, NULL FROM job"
         )
+        params = (*values.values(), now, state.value)
         try:
             if self._fence is None:
-                await self._insert_once("record the request", sql, *values.values(), now, state.value)
+                await self._alone("record the request", lambda connection: connection.execute(sql, *params))
             else:  # the leader's writes check the epoch first, in the same transaction
-                await self._write("record the request", sql, *values.values(), now, state.value)
+                await self._write("record the request", sql, *params)
         except asyncpg.UniqueViolationError as exc:
             # Our own job id in the way: a retry after a lost connection whose first try had committed after all.
             if exc.constraint_name not in (_JOB_ID, _ONE_ACTIVE_PER_NAME):
@@ -671,17 +673,20 @@ class PostgresJobStore:
         # A row may be affected once per statement; and in one order in every process, so that two batches
         # sharing keys wait for each other instead of deadlocking.
         unique = sorted(set(keys))
+        # A key this process recorded first (in a batch, or in a first try whose answer was lost) is still its
+        # own to work on: sending the claim twice claims nothing twice.
+        claim = (
+            "INSERT INTO slack_deliveries (key, received_at, holder) "
+            "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ORDER BY key ON CONFLICT (key) "
+            "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = EXCLUDED.holder "
+            "RETURNING key"
+        )
+        if forget_before is None and self._fence is None:
+            # On the path of every command in a burst: one round trip.
+            rows = await self._alone("record Slack deliveries", lambda c: c.fetch(claim, unique, now, holder))
+            return {str(row[0]) for row in rows}
         async with self._transaction("record Slack deliveries") as connection:
-            # A key this process recorded first (in a batch) is still its own to work on.
-            rows = await connection.fetch(
-                "INSERT INTO slack_deliveries (key, received_at, holder) "
-                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ORDER BY key ON CONFLICT (key) "
-                "DO UPDATE SET holder = slack_deliveries.holder WHERE slack_deliveries.holder = EXCLUDED.holder "
-                "RETURNING key",
-                unique,
-                now,
-                holder,
-            )
+            rows = await connection.fetch(claim, unique, now, holder)
             if forget_before is not None:
                 await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
         return {str(row[0]) for row in rows}

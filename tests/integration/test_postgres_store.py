@@ -384,3 +384,23 @@ async def test_a_request_whose_answer_was_lost_after_it_was_recorded_is_recorded
             await store.close()
     assert await raw.fetchval("SELECT count(*) FROM jobs WHERE index_name = 'answer-lost'") == 1
     assert await raw.fetchval("SELECT count(*) FROM job_events WHERE job_id = $1", job.id) == 1
+
+
+async def test_a_claim_whose_answer_was_lost_is_still_this_process_s_claim(
+    postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    # The claim committed, the answer never came: sent again on a new connection, the keys are still ours, and
+    # another process claiming them gets none.
+    now = utcnow()
+    other = await open_store(postgres_url)
+    async with SeveringProxy(postgres_server.port) as proxy:
+        store = await open_store(postgres_url.replace(f":{postgres_server.port}/", f":{proxy.port}/"), pool_size=2)
+        try:
+            proxy.lose_the_answer(b"INSERT 0 2")
+            claimed = await store.claim_deliveries(["trigger_id:A", "trigger_id:B"], holder="replica-1", now=now)
+            assert proxy.lost_answers == 1
+            assert claimed == {"trigger_id:A", "trigger_id:B"}
+            assert await other.claim_deliveries(["trigger_id:A", "trigger_id:B"], holder="replica-2", now=now) == set()
+        finally:
+            await store.close()
+            await other.close()
