@@ -24,6 +24,7 @@ password too, as a last line of defence.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -57,6 +58,7 @@ from storage.base import (
     StaleJob,
     StateChange,
     StateChangeHook,
+    StoreError,
     StoreUnavailable,
 )
 from storage.common import ACTIVE_SQL, COLUMNS, LEADERSHIP, THREADED_SQL, StateChangeHooks, check_fields
@@ -93,7 +95,8 @@ POOL_SERVER_SETTINGS = {**KEEPALIVES, "idle_in_transaction_session_timeout": "60
 MIGRATION_LOCK = 0x72626F74_2D6D6967
 
 _ONE_ACTIVE_PER_NAME = "jobs_one_active_per_name"
-_JOB_ID = "jobs_pkey"
+#: At most this many requests are recorded in one statement.
+RECORD_BATCH = 100
 _SELECT_JOB = f"SELECT {', '.join(COLUMNS)} FROM jobs"
 
 
@@ -166,6 +169,9 @@ class PostgresJobStore:
         self._url = url
         # Set on a `fenced` view: the epoch its writes must be made under.
         self._fence: Callable[[], int | None] | None = None
+        # Requests waiting to be recorded together (`create`): one statement in flight, the next batch collecting.
+        self._to_record: list[tuple[Job, asyncio.Future[bool]]] = []
+        self._recording: asyncio.Task[None] | None = None
 
     @property
     def shared(self) -> bool:
@@ -416,34 +422,82 @@ class PostgresJobStore:
         check_fields(fields)
         now = utcnow()
         record = Job(id=str(uuid.uuid4()), state=state, created_at=now, updated_at=now, **job.model_dump(), **fields)
-        values = _to_row(record.model_dump())
-        count = len(values)
-        # The job and its first event in one statement, which commits alone: one round trip where BEGIN, two
-        # INSERTs and COMMIT took four, on the path of every request (bench/ack_latency.py).
-        sql = (
-            f"WITH job AS (INSERT INTO jobs ({', '.join(values)}) "
-            f"VALUES ({', '.join(f'${n}' for n in range(1, count + 1))}) RETURNING id) "
-            "INSERT INTO job_events (job_id, at, from_state, to_state, detail) "
-            f"SELECT id, ${count + 1}, NULL, ${count + 2}, NULL FROM job"
-        )
-        params = (*values.values(), now, state.value)
-        try:
-            if self._fence is None:
-                await self._alone("record the request", lambda connection: connection.execute(sql, *params))
-            else:  # the leader's writes check the epoch first, in the same transaction
-                await self._write("record the request", sql, *params)
-        except asyncpg.UniqueViolationError as exc:
-            # Our own job id in the way: a retry after a lost connection whose first try had committed after all.
-            if exc.constraint_name not in (_JOB_ID, _ONE_ACTIVE_PER_NAME):
-                raise self._unavailable("record the request", exc) from exc
-            if exc.constraint_name == _ONE_ACTIVE_PER_NAME:
-                existing = await self._active_for_name(job.index_name)
-                if existing is None:  # it finished between our insert and this look-up
-                    return await self.create(job, state=state, **fields)
-                if existing.id != record.id:
-                    raise ActiveRestoreExists(existing) from None
+        if self._fence is None:
+            recorded = await self._record_with_others(record)
+        else:  # the leader's writes check the epoch first, in the same transaction
+            recorded = await self._record_alone(record)
+        if not recorded:
+            existing = await self._active_for_name(job.index_name)
+            if existing is None:  # it finished between our insert and this look-up
+                return await self.create(job, state=state, **fields)
+            if existing.id != record.id:  # (the same id: a first try whose answer was lost had recorded it)
+                raise ActiveRestoreExists(existing)
         self._hooks.announce(StateChange(None, record, fields.get("reason")))
         return record
+
+    async def _record_alone(self, record: Job) -> bool:
+        """Insert one job and its first event in a transaction; False if an active restore has its name."""
+        values = _to_row(record.model_dump())
+        placeholders = ", ".join(f"${n}" for n in range(1, len(values) + 1))
+        try:
+            async with self._transaction("record the request") as connection:
+                await connection.execute(
+                    f"INSERT INTO jobs ({', '.join(values)}) VALUES ({placeholders})", *values.values()
+                )
+                await _log_event(connection, record.id, None, record.state, None, record.created_at)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != _ONE_ACTIVE_PER_NAME:
+                raise self._unavailable("record the request", exc) from exc
+            return False
+        return True
+
+    async def _record_with_others(self, record: Job) -> bool:
+        """Record a request together with those that arrive while a batch is being written: one statement for
+        the lot (a burst of commands is a burst of requests, and each used to be four round trips)."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._to_record.append((record, answer))
+        if self._recording is None:
+            self._recording = asyncio.create_task(self._record_batches(), name="record restore requests")
+        return await answer
+
+    async def _record_batches(self) -> None:
+        batch: list[tuple[Job, asyncio.Future[bool]]] = []
+        try:
+            while self._to_record:
+                batch, self._to_record = self._to_record[:RECORD_BATCH], self._to_record[RECORD_BATCH:]
+                try:
+                    inserted = await self._insert_jobs([record for record, _ in batch])
+                except StoreError as exc:  # every request of the batch hears of it
+                    _answer(batch, exc)
+                    continue
+                for record, answer in batch:
+                    if not answer.done():
+                        answer.set_result(record.id in inserted)
+        except BaseException as exc:  # cancelled, or a bug: nobody is left waiting for ever
+            _answer(batch + self._to_record, exc)
+            self._to_record = []
+            raise
+        finally:
+            self._recording = None
+
+    async def _insert_jobs(self, records: list[Job]) -> set[str]:
+        """Insert jobs and their first events in one statement committed alone; the ids inserted. A job whose
+        name an active restore holds (or that came twice) is left out. Sent once more on a new connection if
+        the first died: a job that the first try had recorded after all is then left out too, and `create`
+        finds it by its id."""
+        rows = [_to_row(record.model_dump()) for record in records]
+        rows.sort(key=lambda row: str(row["index_name"]))  # one order in every process: batches never deadlock
+        columns = ", ".join(rows[0])
+        document = json.dumps(rows, default=_json_value)
+        statement = (
+            "WITH job AS ("
+            f"INSERT INTO jobs ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::jobs, $1::text::jsonb) "
+            "ON CONFLICT DO NOTHING RETURNING id, state, created_at) "
+            "INSERT INTO job_events (job_id, at, from_state, to_state, detail) "
+            "SELECT id, created_at, NULL, state, NULL FROM job RETURNING job_id"
+        )
+        found = await self._alone("record the request", lambda connection: connection.fetch(statement, document))
+        return {str(row[0]) for row in found}
 
     async def get(self, job_id: str) -> Job | None:
         return await self._one(f"{_SELECT_JOB} WHERE id = $1", job_id)
@@ -780,6 +834,19 @@ async def _add_notices(connection: Connection, job_id: str, notices: tuple[Notic
             "INSERT INTO notices (job_id, kind, milestone, detail, created_at) VALUES ($1, $2, $3, $4, $5)",
             [(job_id, notice.kind.value, notice.milestone, notice.detail, at) for notice in notices],
         )
+
+
+def _answer(waiting: list[tuple[Job, asyncio.Future[bool]]], error: BaseException) -> None:
+    for _, answer in waiting:
+        if not answer.done():
+            answer.set_exception(error if isinstance(error, Exception) else StoreUnavailable("the store is closing"))
+
+
+def _json_value(value: object) -> str:
+    """A row's values in JSON, as jsonb_populate_recordset reads them into the columns' types."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} into a job row")
 
 
 def _to_row(values: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -103,6 +103,27 @@ async def test_created_job_round_trips_every_field(store: AnyStore) -> None:
     assert loaded == job
     assert loaded is not None and loaded.tags == {"env": "prod", "team": "search infra"}
     assert loaded.deletion_protection is True
+
+
+async def test_a_job_created_with_its_approval_and_odd_text_round_trips(store: AnyStore) -> None:
+    # Every kind of value a new job carries (text that JSON escapes, a list, a moment to the microsecond, a
+    # bool) reads back as it was written, however the store batches its inserts.
+    odd = NewJob(
+        backup_id="670e8400-e29b-41d4-a716-446655440000",
+        index_name="odd-values",
+        tags={"team": 'search "infra"', "note": "a\\b \u00e9 \u2603"},
+        deletion_protection=False,
+        requester_id="U0ALICE01",
+        channel_id="C0RESTORE1",
+    )
+    job = await store.create(
+        odd,
+        state=JobState.AWAITING_APPROVAL,
+        approvers=("U0BOB0001", "S0GROUP01"),
+        approval_reason="prod tag",
+        approval_expires_at=datetime(2026, 12, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    )
+    assert await store.get(job.id) == job
 
 
 async def test_a_request_by_intent_gets_its_backup_when_it_is_chosen(store: AnyStore) -> None:
