@@ -35,8 +35,9 @@ defaults, or `--database-url` names one) N bot processes share the database, as 
 balancer: each round's requests alternate between them (request i goes to replica i mod N) and the bot's CPU
 is theirs summed. The bare app stays one process. The ratio target is then `--ratio-limit` (2 by default; the
 issue asks at most 1x for two replicas at 100 in flight). `--bare-replicas 2` runs the baseline as two bare
-processes too, each round's requests spread over them the same way: what two processes cost on this machine
-whatever they do.
+processes too, each round's requests spread over them the same way. `--control` puts bare apps in the bot's
+place (as many as `--replicas`; no database, no restores): what this harness and this machine give a "bot"
+that is Bolt's bare app, e.g. `--control --replicas 2` for two bare processes against one.
 """
 
 from __future__ import annotations
@@ -219,11 +220,16 @@ async def main() -> int:
         default=1,
         help="bare app processes, the requests spread over them as over the bot's replicas (the issue's baseline: 1)",
     )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="a control run: the bare app in the bot's place (--replicas of them), no database, no restores",
+    )
     parser.add_argument("--postgres", action="store_true", help="the store on a throwaway PostgreSQL server")
     parser.add_argument("--database-url", help="the store on this PostgreSQL database (it must be empty)")
     parser.add_argument("--ratio-limit", type=float, default=RATIO_LIMIT, help="p99(bot) / p99(bare) allowed")
     args = parser.parse_args()
-    if args.replicas > 1 and not (args.postgres or args.database_url):
+    if args.replicas > 1 and not (args.postgres or args.database_url or args.control):
         parser.error("--replicas above 1 needs PostgreSQL: --postgres or --database-url")
     sizes = sorted(int(x) for x in args.sizes.split(","))
     levels = [int(x) for x in args.levels.split(",")]
@@ -264,29 +270,31 @@ async def main() -> int:
                     )
                     if isinstance(database, str):
                         env["DATABASE_URL"] = database
-                    bot_pids.append(await bots.enter_async_context(bot_process(env, workdir / f"bot-{n}.log")))
-                bare_pids = []
-                for n, port in enumerate(bare_ports):
-                    bare_pids.append(
-                        await bots.enter_async_context(
-                            child_process(
-                                [
-                                    sys.executable,
-                                    str(BENCH / "_bare_app.py"),
-                                    str(port),
-                                    SIGNING_SECRET,
-                                    slack.api_url,
-                                    SLACK_BOT_TOKEN,
-                                ],
-                                env={**env, "PYTHONUNBUFFERED": "1"},
-                                log=workdir / f"bare-{n}.log",
-                                ready="bare ready",
-                            )
-                        )
+                    process = (
+                        bare_process(env, port, slack, workdir, f"control-{n}")
+                        if args.control
+                        else bot_process(env, workdir / f"bot-{n}.log")
                     )
+                    bot_pids.append(await bots.enter_async_context(process))
+                bare_pids = [
+                    await bots.enter_async_context(bare_process(env, port, slack, workdir, f"bare-{n}"))
+                    for n, port in enumerate(bare_ports)
+                ]
                 bench = Bench(args, slack, backup_id, bot_pids, bare_pids, bot_ports, bare_ports, database)
                 cells = await bench.run(levels, sizes, rounds)
                 return await report(cells, levels, sizes, bench, database, pinecone, slack)
+
+
+def bare_process(
+    env: dict[str, str], port: int, slack: SlackStandIn, workdir: Path, name: str
+) -> contextlib.AbstractAsyncContextManager[int]:
+    """bench/_bare_app.py on `port`, started as the bot is, its output in `name`.log; its pid."""
+    return child_process(
+        [sys.executable, str(BENCH / "_bare_app.py"), str(port), SIGNING_SECRET, slack.api_url, SLACK_BOT_TOKEN],
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        log=workdir / f"{name}.log",
+        ready="bare ready",
+    )
 
 
 class Bench:
@@ -364,7 +372,7 @@ class Bench:
                 f"p99 {s['p99'] * 1000:6.1f} ms  max {s['max'] * 1000:6.1f} ms  "
                 f"({len(values)} in {result['wall']:.2f} s)"
             )
-            if server == "bot":
+            if server == "bot" and not self.args.control:
                 self.valid_sent += sum(1 for kind, *_ in bodies if kind == "valid")
                 waited = await settle(self.database, self.pids["bot"], self.valid_sent)
                 total = total_cpu(self.pids["bot"]) - cpu_before
@@ -469,14 +477,17 @@ async def report(
                 # Fewer commands than the level: fewer in flight, so shorter queues; nothing to compare.
                 line += f", p99 ack not compared ({small} commands cannot keep {level} in flight)"
             print(line)
-    recorded, active, ready = await job_counts(database)
-    print(
-        f"\nvalid restores sent {bench.valid_sent}: recorded {recorded}, Ready {ready}, still active {active}; "
-        f"Pinecone requests {len(pinecone.requests)}, Slack calls {len(slack.calls)}, "
-        f"spec violations {len(pinecone.spec_violations)}"
-    )
-    if ready != bench.valid_sent:
-        failures.append(f"{bench.valid_sent - ready} of {bench.valid_sent} valid restores did not reach Ready")
+    if bench.args.control:
+        print("\ncontrol run: bare apps in the bot's place (no database, no restores)")
+    else:
+        recorded, active, ready = await job_counts(database)
+        print(
+            f"\nvalid restores sent {bench.valid_sent}: recorded {recorded}, Ready {ready}, still active {active}; "
+            f"Pinecone requests {len(pinecone.requests)}, Slack calls {len(slack.calls)}, "
+            f"spec violations {len(pinecone.spec_violations)}"
+        )
+        if ready != bench.valid_sent:
+            failures.append(f"{bench.valid_sent - ready} of {bench.valid_sent} valid restores did not reach Ready")
     if bench.bad_status:
         failures.append(f"{len(bench.bad_status)} requests did not get HTTP 200, e.g. {bench.bad_status[:3]}")
     if failures:

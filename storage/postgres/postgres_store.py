@@ -2,7 +2,9 @@
 
 Several bot processes may share one database, so nothing that must hold across them lives in a process:
 
-* one active restore per target name: the partial unique index `jobs_one_active_per_name`;
+* one active restore per target name: the partial unique index `jobs_one_active_per_name`; requests arriving
+  together are inserted in one statement (`INSERT ... ON CONFLICT DO NOTHING`), and one the index left out
+  is told the restore that holds its name;
 * compare-and-set transitions: `UPDATE ... WHERE id = $1 AND state = $2`, in READ COMMITTED, where a
   second writer waits for the first and then finds the state changed (StaleJob);
 * the notices outbox and the parent-redraw flag: written in the transaction of the change they describe;
@@ -264,8 +266,9 @@ class PostgresJobStore:
     async def _alone(self, doing: str, statement: Callable[[Connection], Awaitable[T]]) -> T:
         """One statement committed alone (no BEGIN, no COMMIT: one round trip). A connection found dead is
         replaced and the statement sent once more, so it must be one whose second sending, after a first that
-        committed unseen, does nothing twice: a claim this process already holds, a job whose id (made here)
-        turns it into a unique violation the caller recognises. Unique violations pass through."""
+        committed unseen, does nothing twice: a claim this process already holds stays its own; jobs (their ids
+        made here) that the first try inserted are left out by the second and found by their ids. Unique
+        violations pass through."""
         for attempt in (1, 2):
             try:
                 async with self._pool.acquire(timeout=self._acquire_timeout) as connection:

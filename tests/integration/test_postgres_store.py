@@ -170,6 +170,37 @@ async def test_many_creates_from_two_stores_for_one_name_make_one_job(
     assert {r.existing.id for r in refused} == {created[0].id}
 
 
+async def test_requests_recorded_together_are_each_told_their_own_outcome(
+    two_stores: tuple[PostgresJobStore, PostgresJobStore], raw: asyncpg.Connection
+) -> None:
+    # Requests that arrive together are written in one statement: the taken name is refused with the restore
+    # that holds it, the same name asked twice in the batch is recorded once, every other request is recorded
+    # with its first audit event.
+    one, two = two_stores
+    holder = await two.create(new_job("taken"))
+    names = ["free-a", "taken", "twice", "free-b", "twice"]
+    results = await asyncio.gather(*(one.create(new_job(name)) for name in names), return_exceptions=True)
+    outcome = {
+        position: (r.index_name if isinstance(r, Job) else f"refused for {r.existing.index_name}")
+        for position, r in enumerate(results)
+        if isinstance(r, Job | ActiveRestoreExists)
+    }
+    assert outcome == {
+        0: "free-a",
+        1: "refused for taken",
+        2: "twice",
+        3: "free-b",
+        4: "refused for twice",
+    }, results
+    refused_taken = results[1]
+    assert isinstance(refused_taken, ActiveRestoreExists) and refused_taken.existing.id == holder.id
+    recorded = [r for r in results if isinstance(r, Job)]
+    for job in recorded:
+        assert await two.get(job.id) == job
+        events = await raw.fetch("SELECT from_state, to_state FROM job_events WHERE job_id = $1", job.id)
+        assert [tuple(e) for e in events] == [(None, "requested")]
+
+
 async def test_two_stores_racing_a_transition_one_wins(
     two_stores: tuple[PostgresJobStore, PostgresJobStore], raw: asyncpg.Connection, postgres_url: str
 ) -> None:
