@@ -219,7 +219,7 @@ class PostgresJobStore:
         async def read(connection: Connection) -> int:
             return int(await connection.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
-        return await self._read("be read", read)
+        return await self._statement("be read", read)
 
     # -- health and the pool -----------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class PostgresJobStore:
             return bool(await connection.fetchval("SELECT 1", timeout=PING_TIMEOUT) == 1)
 
         try:
-            return await self._read("answer", read, acquire_timeout=PING_TIMEOUT)
+            return await self._statement("answer", read, acquire_timeout=PING_TIMEOUT)
         except StoreUnavailable:
             return False
 
@@ -246,35 +246,18 @@ class PostgresJobStore:
 
     # -- connections and transactions ---------------------------------------------------------------
 
-    async def _read(
-        self, doing: str, read: Callable[[Connection], Awaitable[T]], *, acquire_timeout: float | None = None
+    async def _statement(
+        self, doing: str, statement: Callable[[Connection], Awaitable[T]], *, acquire_timeout: float | None = None
     ) -> T:
-        """Run a read on a pooled connection; once more on a fresh one if the connection had died without the
-        pool noticing (reading twice changes nothing)."""
+        """Run one statement on a pooled connection, committed alone (no BEGIN, no COMMIT: one round trip); once
+        more on a fresh connection if this one had died without the pool noticing. So only a statement whose
+        second sending, after a first that may have committed unseen, does nothing twice: a read; a claim of
+        delivery keys (a key this process holds stays its own); new jobs (their ids made here: those the
+        first try inserted are left out by the second and found by their ids)."""
         for attempt in (1, 2):
             try:
                 async with self._pool.acquire(timeout=acquire_timeout or self._acquire_timeout) as connection:
-                    return await read(connection)
-            except CONNECTION_LOST as exc:
-                if attempt == 2:
-                    raise self._unavailable(doing, exc) from exc
-                await self._replace_connections()
-            except DATABASE_ERRORS as exc:
-                raise self._unavailable(doing, exc) from exc
-        raise AssertionError("unreachable")
-
-    async def _alone(self, doing: str, statement: Callable[[Connection], Awaitable[T]]) -> T:
-        """One statement committed alone (no BEGIN, no COMMIT: one round trip). A connection found dead is
-        replaced and the statement sent once more, so it must be one whose second sending, after a first that
-        committed unseen, does nothing twice: a claim this process already holds stays its own; jobs (their ids
-        made here) that the first try inserted are left out by the second and found by their ids. Unique
-        violations pass through."""
-        for attempt in (1, 2):
-            try:
-                async with self._pool.acquire(timeout=self._acquire_timeout) as connection:
                     return await statement(connection)
-            except asyncpg.UniqueViolationError:
-                raise
             except CONNECTION_LOST as exc:
                 if attempt == 2:
                     raise self._unavailable(doing, exc) from exc
@@ -366,7 +349,7 @@ class PostgresJobStore:
         async def read(connection: Connection) -> asyncpg.Record | None:
             return await connection.fetchrow("SELECT holder, epoch, since FROM leadership WHERE name = $1", LEADERSHIP)
 
-        row = await self._read("be read", read)
+        row = await self._statement("be read", read)
         return None if row is None else Leader(holder=row["holder"], epoch=int(row["epoch"]), since=row["since"])
 
     # -- leases: which process drives a job --------------------------------------------------------------
@@ -499,7 +482,7 @@ class PostgresJobStore:
             "INSERT INTO job_events (job_id, at, from_state, to_state, detail) "
             "SELECT id, created_at, NULL, state, NULL FROM job RETURNING job_id"
         )
-        found = await self._alone("record the request", lambda connection: connection.fetch(statement, document))
+        found = await self._statement("record the request", lambda connection: connection.fetch(statement, document))
         return {str(row[0]) for row in found}
 
     async def get(self, job_id: str) -> Job | None:
@@ -562,7 +545,7 @@ class PostgresJobStore:
                 "SELECT decision, by_user, reason, at FROM decisions WHERE job_id = $1 ORDER BY id", job_id
             )
 
-        rows = await self._read("be read", read)
+        rows = await self._statement("be read", read)
         return [Decision(decision=r[0], by_user=r[1], reason=r[2], at=r[3]) for r in rows]
 
     async def update(self, job_id: str, *, notices: tuple[Notice, ...] = (), **fields: Any) -> Job:
@@ -605,7 +588,7 @@ class PostgresJobStore:
         async def read(connection: Connection) -> list[asyncpg.Record]:
             return await connection.fetch(sql, now)
 
-        rows = await self._read("be read", read)
+        rows = await self._statement("be read", read)
         return [
             DueDelivery(
                 job_id=row["id"],
@@ -656,7 +639,7 @@ class PostgresJobStore:
                 job_id,
             )
 
-        rows = await self._read("be read", read)
+        rows = await self._statement("be read", read)
         return [
             PendingNotice(
                 id=row["id"],
@@ -740,7 +723,7 @@ class PostgresJobStore:
         )
         if forget_before is None and self._fence is None:
             # On the path of every command in a burst: one round trip.
-            rows = await self._alone("record Slack deliveries", lambda c: c.fetch(claim, unique, now, holder))
+            rows = await self._statement("record Slack deliveries", lambda c: c.fetch(claim, unique, now, holder))
             return {str(row[0]) for row in rows}
         async with self._transaction("record Slack deliveries") as connection:
             rows = await connection.fetch(claim, unique, now, holder)
@@ -752,7 +735,7 @@ class PostgresJobStore:
         async def read(connection: Connection) -> list[asyncpg.Record]:
             return await connection.fetch("SELECT key FROM slack_deliveries WHERE received_at >= $1", since)
 
-        return {str(row[0]) for row in await self._read("be read", read)}
+        return {str(row[0]) for row in await self._statement("be read", read)}
 
     # -- queries -------------------------------------------------------------------------------------
 
@@ -789,7 +772,7 @@ class PostgresJobStore:
                 "SELECT from_state, to_state, detail FROM job_events WHERE job_id = $1 ORDER BY id", job_id
             )
 
-        return [(row[0], row[1], row[2]) for row in await self._read("be read", read)]
+        return [(row[0], row[1], row[2]) for row in await self._statement("be read", read)]
 
     async def restore_job_owner(self, restore_job_id: str, *, other_than: str) -> Job | None:
         """The job, other than `other_than`, that already holds this Pinecone restore job, if any."""
@@ -810,7 +793,7 @@ class PostgresJobStore:
         async def read(connection: Connection) -> list[asyncpg.Record]:
             return await connection.fetch(sql, *params)
 
-        return [_from_row(row) for row in await self._read("be read", read)]
+        return [_from_row(row) for row in await self._statement("be read", read)]
 
 
 async def _log_event(
