@@ -33,8 +33,9 @@ Targets (exit 1 if any is missed):
 With `--replicas N` (N > 1 needs PostgreSQL: `--postgres` starts a throwaway server, durable as PostgreSQL's
 defaults, or `--database-url` names one) N bot processes share the database, as replicas behind a load
 balancer: each round's requests alternate between them (request i goes to replica i mod N) and the bot's CPU
-is theirs summed. The bare app stays one process. The ratio target is then `--ratio-limit` (2 by default; the
-issue asks at most 1x for two replicas at 100 in flight). `--bare-replicas 2` runs the baseline as two bare
+is theirs summed. The bare app stays one process (unless `--bare-replicas`). The ratio target is then
+`--ratio-limit` (2 by default; the issue asks at most 1x for two replicas at 100 in flight).
+`--bare-replicas 2` runs the baseline as two bare
 processes too, each round's requests spread over them the same way. `--control` puts bare apps in the bot's
 place (as many as `--replicas`; no database, no restores): what this harness and this machine give a "bot"
 that is Bolt's bare app, e.g. `--control --replicas 2` for two bare processes against one.
