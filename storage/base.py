@@ -235,9 +235,11 @@ class JobStore(Protocol):
         sent nor dropped: True for the one caller that may send it."""
         ...
 
-    async def record_deliveries(self, keys: list[str], *, forget_before: datetime, holder: str | None = None) -> None:
-        """Record Slack delivery keys as seen by `holder` (a key recorded before keeps its holder), and forget
-        those older than `forget_before`."""
+    async def record_deliveries(
+        self, keys: list[str], *, forget_before: datetime | None = None, holder: str | None = None
+    ) -> None:
+        """Record Slack delivery keys as seen by `holder` (a key recorded before keeps its holder); with
+        `forget_before`, forget those older than that too."""
         ...
 
     async def claim_deliveries(

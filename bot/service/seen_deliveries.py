@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 REMEMBER_FOR = timedelta(days=1)
 FLUSH_EVERY = 0.2
-# How often claims also forget the keys older than REMEMBER_FOR.
+# How often a claim or a save also forgets the keys older than REMEMBER_FOR (a DELETE: not on every write).
 FORGET_EVERY = 60.0
 
 
@@ -97,7 +97,7 @@ class SeenDeliveries:
             while self._claims:
                 batch, self._claims = self._claims, []
                 keys = [key for key, _ in batch]
-                forget = (self._clock() - self._forgotten_at) >= FORGET_EVERY
+                forget = self._due_to_forget()
                 now = utcnow()
                 try:
                     claimed = await self._store.claim_deliveries(
@@ -138,12 +138,21 @@ class SeenDeliveries:
         if not self._unsaved:
             return
         batch, self._unsaved = self._unsaved, []
+        forget = self._due_to_forget()
         try:
-            await self._store.record_deliveries(batch, forget_before=utcnow() - self._remember_for, holder=self._holder)
+            await self._store.record_deliveries(
+                batch, forget_before=utcnow() - self._remember_for if forget else None, holder=self._holder
+            )
         except StoreUnavailable as exc:
             # Memory still has them; only a restart in the meantime could let a retry through.
             log.warning("could not save %d Slack delivery keys; will try again: %s", len(batch), exc)
             self._unsaved = batch + self._unsaved
+            return
+        if forget:
+            self._forgotten_at = self._clock()
+
+    def _due_to_forget(self) -> bool:
+        return (self._clock() - self._forgotten_at) >= FORGET_EVERY
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -694,18 +694,25 @@ class PostgresJobStore:
 
     # -- Slack request de-duplication ------------------------------------------------------------------
 
-    async def record_deliveries(self, keys: list[str], *, forget_before: datetime, holder: str | None = None) -> None:
-        """Record Slack delivery keys (in one transaction) and forget those older than `forget_before`.
-        A key another process recorded first is left as it is."""
+    async def record_deliveries(
+        self, keys: list[str], *, forget_before: datetime | None = None, holder: str | None = None
+    ) -> None:
+        """Record Slack delivery keys; with `forget_before`, forget those older than that in the same
+        transaction. A key another process recorded first is left as it is."""
+        record = (
+            "INSERT INTO slack_deliveries (key, received_at, holder) "
+            "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ORDER BY key ON CONFLICT (key) DO NOTHING"
+        )
+        # In one order in every process: two batches sharing keys never deadlock.
+        params = (sorted(set(keys)), utcnow(), holder)
+        if forget_before is None and self._fence is None:
+            # Recording a key twice records it once: one statement, sent again on a new connection if need be.
+            await self._statement("record Slack deliveries", lambda connection: connection.execute(record, *params))
+            return
         async with self._transaction("record Slack deliveries") as connection:
-            await connection.execute(
-                "INSERT INTO slack_deliveries (key, received_at, holder) "
-                "SELECT key, $2, $3 FROM unnest($1::text[]) AS key ORDER BY key ON CONFLICT (key) DO NOTHING",
-                sorted(set(keys)),  # in one order in every process: two batches sharing keys never deadlock
-                utcnow(),
-                holder,
-            )
-            await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
+            await connection.execute(record, *params)
+            if forget_before is not None:
+                await connection.execute("DELETE FROM slack_deliveries WHERE received_at < $1", forget_before)
 
     async def claim_deliveries(
         self, keys: Collection[str], *, holder: str, now: datetime, forget_before: datetime | None = None

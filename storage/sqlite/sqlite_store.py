@@ -502,8 +502,10 @@ class SqliteJobStore:
 
     # -- Slack request de-duplication ------------------------------------------------------------------
 
-    async def record_deliveries(self, keys: list[str], *, forget_before: datetime, holder: str | None = None) -> None:
-        """Record Slack delivery keys (in one transaction) and forget those older than `forget_before`."""
+    async def record_deliveries(
+        self, keys: list[str], *, forget_before: datetime | None = None, holder: str | None = None
+    ) -> None:
+        """Record Slack delivery keys (in one transaction); with `forget_before`, forget those older than that."""
         now = utcnow().isoformat()
         try:
             async with self._transaction() as db:
@@ -512,7 +514,8 @@ class SqliteJobStore:
                     "ON CONFLICT (key) DO NOTHING",
                     [(key, now, holder) for key in keys],
                 )
-                await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
+                if forget_before is not None:
+                    await db.execute("DELETE FROM slack_deliveries WHERE received_at < ?", (forget_before.isoformat(),))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the job store could not record Slack deliveries: {exc}") from exc
 

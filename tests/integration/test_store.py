@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from bot.core.jobs import Decision, InvalidTransition, Job, JobState, NewJob, Notice, NoticeKind, utcnow
-from bot.service.seen_deliveries import SeenDeliveries
+from bot.service.seen_deliveries import FORGET_EVERY, SeenDeliveries
 from storage import (
     ActiveRestoreExists,
     PostgresJobStore,
@@ -387,6 +387,23 @@ async def test_seen_deliveries_answer_from_memory_and_survive_a_restart(database
         assert after_restart.first_time("trigger_id:2") is True
     finally:
         await store.close()
+
+
+async def test_saved_delivery_keys_are_forgotten_once_a_minute_not_at_every_save(store: AnyStore) -> None:
+    # Forgetting is a DELETE: done with a save at most every FORGET_EVERY seconds, not with each one (a save
+    # runs every 0.2 s while commands arrive).
+    clock = [1000.0]
+    seen = SeenDeliveries(store, remember_for=timedelta(0), clock=lambda: clock[0], shared=False)
+    long_ago = utcnow() - timedelta(days=1)
+    seen.first_time("trigger_id:a")
+    await seen.flush()
+    seen.first_time("trigger_id:b")
+    await seen.flush()
+    assert await store.delivery_keys_since(long_ago) == {"trigger_id:a", "trigger_id:b"}, "nothing forgotten yet"
+    clock[0] += FORGET_EVERY
+    seen.first_time("trigger_id:c")
+    await seen.flush()
+    assert await store.delivery_keys_since(long_ago) == {"trigger_id:c"}, "a minute on: the old keys are forgotten"
 
 
 async def test_migration_1_databases_upgrade_in_place(tmp_path: Path) -> None:
